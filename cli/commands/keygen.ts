@@ -1,0 +1,32 @@
+import { existsSync } from 'node:fs';
+import { MppError } from '../../runtime/errors.ts';
+import { writeFileAtomic } from '../../runtime/store/atomic.ts';
+import { fingerprint, generateKey, privateKeyToPem, publicKeyToPem } from '../../runtime/trust/keys.ts';
+import type { RegisterCommand } from '../context.ts';
+import { defaultKeyPath, publicKeyPathFor } from '../keys.ts';
+
+export const registerKeygen: RegisterCommand = (program, run) => {
+  program
+    .command('keygen')
+    .description('Create an Ed25519 signing key pair (PKCS#8 and SPKI PEM).')
+    .option('-o, --out <file>', 'private key file; the public key goes next to it as <name>.pub.pem', defaultKeyPath())
+    .option('--force', 'overwrite existing key files')
+    .option('--json', 'print the result as JSON')
+    .action((opts: { out: string; force?: boolean; json?: boolean }) =>
+      run(async ({ out }) => {
+        const pubPath = publicKeyPathFor(opts.out);
+        for (const p of [opts.out, pubPath]) {
+          if (!opts.force && existsSync(p)) {
+            throw new MppError('MPP_E_KEY_EXISTS', `${p} already exists.`, { hint: 'Choose another --out, or pass --force to replace it (the old key is lost).' });
+          }
+        }
+        const key = generateKey();
+        writeFileAtomic(opts.out, privateKeyToPem(key), 0o600);
+        writeFileAtomic(pubPath, publicKeyToPem(key.publicKey));
+        out.result(
+          `Private key: ${opts.out} (keep it secret)\nPublic key:  ${pubPath}\nKey id:      ${key.publicKey.keyid}\nFingerprint: ${fingerprint(key.publicKey.keyid)}`,
+          { privateKey: opts.out, publicKey: pubPath, keyid: key.publicKey.keyid },
+        );
+      }, opts),
+    );
+};

@@ -1,0 +1,15 @@
+import { readFileSync } from 'node:fs';
+import { MppError } from '../runtime/errors.ts';
+
+/** Reads a file the user named, turning a failure into a coded error. */
+export function readUserFile(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new MppError('MPP_E_IO', `Cannot read ${what} ${path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}.`, {
+      hint: code === 'ENOENT' ? 'Check the path.' : 'Check the file permissions.',
+      cause: e,
+    });
+  }
+}

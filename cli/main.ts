@@ -1,0 +1,71 @@
+import { createInterface } from 'node:readline/promises';
+import { Command, CommanderError } from 'commander';
+import { EXIT, Output } from './output.ts';
+import type { CliContext, CommandRunner, RegisterCommand } from './context.ts';
+import { registerKeygen } from './commands/keygen.ts';
+import { registerSign } from './commands/sign.ts';
+import { registerVerify } from './commands/verify.ts';
+import { registerInspect } from './commands/inspect.ts';
+import { registerTrust } from './commands/trust.ts';
+import { registerInit } from './commands/init.ts';
+import { registerBuild } from './commands/build.ts';
+import pkg from '../package.json' with { type: 'json' };
+
+const COMMANDS: RegisterCommand[] = [registerInit, registerBuild, registerKeygen, registerSign, registerVerify, registerInspect, registerTrust];
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode: number = EXIT.OK;
+  const run: CommandRunner = async (action, opts) => {
+    const out = new Output(Boolean(opts.json));
+    const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
+    const ctx: CliContext = {
+      out,
+      interactive,
+      async ask(question) {
+        const rl = createInterface({ input: process.stdin, output: process.stderr });
+        try {
+          return (await rl.question(question)).trim();
+        } finally {
+          rl.close();
+        }
+      },
+    };
+    try {
+      await action(ctx);
+    } catch (e) {
+      exitCode = out.error(e);
+    }
+  };
+
+  const program = new Command('mpp')
+    .description('MPP: signed, sandboxed, portable tools for AI agents.')
+    .version(pkg.version)
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  for (const register of COMMANDS) register(program, run);
+  for (const c of program.commands) c.exitOverride();
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.OK;
+      // Commander already printed what was wrong; add the stable code.
+      process.stderr.write(`error MPP_E_USAGE: see \`mpp ${argv[0] ?? ''} --help\`.\n`.replace('  ', ' '));
+      return EXIT.USAGE;
+    }
+    return new Output(argv.includes('--json')).error(e);
+  }
+  return exitCode;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.stderr.write(`error MPP_E_INTERNAL: ${String(e)}\n`);
+    process.exitCode = EXIT.INTERNAL;
+  },
+);

@@ -1,0 +1,53 @@
+import { build, type Message } from 'esbuild';
+import { MppError } from '../errors.ts';
+
+/** The host interfaces of the world: resolved by the component, never by the bundler. */
+const HOST_IMPORTS = ['mpp:tool/*'];
+
+/**
+ * Bundles the tool's entry into one ESM file for a JS engine that has no Node
+ * built-ins and no module loader: platform neutral, everything inlined except
+ * the world's imports. Output is deterministic for the same sources.
+ */
+export async function bundleTool(entryPath: string, projectDir: string): Promise<string> {
+  let result;
+  try {
+    result = await build({
+      entryPoints: [entryPath],
+      absWorkingDir: projectDir,
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'neutral',
+      // Neutral resolves no package fields by default; npm dependencies of a tool need these.
+      mainFields: ['module', 'main'],
+      conditions: ['import', 'default'],
+      target: 'es2022',
+      external: HOST_IMPORTS,
+      charset: 'utf8',
+      legalComments: 'none',
+      logLevel: 'silent',
+    });
+  } catch (e) {
+    const errors = (e as { errors?: Message[] }).errors ?? [];
+    throw new MppError('MPP_E_BUILD_FAILED', `Bundling ${entryPath} failed:\n${errors.map(formatMessage).join('\n') || String(e)}`, {
+      hint: isNodeBuiltin(errors)
+        ? 'Tools run in a sandbox without Node built-ins (node:fs, node:path...): use the host interfaces of the mpp:tool world instead.'
+        : 'Fix the error in the tool source and build again.',
+      cause: e,
+      detail: { stage: 'bundle', errors: errors.map(formatMessage) },
+    });
+  }
+  const out = result.outputFiles[0];
+  if (!out) throw new MppError('MPP_E_BUILD_FAILED', 'Bundling produced no output.', { detail: { stage: 'bundle' } });
+  return out.text;
+}
+
+function formatMessage(m: Message): string {
+  const where = m.location ? `${m.location.file}:${m.location.line}:${m.location.column + 1}: ` : '';
+  return `${where}${m.text}`;
+}
+
+function isNodeBuiltin(errors: Message[]): boolean {
+  return errors.some((m) => /Could not resolve "(node:|fs|path|os|crypto|child_process|http|https|net)\b/.test(m.text));
+}

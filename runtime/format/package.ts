@@ -1,0 +1,51 @@
+import { MppError } from '../errors.ts';
+import type { Archive, ArchiveEntry } from './read.ts';
+import { COMPONENT_ENTRY, MANIFEST_ENTRY, REQUIRED_ENTRIES, isAllowedEntry, isSignatureEntry } from './layout.ts';
+
+export interface PackageEntries {
+  readonly manifest: ArchiveEntry;
+  readonly component: ArchiveEntry;
+  /** Every entry covered by the digest (all but signatures). */
+  readonly content: readonly ArchiveEntry[];
+  readonly signatures: readonly ArchiveEntry[];
+}
+
+/** Checks that the archive holds exactly the entries spec/format.md allows. */
+export function checkLayout(archive: Archive): PackageEntries {
+  for (const name of archive.keys()) {
+    if (!isAllowedEntry(name)) {
+      throw new MppError('MPP_E_EXTRA_ENTRY', `The package holds "${name}", which the format does not allow.`, {
+        hint: 'Packages hold only manifest.json, tool.wasm, README.md, icon.png and signatures/*.json. Rebuild it with `mpp build`.',
+        detail: { entry: name },
+      });
+    }
+  }
+  for (const name of REQUIRED_ENTRIES) {
+    if (!archive.has(name)) {
+      throw new MppError('MPP_E_MISSING_ENTRY', `The package has no ${name}.`, {
+        hint: 'The file is incomplete or was not made by `mpp build`.',
+        detail: { entry: name },
+      });
+    }
+  }
+  const component = archive.get(COMPONENT_ENTRY)!;
+  if (!startsWith(component.data, COMPONENT_HEADER)) {
+    throw new MppError('MPP_E_INVALID_COMPONENT', 'tool.wasm is not a WebAssembly component: its header is not \\0asm with the component layer.', {
+      hint: 'Build the tool with `mpp build`; a core WebAssembly module must be turned into a component first.',
+    });
+  }
+  const all = [...archive.values()];
+  return Object.freeze({
+    manifest: archive.get(MANIFEST_ENTRY)!,
+    component,
+    content: Object.freeze(all.filter((e) => !isSignatureEntry(e.name))),
+    signatures: Object.freeze(all.filter((e) => isSignatureEntry(e.name))),
+  });
+}
+
+/** `\0asm`, version 0x0d, layer 1: the binary header of a WebAssembly component. */
+const COMPONENT_HEADER = Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00);
+
+function startsWith(data: Uint8Array, prefix: Uint8Array): boolean {
+  return data.length >= prefix.length && prefix.every((b, i) => data[i] === b);
+}

@@ -1,0 +1,35 @@
+import { Ajv2020, type ValidateFunction, type ErrorObject } from 'ajv/dist/2020.js';
+
+/**
+ * One strict ajv instance for MPP's own schemas (spec/*.schema.json): unknown
+ * keywords in a schema are bugs, and `additionalProperties: false` in the
+ * schemas makes unknown fields in documents errors.
+ */
+const ajv = new Ajv2020({ strict: true, allErrors: false, allowUnionTypes: false });
+
+export function compileSchema<T>(schema: object, ref?: string): ValidateFunction<T> {
+  if (ref) {
+    const id = (schema as { $id: string }).$id;
+    if (!ajv.getSchema(id)) ajv.addSchema(schema);
+    return ajv.getSchema(`${id}${ref}`) as ValidateFunction<T>;
+  }
+  return ajv.compile<T>(schema);
+}
+
+/** One readable line for the first schema error: where, and what was expected. */
+export function describeSchemaError(errors: ErrorObject[] | null | undefined): string {
+  const e = errors?.[0];
+  if (!e) return 'it does not match the schema';
+  const where = e.instancePath === '' ? 'the document' : e.instancePath;
+  if (e.keyword === 'additionalProperties') return `${where} has an unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`;
+  if (e.keyword === 'enum') return `${where} must be one of ${JSON.stringify((e.params as { allowedValues: unknown[] }).allowedValues)}`;
+  return `${where} ${e.message ?? 'is invalid'}`;
+}
+
+/** A separate, lenient instance for tool authors' input/output schemas: any valid 2020-12 schema. */
+const toolSchemas = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
+
+export function checkToolSchema(schema: object): string | undefined {
+  if (toolSchemas.validateSchema(schema) === true) return undefined;
+  return toolSchemas.errorsText(toolSchemas.errors);
+}

@@ -1,0 +1,80 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MppError } from '../errors.ts';
+
+/**
+ * Replaces `path` with `data` so that a crash at any point leaves either the
+ * old or the new content: write a temporary file in the same folder, fsync it,
+ * rename over the target, fsync the folder.
+ */
+export function writeFileAtomic(path: string, data: Uint8Array | string, mode = 0o644): void {
+  const dir = dirname(path);
+  mkdirSync(dir, { recursive: true });
+  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const fd = openSync(tmp, 'wx', mode);
+  try {
+    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  closeSync(fd);
+  renameSync(tmp, path);
+  syncDir(dir);
+}
+
+function syncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Some platforms cannot fsync a directory; the rename is still atomic there.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+const LOCK_STALE_MS = 30_000;
+const LOCK_WAIT_MS = 10_000;
+
+/**
+ * Runs `fn` while holding `<path>.lock`, an exclusively created file, so two
+ * processes (the CLI and the editor) never interleave read-modify-write
+ * cycles. A lock older than 30 s is a crashed holder's and is broken.
+ */
+export async function withFileLock<T>(path: string, fn: () => T | Promise<T>): Promise<T> {
+  const lock = `${path}.lock`;
+  mkdirSync(dirname(lock), { recursive: true });
+  const started = Date.now();
+  for (;;) {
+    try {
+      closeSync(openSync(lock, 'wx'));
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS) rmSync(lock, { force: true });
+      } catch {
+        // The holder released it between our two calls: try again.
+      }
+      if (Date.now() - started > LOCK_WAIT_MS) {
+        throw new MppError('MPP_E_IO', `Timed out waiting for the lock ${lock}.`, {
+          hint: 'Another MPP process is busy with the same store. If none is running, delete the .lock file.',
+        });
+      }
+      await sleep(20 + Math.random() * 30);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}

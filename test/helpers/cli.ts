@@ -1,0 +1,87 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The bundled CLI, as users run it (`npm test` builds it first). */
+export const CLI = join(ROOT, 'dist', 'cli.js');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `mpp` in a child process with its own MPP_HOME; stdin is closed unless given. */
+export function mpp(args: string[], opts: { home: string; cwd?: string; input?: string; env?: Record<string, string> }): Promise<CliResult> {
+  mkdirSync(opts.cwd ?? opts.home, { recursive: true });
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: opts.cwd ?? opts.home,
+      env: { PATH: process.env.PATH ?? '', HOME: opts.home, MPP_HOME: opts.home, ...opts.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/**
+ * Runs `mpp` attached to a pseudo-terminal (util-linux `script`), so the CLI
+ * believes a human is there; `answers` are typed in as that human.
+ */
+export function mppInTerminal(args: string[], opts: { home: string; cwd?: string; answers: string }): Promise<CliResult> {
+  const command = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  mkdirSync(opts.cwd ?? opts.home, { recursive: true });
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qec', command, '/dev/null'], {
+      cwd: opts.cwd ?? opts.home,
+      env: { PATH: process.env.PATH ?? '', HOME: opts.home, MPP_HOME: opts.home, TERM: 'dumb' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stdout += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr: '' }));
+    // Answer once the question has been asked.
+    const timer = setInterval(() => {
+      if (/\[y\/N\]/.test(stdout)) {
+        clearInterval(timer);
+        child.stdin.write(`${opts.answers}\n`);
+        child.stdin.end();
+      }
+    }, 20);
+    child.on('close', () => clearInterval(timer));
+  });
+}
+
+/** A fresh folder, removed when the test (or suite) that asked for it ends. */
+export function tempDir(t: { after(fn: () => void): void }, label: string): string {
+  const path = mkdtempSync(join(tmpdir(), `mpp-${label}-`));
+  t.after(() => rmSync(path, { recursive: true, force: true }));
+  return path;
+}
+
+/** Every file below `dir` with its SHA-256: equal snapshots mean nothing was written. */
+export function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string, rel: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      const r = rel ? `${rel}/${name}` : name;
+      if (statSync(p).isDirectory()) walk(p, r);
+      else out[r] = createHash('sha256').update(readFileSync(p)).digest('hex');
+    }
+  };
+  walk(dir, '');
+  return out;
+}
