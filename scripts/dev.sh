@@ -20,6 +20,10 @@ if [ "$(node_major)" -lt 22 ]; then
     *) echo "dev.sh: install Node.js 22 or newer for $(uname -s)-$(uname -m) and run again" >&2; exit 1 ;;
   esac
   dir="$ROOT/.cache/node22"
+  # npm finds its global config (registry, cafile, proxy) next to the node it runs
+  # on: keep the machine's once we switch to the downloaded node.
+  globalconfig=$(npm config get globalconfig 2>/dev/null || true)
+  if [ -n "$globalconfig" ] && [ -f "$globalconfig" ]; then export npm_config_globalconfig="$globalconfig"; fi
   if [ ! -x "$dir/node_modules/$pkg/bin/node" ]; then
     echo "dev.sh: this machine has Node $(node --version 2>/dev/null || echo none); installing $pkg@22 into .cache/node22" >&2
     npm install --prefix "$dir" --no-save --no-package-lock --no-audit --no-fund "$pkg@22" >&2
