@@ -48,10 +48,12 @@ if [ "${1:-}" = test ]; then
   fi
 fi
 
-# Install the locked dependencies unless they are already in place.
+# Install the locked dependencies unless they are already in place. Not `npm ci`:
+# it refuses a lockfile that lacks optional packages for other platforms, which
+# registries that carry only this platform's binaries never provide.
 stamp=node_modules/.package-lock.json
 if [ ! -f "$stamp" ] || ! cmp -s package-lock.json .cache/installed-lock.json; then
-  npm ci --no-audit --no-fund >&2
+  npm install --no-save --no-audit --no-fund >&2
   mkdir -p .cache && cp package-lock.json .cache/installed-lock.json
 fi
 
