@@ -19,6 +19,20 @@ await Promise.all([
     legalComments: 'none',
     logLevel: 'warning',
   }),
+  // The sandbox's worker and the shim IO worker's extension run in their own
+  // threads: separate ESM entries, found by the host beside dist/cli.js.
+  build({
+    entryPoints: { 'sandbox-worker': 'runtime/sandbox/worker/main.ts', 'sandbox-io-extension': 'runtime/sandbox/worker/io-extension.ts' },
+    outdir: 'dist',
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'esm',
+    external,
+    banner: { js: 'import { createRequire as __mppCreateRequire } from "node:module"; const require = __mppCreateRequire(import.meta.url);' },
+    legalComments: 'none',
+    logLevel: 'warning',
+  }),
   build({
     entryPoints: ['extension/extension.ts'],
     outfile: 'dist/extension.cjs',

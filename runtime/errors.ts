@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   MPP_E_PROJECT_INVALID: 'The tool project is missing a file or its manifest source is invalid.',
   MPP_E_BUILD_FAILED: 'Bundling or componentizing the tool failed.',
 
+  MPP_E_GRANT_NOT_DECLARED: 'A capability was requested that the package manifest does not declare.',
+  MPP_E_TOOL_UNKNOWN: 'The package has no tool of that name.',
   MPP_E_GRANT_INVALID: 'A capability grant is malformed: a path, host, port, method, variable or limit is not acceptable.',
   MPP_E_TOOL_INVALID: 'The tool is not a WebAssembly component this host can run.',
   MPP_E_TOOL_UNSUPPORTED_IMPORT: 'The tool imports an interface this host does not provide.',
@@ -40,9 +42,13 @@ export const ERROR_CODES = {
   MPP_E_TOOL_CRASHED: 'The tool trapped, exited or broke the component contract; its instance was discarded.',
   MPP_E_TOOL_ERROR: 'The tool returned an error for this call.',
   MPP_E_INPUT_TOO_LARGE: 'The tool input is larger than the input size limit.',
-  MPP_E_INPUT_INVALID: 'The tool input is not valid JSON text.',
+  MPP_E_INPUT_INVALID: 'The tool input is not valid JSON text or does not match the tool input schema.',
   MPP_E_OUTPUT_TOO_LARGE: 'The tool output is larger than the output size limit.',
-  MPP_E_OUTPUT_INVALID: 'The tool returned output that is not valid JSON text.',
+  MPP_E_OUTPUT_INVALID: 'The tool returned output that is not valid JSON text or does not match its output schema.',
+  MPP_E_KV_CORRUPT: 'A package key-value store is damaged, not an SQLite database, or written by a newer MPP.',
+  MPP_E_NOT_INSTALLED: 'No installed package has that name.',
+  MPP_E_VERSION_CONFLICT: 'That version of the package is already installed with different content.',
+  MPP_E_STORE_CORRUPT: 'The local install store is damaged: an installed package file is missing or is not what was installed.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

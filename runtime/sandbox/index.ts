@@ -1,0 +1,40 @@
+/**
+ * The sandbox host: runs one tool call of a WebAssembly component in a worker
+ * thread, under a capability grant, and returns its output JSON text or a
+ * coded MppError.
+ *
+ *   const sandbox = await createSandbox({ component, grant, cacheDir, services });
+ *   const output = await sandbox.call('search', '{"q":"x"}');
+ *   await sandbox.dispose();
+ */
+import { ToolSandbox, type SandboxOptions } from './host.ts';
+
+export { ToolSandbox, workerEntryUrl, ioExtensionUrl, type SandboxOptions } from './host.ts';
+export { parseGrant, DEFAULT_LIMITS, type Grant, type GrantInput, type FsGrant, type NetGrant, type Limits } from './grant.ts';
+export {
+  HostServiceError,
+  type HostServices,
+  type KvService,
+  type IdentityService,
+  type ConfirmService,
+  type Caller,
+  type LogRecord,
+  type LogLevel,
+} from './host-services.ts';
+export { prepareComponent, transpileComponent, componentDigest, type PreparedComponent } from './prepare.ts';
+export { RACE_FREE as FS_RACE_FREE } from './worker/fs-at.ts';
+
+/** Validates the grant, prepares the component and starts an instance. */
+export function createSandbox(opts: SandboxOptions): Promise<ToolSandbox> {
+  return ToolSandbox.create(opts);
+}
+
+/** One call in a fresh instance, disposed afterwards. */
+export async function runTool(opts: SandboxOptions & { tool: string; input: string }): Promise<string> {
+  const sandbox = await ToolSandbox.create(opts);
+  try {
+    return await sandbox.call(opts.tool, opts.input);
+  } finally {
+    await sandbox.dispose();
+  }
+}

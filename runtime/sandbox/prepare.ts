@@ -1,0 +1,180 @@
+/**
+ * From component bytes to what a tool worker instantiates:
+ *   digest -> transpile (cached on disk by digest) -> check imports
+ *          -> cap memory -> compile (cached in this process).
+ *
+ * The disk cache holds generated JavaScript that tool workers import and run
+ * with full Node authority, so the cache directory must be private to the
+ * host (created 0700); anyone who can write it can run code in the host.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { MppError } from '../errors.ts';
+import { SUPPORTED_IMPORTS } from './protocol.ts';
+import { capModuleMemory, WASM_PAGE_BYTES } from './wasm-memory.ts';
+
+const CACHE_FORMAT = 1;
+const GLUE_NAME = 'tool';
+
+export interface Transpiled {
+  readonly digest: string;
+  readonly dir: string;
+  readonly glueUrl: string;
+  readonly imports: readonly string[];
+  readonly coreModules: readonly string[];
+}
+
+export interface PreparedComponent extends Transpiled {
+  /** Memory cap compiled into the modules, in 64 KiB pages. */
+  readonly memoryPages: number;
+  /** Compiled core modules by file name; can be posted to workers. */
+  readonly modules: Readonly<Record<string, WebAssembly.Module>>;
+}
+
+interface CacheMeta {
+  format: number;
+  transpiler: string;
+  imports: string[];
+  coreModules: string[];
+}
+
+export function componentDigest(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+const transpiling = new Map<string, Promise<Transpiled>>();
+const compiling = new Map<string, Promise<Record<string, WebAssembly.Module>>>();
+
+let transpilerId: Promise<string> | undefined;
+/** Name and version of the transpiler: cached output from another version is redone. */
+function transpilerVersion(): Promise<string> {
+  transpilerId ??= (async () => {
+    try {
+      const entry = createRequire(import.meta.url).resolve('@bytecodealliance/jco-transpile');
+      const pkg = JSON.parse(await readFile(join(entry, '..', '..', 'package.json'), 'utf8')) as { version?: string };
+      return `jco-transpile@${pkg.version ?? 'unknown'}`;
+    } catch {
+      return 'jco-transpile@unknown';
+    }
+  })();
+  return transpilerId;
+}
+
+async function readCache(dir: string): Promise<CacheMeta | null> {
+  try {
+    const meta = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as CacheMeta;
+    if (meta.format !== CACHE_FORMAT || meta.transpiler !== (await transpilerVersion())) return null;
+    if (!Array.isArray(meta.imports) || !Array.isArray(meta.coreModules)) return null;
+    return meta;
+  } catch {
+    return null;
+  }
+}
+
+async function transpileInto(bytes: Uint8Array, cacheDir: string, digest: string): Promise<CacheMeta> {
+  // Loaded only on a cache miss: it pulls in a native minifier and ~1 s of setup.
+  const { transpileBytes } = await import('@bytecodealliance/jco-transpile');
+  let result: Awaited<ReturnType<typeof transpileBytes>>;
+  try {
+    result = await transpileBytes(bytes, { name: GLUE_NAME, instantiation: 'async', emitTypescriptDeclarations: false });
+  } catch (cause) {
+    throw new MppError('MPP_E_TOOL_INVALID', 'The tool is not a WebAssembly component jco can transpile.', { cause });
+  }
+  const meta: CacheMeta = {
+    format: CACHE_FORMAT,
+    transpiler: await transpilerVersion(),
+    imports: [...result.imports],
+    coreModules: Object.keys(result.files).filter((n) => n.endsWith('.wasm')).sort(),
+  };
+  const tmp = join(cacheDir, `.${digest}.${randomBytes(6).toString('hex')}`);
+  await mkdir(tmp, { recursive: true, mode: 0o700 });
+  try {
+    for (const [name, data] of Object.entries(result.files)) {
+      if (!name.endsWith('.js') && !name.endsWith('.wasm')) continue;
+      if (name.includes('/') || name.startsWith('.')) continue;
+      await writeFile(join(tmp, name), data, { mode: 0o600 });
+    }
+    await writeFile(join(tmp, 'meta.json'), JSON.stringify(meta), { mode: 0o600 });
+    await rename(tmp, join(cacheDir, digest)).catch(async (e: NodeJS.ErrnoException) => {
+      // Another process filled the slot first; theirs is equivalent.
+      if (e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST') throw e;
+    });
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+  return meta;
+}
+
+/** Transpiles (or finds in the cache) the component. */
+export async function transpileComponent(bytes: Uint8Array, cacheDir: string): Promise<Transpiled> {
+  if (!(bytes instanceof Uint8Array) || bytes.length < 8) {
+    throw new MppError('MPP_E_TOOL_INVALID', `Expected component bytes, got ${bytes instanceof Uint8Array ? bytes.length + ' bytes' : typeof bytes}.`);
+  }
+  const digest = componentDigest(bytes);
+  const key = `${cacheDir}\0${digest}`;
+  let p = transpiling.get(key);
+  if (!p) {
+    p = (async () => {
+      await mkdir(cacheDir, { recursive: true, mode: 0o700 });
+      const dir = join(cacheDir, digest);
+      let meta = await readCache(dir);
+      if (!meta) {
+        // Absent, partial or from another transpiler version: redo it.
+        await rm(dir, { recursive: true, force: true });
+        meta = await transpileInto(bytes, cacheDir, digest);
+      }
+      const unsupported = meta.imports.filter((i) => !SUPPORTED_IMPORTS.includes(i));
+      if (unsupported.length > 0) {
+        throw new MppError('MPP_E_TOOL_UNSUPPORTED_IMPORT', `The tool imports ${unsupported.join(', ')}, which this host does not provide.`, {
+          detail: { imports: unsupported },
+        });
+      }
+      return Object.freeze({
+        digest,
+        dir,
+        glueUrl: pathToFileURL(join(dir, `${GLUE_NAME}.js`)).href,
+        imports: Object.freeze(meta.imports),
+        coreModules: Object.freeze(meta.coreModules),
+      });
+    })();
+    transpiling.set(key, p);
+    p.catch(() => transpiling.delete(key));
+  }
+  return p;
+}
+
+/** Transpiles, caps memory at `memoryBytes` and compiles; both steps cached. */
+export async function prepareComponent(bytes: Uint8Array, opts: { cacheDir: string; memoryBytes: number }): Promise<PreparedComponent> {
+  const t = await transpileComponent(bytes, opts.cacheDir);
+  const memoryPages = Math.min(65536, Math.floor(opts.memoryBytes / WASM_PAGE_BYTES));
+  const key = `${t.dir}\0${memoryPages}`;
+  let p = compiling.get(key);
+  if (!p) {
+    p = (async () => {
+      const modules: Record<string, WebAssembly.Module> = {};
+      for (const name of t.coreModules) {
+        const raw = await readFile(join(t.dir, name));
+        const { bytes: capped } = capModuleMemory(raw, memoryPages);
+        try {
+          modules[name] = await WebAssembly.compile(capped as Uint8Array<ArrayBuffer>);
+        } catch (cause) {
+          throw new MppError('MPP_E_TOOL_INVALID', `Core module ${name} of the tool does not compile.`, { cause });
+        }
+      }
+      return modules;
+    })();
+    compiling.set(key, p);
+    p.catch(() => compiling.delete(key));
+  }
+  return Object.freeze({ ...t, memoryPages, modules: await p });
+}
+
+/** For tests and benchmarks: forget compiled modules (the disk cache stays). */
+export function clearProcessCaches(): void {
+  transpiling.clear();
+  compiling.clear();
+}
+

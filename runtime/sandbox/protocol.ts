@@ -1,0 +1,96 @@
+/**
+ * Messages between the host (parent thread) and a tool worker. Every message
+ * carries a `type`; the host validates what it receives before acting.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { Grant } from './grant.ts';
+import type { LogLevel, LogRecord } from './host-services.ts';
+
+export interface WorkerInit {
+  /** file: URL of the transpiled glue module. */
+  readonly glueUrl: string;
+  /** Compiled, memory-capped core modules by file name. */
+  readonly modules: Record<string, WebAssembly.Module>;
+  readonly grant: Grant;
+  /** Where the tool worker finds io-extension for the shim's IO worker. */
+  readonly extensionUrl: string;
+  readonly fdTable: SharedArrayBuffer;
+  readonly hostSignal: SharedArrayBuffer;
+  readonly hostPort: MessagePort;
+  readonly services: { kv: boolean; identity: boolean; confirm: boolean };
+  /** Bytes of stdout/stderr/log text kept per call. */
+  readonly logBudgetBytes: number;
+}
+
+export interface CallMessage {
+  readonly type: 'call';
+  readonly id: number;
+  readonly tool: string;
+  readonly input: string;
+}
+
+/** An error the worker classified; the host turns it into an MppError. */
+export interface WorkerError {
+  readonly code:
+    | 'MPP_E_TOOL_ERROR'
+    | 'MPP_E_TOOL_CRASHED'
+    | 'MPP_E_TOOL_MEMORY'
+    | 'MPP_E_TOOL_INVALID'
+    | 'MPP_E_TOOL_UNSUPPORTED_IMPORT'
+    | 'MPP_E_OUTPUT_TOO_LARGE'
+    | 'MPP_E_OUTPUT_INVALID';
+  readonly message: string;
+  readonly detail?: Record<string, unknown>;
+  /** The instance can no longer be used; the host discards the worker. */
+  readonly fatal: boolean;
+}
+
+export type WorkerMessage =
+  | { readonly type: 'ready' }
+  | { readonly type: 'init-failed'; readonly error: WorkerError }
+  /** `recycle`: the call succeeded but left the instance unfit (memory at its cap); start a fresh one next time. */
+  | { readonly type: 'result'; readonly id: number; readonly output: string; readonly recycle: boolean }
+  | { readonly type: 'failed'; readonly id: number; readonly error: WorkerError }
+  | { readonly type: 'log'; readonly record: LogRecord };
+
+export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/**
+ * Every interface the sandbox provides, by unversioned name. A component
+ * importing anything else is refused before it runs.
+ */
+export const SUPPORTED_IMPORTS: readonly string[] = [
+  'mpp:tool/kv',
+  'mpp:tool/log',
+  'mpp:tool/identity',
+  'mpp:tool/confirm',
+  'wasi:cli/environment',
+  'wasi:cli/exit',
+  'wasi:cli/stdin',
+  'wasi:cli/stdout',
+  'wasi:cli/stderr',
+  'wasi:cli/terminal-input',
+  'wasi:cli/terminal-output',
+  'wasi:cli/terminal-stdin',
+  'wasi:cli/terminal-stdout',
+  'wasi:cli/terminal-stderr',
+  'wasi:clocks/monotonic-clock',
+  'wasi:clocks/wall-clock',
+  'wasi:filesystem/types',
+  'wasi:filesystem/preopens',
+  'wasi:io/error',
+  'wasi:io/poll',
+  'wasi:io/streams',
+  'wasi:random/random',
+  'wasi:random/insecure',
+  'wasi:random/insecure-seed',
+  'wasi:http/types',
+  'wasi:http/outgoing-handler',
+  'wasi:sockets/instance-network',
+  'wasi:sockets/network',
+  'wasi:sockets/ip-name-lookup',
+  'wasi:sockets/tcp',
+  'wasi:sockets/tcp-create-socket',
+  'wasi:sockets/udp',
+  'wasi:sockets/udp-create-socket',
+];

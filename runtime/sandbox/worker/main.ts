@@ -1,0 +1,278 @@
+/**
+ * Tool worker entry: one worker thread runs one component instance, built
+ * from one grant, and serves calls one at a time.
+ *
+ * Bundling: esbuild builds this file as its own entry (dist/sandbox-worker.js);
+ * see workerEntryUrl() in ../host.ts.
+ *
+ * Nothing here has authority of its own beyond what the grant lists: every
+ * import the component sees is constructed below, per instance, from the
+ * grant; the shim's process-wide defaults (preopen of /, the host
+ * environment, process.exit, open network) are never handed to the guest.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { io as shimIo } from '@bytecodealliance/preview2-shim';
+import type { LogLevel, LogRecord } from '../host-services.ts';
+import { LOG_LEVELS, type CallMessage, type WorkerError, type WorkerInit, type WorkerMessage } from '../protocol.ts';
+import { Capture, createCliImports, ToolExit } from './cli.ts';
+import { FdRegistry } from './fd-table.ts';
+import { openPreopen, RACE_FREE } from './fs-at.ts';
+import { createFilesystemImports, type Preopen } from './fs.ts';
+import { createMppImports } from './mpp.ts';
+import { createHttpImports, createSocketImports } from './net.ts';
+
+const MAX_OPEN_FDS = 256;
+const MAX_LOG_MESSAGE = 8 * 1024;
+const MAX_TOOL_ERROR_TEXT = 4 * 1024;
+const MAX_TOOL_ERROR_DETAILS = 64 * 1024;
+
+interface ToolHandler {
+  call(tool: string, input: string): unknown;
+}
+
+const init = workerData as WorkerInit;
+const port = parentPort!;
+const post = (m: WorkerMessage) => port.postMessage(m);
+
+// Per-call log budget: text beyond it is dropped, with one notice.
+let logBudget = init.logBudgetBytes;
+let logTruncated = false;
+function emitLog(record: LogRecord): void {
+  if (logBudget <= 0) {
+    if (!logTruncated) {
+      logTruncated = true;
+      post({ type: 'log', record: { level: 'warn', source: 'sandbox', message: 'log output of this call exceeded its budget; the rest was dropped' } });
+    }
+    return;
+  }
+  let message = record.message;
+  if (message.length > MAX_LOG_MESSAGE) message = message.slice(0, MAX_LOG_MESSAGE) + '…';
+  logBudget -= Buffer.byteLength(message, 'utf8');
+  post({ type: 'log', record: { level: record.level, source: record.source, message } });
+}
+
+const stdoutCapture = new Capture(init.logBudgetBytes);
+const stderrCapture = new Capture(init.logBudgetBytes);
+function flushCaptures(): void {
+  for (const [source, capture] of [['stdout', stdoutCapture], ['stderr', stderrCapture]] as const) {
+    const got = capture.take();
+    if (!got) continue;
+    const suffix = got.dropped ? `\n[${got.dropped} more bytes dropped]` : '';
+    emitLog({ level: source === 'stderr' ? 'warn' : 'info', source, message: got.text + suffix });
+  }
+}
+
+function clip(s: unknown, max: number): string {
+  const text = typeof s === 'string' ? s : String(s);
+  return text.length > max ? text.slice(0, max) + '…' : text;
+}
+
+const memories: WebAssembly.Memory[] = [];
+const memoryCapBytes = Math.floor(init.grant.limits.memoryBytes / 65536) * 65536;
+function memoryExhausted(): boolean {
+  // A failed grow leaves the memory at its last successful size, up to one
+  // large allocation short of the cap: count the last eighth (at least
+  // 16 MiB) as "at the cap".
+  const slack = Math.max(memoryCapBytes / 8, 16 * 1024 * 1024);
+  return memories.some((m) => m.buffer.byteLength + slack >= memoryCapBytes);
+}
+
+function classify(e: unknown): WorkerError {
+  if (e instanceof ToolExit) {
+    return { code: 'MPP_E_TOOL_CRASHED', message: `The tool called exit(${e.status}) instead of returning.`, detail: { reason: 'exit', status: e.status }, fatal: true };
+  }
+  if (e !== null && typeof e === 'object' && !(e instanceof Error) && typeof (e as { code?: unknown }).code === 'string') {
+    const te = e as { code: string; message?: unknown; details?: unknown };
+    return {
+      code: 'MPP_E_TOOL_ERROR',
+      message: 'The tool returned an error for this call.',
+      detail: {
+        toolCode: clip(te.code, 128),
+        toolMessage: clip(te.message ?? '', MAX_TOOL_ERROR_TEXT),
+        ...(typeof te.details === 'string' ? { toolDetails: clip(te.details, MAX_TOOL_ERROR_DETAILS) } : {}),
+      },
+      fatal: false,
+    };
+  }
+  if (memoryExhausted()) {
+    return { code: 'MPP_E_TOOL_MEMORY', message: `The tool ran out of memory at its limit of ${memoryCapBytes} bytes.`, detail: { limitBytes: memoryCapBytes }, fatal: true };
+  }
+  const text = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return { code: 'MPP_E_TOOL_CRASHED', message: 'The tool trapped.', detail: { reason: 'trap', trap: clip(text, 512) }, fatal: true };
+}
+
+
+/**
+ * Every call gets a clean component instance: nothing a call leaves in the
+ * tool's memory, globals or open files reaches the next call (which may come
+ * from another agent). Instantiation happens right after the previous call,
+ * while the worker is idle, so a call normally finds its instance ready.
+ * Per worker, built once: imports with no per-instance state (clocks, env,
+ * captured output, network policy, host services bridge).
+ */
+const fds = new FdRegistry(init.fdTable, MAX_OPEN_FDS);
+/** The instance the next call will use; set at start-up and after every call. */
+let ready: Promise<ToolHandler> | undefined;
+
+function sharedImports(): Record<string, unknown> {
+  const grant = init.grant;
+  const cli = createCliImports({ env: grant.env, stdout: stdoutCapture, stderr: stderrCapture, maxRandomBytes: 1024 * 1024 });
+  const netCtx = {
+    grants: grant.net,
+    extensionUrl: new URL(init.extensionUrl),
+    denied: (reason: string) => emitLog({ level: 'warn', source: 'sandbox', message: `network request refused: ${reason}` }),
+  };
+  const http = createHttpImports(netCtx);
+  const sockets = createSocketImports();
+  const mpp = createMppImports({
+    port: init.hostPort,
+    signal: new Int32Array(init.hostSignal),
+    available: init.services,
+    log: (level: LogLevel, message: string) => emitLog({ level: LOG_LEVELS.includes(level) ? level : 'info', source: 'tool', message }),
+  });
+
+  return {
+    'mpp:tool/kv': mpp.kv,
+    'mpp:tool/log': mpp.log,
+    'mpp:tool/identity': mpp.identity,
+    'mpp:tool/confirm': mpp.confirm,
+    'wasi:cli/environment': cli.environment,
+    'wasi:cli/exit': cli.exit,
+    'wasi:cli/stdin': cli.stdin,
+    'wasi:cli/stdout': cli.stdout,
+    'wasi:cli/stderr': cli.stderr,
+    'wasi:cli/terminal-input': cli.terminalInput,
+    'wasi:cli/terminal-output': cli.terminalOutput,
+    'wasi:cli/terminal-stdin': cli.terminalStdin,
+    'wasi:cli/terminal-stdout': cli.terminalStdout,
+    'wasi:cli/terminal-stderr': cli.terminalStderr,
+    'wasi:clocks/monotonic-clock': cli.clocks.monotonicClock,
+    'wasi:clocks/wall-clock': cli.clocks.wallClock,
+    'wasi:io/error': shimIo.error,
+    'wasi:io/poll': shimIo.poll,
+    'wasi:io/streams': shimIo.streams,
+    'wasi:random/random': cli.random.random,
+    'wasi:random/insecure': cli.random.insecure,
+    'wasi:random/insecure-seed': cli.random.insecureSeed,
+    'wasi:http/types': http.types,
+    'wasi:http/outgoing-handler': http.outgoingHandler,
+    'wasi:sockets/instance-network': sockets.instanceNetwork,
+    'wasi:sockets/network': sockets.network,
+    'wasi:sockets/ip-name-lookup': sockets.ipNameLookup,
+    'wasi:sockets/tcp': sockets.tcp,
+    'wasi:sockets/tcp-create-socket': sockets.tcpCreateSocket,
+    'wasi:sockets/udp': sockets.udp,
+    'wasi:sockets/udp-create-socket': sockets.udpCreateSocket,
+  };
+}
+
+type Glue = {
+    instantiate(
+      getCoreModule: (name: string) => WebAssembly.Module,
+      imports: Record<string, unknown>,
+      instantiateCore: (m: WebAssembly.Module, i?: WebAssembly.Imports) => Promise<WebAssembly.Instance>,
+    ): Promise<Record<string, unknown>>;
+};
+
+let shared: { imports: Record<string, unknown>; glue: Glue } | undefined;
+
+async function instantiateFresh(): Promise<ToolHandler> {
+  if (!shared) shared = { imports: sharedImports(), glue: (await import(init.glueUrl)) as Glue };
+  const grant = init.grant;
+  // The host refuses such grants up front; this is the backstop.
+  if (grant.fs.length > 0 && !RACE_FREE) throw new Error('filesystem grants need /proc/self/fd (Linux) in this version');
+  const preopens: Preopen[] = grant.fs.map((g) => ({ fd: openPreopen(g.hostPath, fds), guestPath: g.guestPath, writable: g.write }));
+  const fsImports = createFilesystemImports({ fds }, preopens);
+  const imports = { ...shared.imports, 'wasi:filesystem/types': fsImports.types, 'wasi:filesystem/preopens': fsImports.preopens };
+  const getCoreModule = (name: string): WebAssembly.Module => {
+    const m = init.modules[name];
+    // Only modules the host compiled (and capped) may be instantiated.
+    if (!m) throw new Error(`the glue asked for an unknown core module ${name}`);
+    return m;
+  };
+  const instantiateCore = async (m: WebAssembly.Module, i?: WebAssembly.Imports) => {
+    const instance = await WebAssembly.instantiate(m, i);
+    for (const v of Object.values(instance.exports)) if (v instanceof WebAssembly.Memory) memories.push(v);
+    return instance;
+  };
+  const exports = await shared.glue.instantiate(getCoreModule, imports, instantiateCore);
+  const h = (exports['mpp:tool/handler@0.1.0'] ?? exports.handler) as ToolHandler | undefined;
+  if (!h || typeof h.call !== 'function') throw Object.assign(new Error('the component does not export mpp:tool/handler'), { mppCode: 'MPP_E_TOOL_INVALID' });
+  return h;
+}
+
+/** Drops the instance that served a call (its files and memory) and prepares the next one. */
+function retireAndPrepareNext(): void {
+  fds.closeAll();
+  memories.length = 0;
+  ready = instantiateFresh();
+  // A failure surfaces on the next call; never as an unhandled rejection.
+  ready.catch(() => {});
+}
+
+
+async function runCall(msg: CallMessage): Promise<void> {
+  let handler: ToolHandler;
+  try {
+    if (!ready) throw new Error('the worker has not started an instance');
+    handler = await ready;
+  } catch (e) {
+    post({ type: 'failed', id: msg.id, error: instantiationError(e) });
+    return;
+  }
+  try {
+    serve(handler, msg);
+  } finally {
+    retireAndPrepareNext();
+  }
+}
+
+function serve(handler: ToolHandler, msg: CallMessage): void {
+  logBudget = init.logBudgetBytes;
+  logTruncated = false;
+  let output: unknown;
+  try {
+    output = handler.call(msg.tool, msg.input);
+  } catch (e) {
+    flushCaptures();
+    post({ type: 'failed', id: msg.id, error: classify(e) });
+    return;
+  }
+  flushCaptures();
+  const limit = init.grant.limits.maxOutputBytes;
+  if (typeof output !== 'string') {
+    post({ type: 'failed', id: msg.id, error: { code: 'MPP_E_OUTPUT_INVALID', message: 'The tool returned something other than a string.', fatal: false } });
+    return;
+  }
+  // Length in UTF-16 units bounds UTF-8 bytes from below (x1) and above (x3):
+  // skip the exact count when it cannot matter.
+  const bytes = output.length * 3 <= limit ? output.length : Buffer.byteLength(output, 'utf8');
+  if (bytes > limit) {
+    post({ type: 'failed', id: msg.id, error: { code: 'MPP_E_OUTPUT_TOO_LARGE', message: `The tool output is ${bytes} bytes; the limit is ${limit}.`, detail: { bytes, limit }, fatal: false } });
+    return;
+  }
+  try {
+    JSON.parse(output);
+  } catch {
+    post({ type: 'failed', id: msg.id, error: { code: 'MPP_E_OUTPUT_INVALID', message: 'The tool output is not valid JSON text.', fatal: false } });
+    return;
+  }
+  // Wasm memory never shrinks: an instance that grew to its cap (say, after
+  // catching an out-of-memory) would fail the next call for no fault of it.
+  post({ type: 'result', id: msg.id, output, recycle: memoryExhausted() });
+}
+
+function instantiationError(e: unknown): WorkerError {
+  const code = (e as { mppCode?: WorkerError['code'] }).mppCode ?? 'MPP_E_TOOL_INVALID';
+  return { code, message: `The tool could not be instantiated: ${clip(e instanceof Error ? e.message : e, 512)}`, fatal: true };
+}
+
+port.on('message', (msg: CallMessage) => {
+  if (msg?.type === 'call') void runCall(msg);
+});
+
+ready = instantiateFresh();
+ready.then(
+  () => post({ type: 'ready' }),
+  (e: unknown) => post({ type: 'init-failed', error: instantiationError(e) }),
+);
