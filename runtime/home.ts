@@ -4,11 +4,43 @@ import { join } from 'node:path';
 /**
  * The MPP home folder: `$MPP_HOME`, else `$XDG_DATA_HOME/mpp`, else
  * `~/.local/share/mpp` (`%APPDATA%\mpp` on Windows). Everything MPP keeps
- * (trust store, installed packages, KV data, audit log) lives below it.
+ * lives below it, laid out by `homePaths`.
  */
 export function mppHome(env: NodeJS.ProcessEnv = process.env): string {
   if (env.MPP_HOME) return env.MPP_HOME;
   if (env.XDG_DATA_HOME) return join(env.XDG_DATA_HOME, 'mpp');
   if (process.platform === 'win32' && env.APPDATA) return join(env.APPDATA, 'mpp');
   return join(homedir(), '.local', 'share', 'mpp');
+}
+
+export interface HomePaths {
+  /** Trusted and revoked publisher keys (JSON). */
+  readonly trust: string;
+  /** Signing keys made by `mpp keygen`. */
+  readonly keys: string;
+  /** SQLite: the index of installed packages (and later grants). */
+  readonly db: string;
+  /** Installed packages, content-addressed: `<sha256 of the .mpp file>.mpp`. */
+  readonly packages: string;
+  /** Transpiled components, keyed by component digest (trusted code: never granted to a tool). */
+  readonly componentCache: string;
+  /** Per-package key-value stores: `kv/<scope>/<name>.sqlite`. */
+  readonly kv: string;
+}
+
+export function homePaths(home: string): HomePaths {
+  return Object.freeze({
+    trust: join(home, 'trust.json'),
+    keys: join(home, 'keys'),
+    db: join(home, 'mpp.db'),
+    packages: join(home, 'packages'),
+    componentCache: join(home, 'cache', 'components'),
+    kv: join(home, 'kv'),
+  });
+}
+
+/** The KV database of one package (name `scope/name`, validated by the manifest schema). */
+export function kvDatabasePath(home: string, packageName: string): string {
+  const [scope, name] = packageName.split('/') as [string, string];
+  return join(homePaths(home).kv, scope, `${name}.sqlite`);
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { homePaths } from '../home.ts';
 import { MppError } from '../errors.ts';
 import { compileSchema, describeSchemaError } from '../schema.ts';
 import { parseStrictJson } from '../format/strict-json.ts';
@@ -31,7 +31,7 @@ export interface TrustView {
 const validate = compileSchema<TrustDocument>(trustSchema);
 
 export function trustStorePath(home: string): string {
-  return join(home, 'trust.json');
+  return homePaths(home).trust;
 }
 
 /** A snapshot of the trust store; writes go through the functions below. */

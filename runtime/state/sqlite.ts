@@ -1,0 +1,77 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { DatabaseSync as DatabaseSyncType } from 'node:sqlite';
+import { createRequire } from 'node:module';
+
+export type Database = DatabaseSyncType;
+
+/**
+ * node:sqlite prints an ExperimentalWarning when first loaded (Node 22). MPP
+ * depends on it by decision, so that one warning is dropped; every other
+ * warning still reaches stderr.
+ */
+function loadSqlite(): typeof import('node:sqlite') {
+  const emit = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const text = typeof warning === 'string' ? warning : warning.message;
+    if (/SQLite is an experimental feature/.test(text)) return;
+    (emit as (...a: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  try {
+    return createRequire(import.meta.url)('node:sqlite') as typeof import('node:sqlite');
+  } finally {
+    process.emitWarning = emit;
+  }
+}
+
+let sqlite: typeof import('node:sqlite') | undefined;
+
+/**
+ * Opens (creating) a database for MPP state: WAL with synchronous=FULL, so a
+ * write is durable once the call that made it returns, even across kill -9 or
+ * power loss; a busy timeout, so the CLI and the editor can share it.
+ */
+export function openDatabase(path: string): Database {
+  sqlite ??= loadSqlite();
+  mkdirSync(dirname(path), { recursive: true });
+  const db = new sqlite.DatabaseSync(path);
+  // The busy timeout first, so that the statements after it wait for other connections.
+  db.exec('PRAGMA busy_timeout = 5000');
+  enableWal(db);
+  db.exec('PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;');
+  return db;
+}
+
+const SQLITE_BUSY = 5;
+
+/**
+ * Switching a new database to WAL takes an exclusive lock, and SQLite can
+ * answer SQLITE_BUSY at once, without its busy handler, when several
+ * processes create the same database together (1 time in 4 with three
+ * processes in a fresh MPP home): retry for as long as the busy timeout.
+ */
+function enableWal(db: Database): void {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    try {
+      db.exec('PRAGMA journal_mode = WAL');
+      return;
+    } catch (e) {
+      if (((e as { errcode?: number }).errcode ?? 0) % 256 !== SQLITE_BUSY || Date.now() > deadline) throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5 + Math.random() * 20);
+    }
+  }
+}
+
+/** Runs `fn` in an IMMEDIATE transaction (takes the write lock up front, so concurrent writers queue instead of failing). */
+export function transaction<T>(db: Database, fn: () => T): T {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const result = fn();
+    db.exec('COMMIT');
+    return result;
+  } catch (e) {
+    db.exec('ROLLBACK');
+    throw e;
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * The index of installed packages: one row per package name in the
+ * `installed_packages` table of `homePaths(home).db`. A row is the commit
+ * point of an install: a package is installed exactly when its row exists,
+ * and a row only ever names a blob that was on disk when it was written.
+ */
+import { existsSync } from 'node:fs';
+import { MppError, isMppError } from '../errors.ts';
+import { homePaths } from '../home.ts';
+import { parseManifest, type Manifest } from '../format/manifest.ts';
+import { openDatabase, transaction, type Database } from '../state/sqlite.ts';
+
+export interface InstalledRecord {
+  readonly name: string;
+  readonly version: string;
+  /** SHA-256 of the .mpp file as stored: names its blob. */
+  readonly fileSha256: string;
+  /** The package digest the author signed (spec/signing.md). */
+  readonly digest: string;
+  /** SHA-256 of tool.wasm: the key of its transpiled form in the component cache. */
+  readonly componentSha256: string;
+  /** The trusted author key the package was accepted on, and the name it had in the trust store then. */
+  readonly publisher: { readonly keyid: string; readonly name: string | undefined };
+  /** ISO 8601. */
+  readonly installedAt: string;
+  readonly manifest: Manifest;
+}
+
+interface Row {
+  name: string;
+  version: string;
+  file_sha256: string;
+  digest: string;
+  component_sha256: string;
+  publisher_keyid: string;
+  publisher_name: string | null;
+  installed_at: string;
+  manifest: string;
+}
+
+// STRICT: SQLite refuses values of the wrong type instead of coercing them.
+const SCHEMA = `CREATE TABLE IF NOT EXISTS installed_packages (
+  name TEXT PRIMARY KEY NOT NULL,
+  version TEXT NOT NULL,
+  file_sha256 TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  component_sha256 TEXT NOT NULL,
+  publisher_keyid TEXT NOT NULL,
+  publisher_name TEXT,
+  installed_at TEXT NOT NULL,
+  manifest TEXT NOT NULL
+) STRICT`;
+
+/** Opens the index, creating the table on first use. Close it when done. */
+export function openIndex(home: string): Database {
+  const path = homePaths(home).db;
+  return guard(path, () => {
+    const db = openDatabase(path);
+    try {
+      db.exec(SCHEMA);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    return db;
+  });
+}
+
+/** Whether an index exists at all: read-only commands must not create one. */
+export function indexExists(home: string): boolean {
+  return existsSync(homePaths(home).db);
+}
+
+export function getRecord(db: Database, name: string): InstalledRecord | undefined {
+  const row = db.prepare('SELECT * FROM installed_packages WHERE name = ?').get(name) as Row | undefined;
+  return row ? toRecord(row) : undefined;
+}
+
+export function allRecords(db: Database): InstalledRecord[] {
+  return (db.prepare('SELECT * FROM installed_packages ORDER BY name').all() as unknown as Row[]).map(toRecord);
+}
+
+/** Blob and component names still in use: what reclaiming must keep. */
+export function referenced(db: Database): { files: Set<string>; components: Set<string> } {
+  const rows = db.prepare('SELECT file_sha256, component_sha256 FROM installed_packages').all() as unknown as Pick<Row, 'file_sha256' | 'component_sha256'>[];
+  return { files: new Set(rows.map((r) => r.file_sha256)), components: new Set(rows.map((r) => r.component_sha256)) };
+}
+
+/** Inserts or replaces the row of `record.name`. Call inside a transaction. */
+export function putRecord(db: Database, record: InstalledRecord, manifestText: string): void {
+  db.prepare(
+    `INSERT OR REPLACE INTO installed_packages
+       (name, version, file_sha256, digest, component_sha256, publisher_keyid, publisher_name, installed_at, manifest)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(
+    record.name,
+    record.version,
+    record.fileSha256,
+    record.digest,
+    record.componentSha256,
+    record.publisher.keyid,
+    record.publisher.name ?? null,
+    record.installedAt,
+    manifestText,
+  );
+}
+
+/** Deletes the row of `name`; returns the record it held, if any. Call inside a transaction. */
+export function deleteRecord(db: Database, name: string): InstalledRecord | undefined {
+  const old = getRecord(db, name);
+  if (old) db.prepare('DELETE FROM installed_packages WHERE name = ?').run(name);
+  return old;
+}
+
+/** A transaction whose SQLite failures become coded errors. */
+export function indexTransaction<T>(home: string, db: Database, fn: () => T): T {
+  return guard(homePaths(home).db, () => transaction(db, fn));
+}
+
+function toRecord(row: Row): InstalledRecord {
+  let manifest: Manifest;
+  try {
+    manifest = parseManifest(Buffer.from(row.manifest, 'utf8'));
+  } catch (e) {
+    throw new MppError('MPP_E_STORE_CORRUPT', `The install index holds an unreadable manifest for ${row.name}.`, {
+      hint: 'Reinstall the package from its .mpp file, or uninstall it.',
+      detail: { name: row.name },
+      cause: e,
+    });
+  }
+  return Object.freeze({
+    name: row.name,
+    version: row.version,
+    fileSha256: row.file_sha256,
+    digest: row.digest,
+    componentSha256: row.component_sha256,
+    publisher: Object.freeze({ keyid: row.publisher_keyid, name: row.publisher_name ?? undefined }),
+    installedAt: row.installed_at,
+    manifest,
+  });
+}
+
+// SQLite result codes (https://sqlite.org/rescode.html), primary part.
+const SQLITE_BUSY = 5;
+const SQLITE_LOCKED = 6;
+const SQLITE_CORRUPT = 11;
+const SQLITE_NOTADB = 26;
+
+/** Turns node:sqlite errors into coded ones; MppErrors pass through. */
+function guard<T>(path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (isMppError(e)) throw e;
+    const errcode = (e as { errcode?: unknown }).errcode;
+    if (typeof errcode !== 'number') throw e;
+    const primary = errcode & 0xff;
+    if (primary === SQLITE_CORRUPT || primary === SQLITE_NOTADB) {
+      throw new MppError('MPP_E_STORE_CORRUPT', `The install index ${path} is damaged: ${(e as Error).message}.`, {
+        hint: 'Move the file aside and reinstall your packages; their files in the packages folder are intact and can be reinstalled from there.',
+        cause: e,
+      });
+    }
+    if (primary === SQLITE_BUSY || primary === SQLITE_LOCKED) {
+      throw new MppError('MPP_E_IO', `The install index ${path} stayed locked by another MPP process.`, {
+        hint: 'Wait for the other install or uninstall to finish, then try again.',
+        cause: e,
+      });
+    }
+    throw new MppError('MPP_E_IO', `Cannot use the install index ${path}: ${(e as Error).message}.`, { cause: e });
+  }
+}

@@ -1,0 +1,267 @@
+/**
+ * The local install store end to end: `mpp install`, `mpp list` and
+ * `mpp uninstall` through the bundled CLI as a user runs them, and
+ * `loadInstalled` refusing an installed copy that changed on disk.
+ */
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { isMppError } from '../../runtime/errors.ts';
+import { homePaths, kvDatabasePath } from '../../runtime/home.ts';
+import { openKvStore } from '../../runtime/state/kv.ts';
+import { openDatabase } from '../../runtime/state/sqlite.ts';
+import { blobPath, sha256Hex } from '../../runtime/store/blobs.ts';
+import { loadInstalled } from '../../runtime/store/packages.ts';
+import { generateKey, type PrivateKey } from '../../runtime/trust/keys.ts';
+import { signPackage } from '../../runtime/trust/sign.ts';
+import { TrustStore, addTrustedKey, revokeKey } from '../../runtime/trust/store.ts';
+import { mpp, mppInTerminal, snapshot, tempDir } from '../helpers/cli.ts';
+import { exampleBuild, examplePackage } from '../helpers/installable.ts';
+import { makePackage } from '../helpers/packages.ts';
+import { VECTORS, loadIndex } from '../helpers/vectors.ts';
+
+const NAME = 'mpp-examples/hello';
+const json = <T>(s: string): T => JSON.parse(s) as T;
+type Fail = { ok: false; error: { code: string; message: string; hint?: string; detail?: Record<string, string> } };
+type Installed = { ok: true; change: string; name: string; version: string; previousVersion?: string; digest: string; fileSha256: string; installedAt: string };
+type Listed = { ok: true; packages: { name: string; version: string; digest: string; publisher: { keyid: string; name: string } }[] };
+
+function rejectsCode(fn: () => unknown, code: string): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(isMppError(e), `expected an MppError, got ${String(e)}`);
+    assert.equal(e.code, code, e.message);
+    return true;
+  });
+}
+
+/** Blobs in the store (temporary files excluded). */
+function blobs(home: string): string[] {
+  const dir = homePaths(home).packages;
+  return existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.mpp') && !n.startsWith('.')).sort() : [];
+}
+
+describe('mpp install / list / uninstall', () => {
+  const dir = tempDir({ after }, 'install');
+  let key: PrivateKey;
+  const file = (n: string) => join(dir, n);
+
+  before(async () => {
+    const build = await exampleBuild();
+    key = generateKey();
+    writeFileSync(file('v1.mpp'), examplePackage(build, key, { version: '0.1.0' }));
+    writeFileSync(file('v2.mpp'), examplePackage(build, key, { version: '0.2.0' }));
+    writeFileSync(file('v1-other.mpp'), examplePackage(build, key, { version: '0.1.0', description: 'Same version, other content.' }));
+    // Passes the gatekeeper, but its tool.wasm is only a header: the sandbox cannot transpile it.
+    writeFileSync(file('fake.mpp'), signPackage(makePackage(), key));
+  });
+
+  const trustedHome = async (label: string) => {
+    const home = join(dir, label);
+    mkdirSync(home, { recursive: true });
+    await addTrustedKey(home, key.publicKey, 'Example Publisher');
+    return home;
+  };
+
+  it('refuses a package signed by an unknown key when no human can be asked, and writes nothing', async () => {
+    const home = join(dir, 'untrusted');
+    mkdirSync(home);
+    const r = await mpp(['install', file('v1.mpp'), '--json'], { home });
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(json<Fail>(r.stdout).error.code, 'MPP_E_UNTRUSTED_KEY');
+    assert.deepEqual(snapshot(home), {});
+  });
+
+  it('asks in a terminal like verify: "no" refuses and writes nothing, "yes" trusts the key and installs', async () => {
+    const home = join(dir, 'terminal');
+    mkdirSync(home);
+    const no = await mppInTerminal(['install', file('v1.mpp')], { home, answers: 'n' });
+    assert.notEqual(no.code, 0);
+    assert.match(no.stdout, /never trusted[\s\S]*fingerprint: ed25519:[\s\S]*MPP_E_UNTRUSTED_KEY[\s\S]*mpp install/);
+    assert.deepEqual(snapshot(home), {});
+    const yes = await mppInTerminal(['install', file('v1.mpp')], { home, answers: 'y' });
+    assert.equal(yes.code, 0, yes.stdout);
+    assert.match(yes.stdout, /Installed mpp-examples\/hello@0\.1\.0, signed by MPP examples/);
+    assert.deepEqual(TrustStore.load(home).records.map((r) => r.keyid), [key.publicKey.keyid]);
+  });
+
+  it('install -> list -> reinstall (no-op) -> conflict -> upgrade -> downgrade -> uninstall keeps data -> uninstall --purge deletes it', async () => {
+    const home = await trustedHome('lifecycle');
+
+    const first = await mpp(['install', file('v1.mpp')], { home });
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /^Installed mpp-examples\/hello@0\.1\.0, signed by Example Publisher \(ed25519:/);
+    assert.match(first.stderr, /verifying…[\s\S]*preparing the component[\s\S]*storing…/, 'progress goes to stderr');
+    const v1Sha = sha256Hex(readFileSync(file('v1.mpp')));
+    assert.deepEqual(blobs(home), [`${v1Sha}.mpp`]);
+    const cached = readdirSync(homePaths(home).componentCache).filter((n) => !n.startsWith('.'));
+    assert.equal(cached.length, 1);
+    assert.ok(existsSync(join(homePaths(home).componentCache, cached[0]!, 'tool.js')), 'the component is transpiled at install time');
+
+    const list = json<Listed>((await mpp(['list', '--json'], { home })).stdout);
+    assert.deepEqual(list.packages.map((p) => [p.name, p.version, p.publisher.name]), [[NAME, '0.1.0', 'Example Publisher']]);
+    const human = await mpp(['list'], { home });
+    assert.match(human.stdout, /^NAME +VERSION +PUBLISHER +DIGEST\nmpp-examples\/hello +0\.1\.0 +Example Publisher +sha256:[0-9a-f]{12}\n$/);
+
+    const before = { packages: snapshot(homePaths(home).packages), cache: snapshot(homePaths(home).componentCache) };
+    const again = json<Installed>((await mpp(['install', file('v1.mpp'), '--json'], { home })).stdout);
+    assert.equal(again.change, 'unchanged');
+    assert.deepEqual({ packages: snapshot(homePaths(home).packages), cache: snapshot(homePaths(home).componentCache) }, before);
+
+    const conflict = await mpp(['install', file('v1-other.mpp'), '--json'], { home });
+    assert.equal(conflict.code, 1);
+    assert.equal(json<Fail>(conflict.stdout).error.code, 'MPP_E_VERSION_CONFLICT');
+    assert.deepEqual(blobs(home), [`${v1Sha}.mpp`], 'the refused file is not kept');
+
+    const up = json<Installed>((await mpp(['install', file('v2.mpp'), '--json'], { home })).stdout);
+    assert.deepEqual([up.change, up.previousVersion, up.version], ['upgraded', '0.1.0', '0.2.0']);
+    assert.deepEqual(blobs(home), [`${sha256Hex(readFileSync(file('v2.mpp')))}.mpp`], 'the old blob is reclaimed');
+    const down = json<Installed>((await mpp(['install', file('v1.mpp'), '--json'], { home })).stdout);
+    assert.deepEqual([down.change, down.previousVersion, down.version], ['downgraded', '0.2.0', '0.1.0']);
+
+    const kv = openKvStore(home, NAME, { maxBytes: 4096 });
+    await kv.set('greeting', new TextEncoder().encode('hello'));
+    kv.close();
+    const kvFile = kvDatabasePath(home, NAME);
+
+    const removed = await mpp(['uninstall', NAME, '--json'], { home });
+    assert.equal(removed.code, 0, removed.stdout);
+    assert.deepEqual(json<{ version: string; purged: boolean }>(removed.stdout), { ok: true, name: NAME, version: '0.1.0', purged: false });
+    assert.ok(existsSync(kvFile), 'uninstall keeps the data without --purge');
+    assert.deepEqual(json<Listed>((await mpp(['list', '--json'], { home })).stdout).packages, []);
+    assert.deepEqual(blobs(home), []);
+    const twice = await mpp(['uninstall', NAME, '--json'], { home });
+    assert.equal(twice.code, 1);
+    assert.equal(json<Fail>(twice.stdout).error.code, 'MPP_E_NOT_INSTALLED');
+
+    assert.equal((await mpp(['install', file('v1.mpp')], { home })).code, 0);
+    const purge = await mpp(['uninstall', NAME, '--purge'], { home });
+    assert.equal(purge.code, 0, purge.stderr);
+    assert.match(purge.stdout, /Uninstalled mpp-examples\/hello@0\.1\.0\. Its stored data was deleted\./);
+    for (const f of [kvFile, `${kvFile}-wal`, `${kvFile}-shm`]) assert.equal(existsSync(f), false, `${f} is gone`);
+    assert.match((await mpp(['list'], { home })).stdout, /No packages are installed/);
+  });
+
+  it('refuses arguments that are not a package file or a package name with MPP_E_USAGE (exit 2)', async () => {
+    const home = join(dir, 'usage');
+    for (const args of [['install', join(dir, 'missing.mpp')], ['install', dir], ['install', 'acme/hello'], ['uninstall', '../../etc'], ['uninstall', 'Acme/Hello']]) {
+      const r = await mpp([...args, '--json'], { home });
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}`);
+      assert.equal(json<Fail>(r.stdout).error.code, 'MPP_E_USAGE', args.join(' '));
+    }
+  });
+
+  it('refuses to use a damaged index with MPP_E_STORE_CORRUPT', async () => {
+    const home = await trustedHome('damaged');
+    writeFileSync(homePaths(home).db, 'this is not an SQLite database, and it is long enough to have a header...\n'.repeat(50));
+    for (const args of [['list'], ['install', file('v1.mpp')], ['uninstall', NAME]]) {
+      const r = await mpp([...args, '--json'], { home });
+      assert.equal(r.code, 1, `${args[0]}: ${r.stdout}${r.stderr}`);
+      assert.equal(json<Fail>(r.stdout).error.code, 'MPP_E_STORE_CORRUPT', args[0]);
+    }
+  });
+
+  it('refuses a component the sandbox cannot prepare, and writes no file', async () => {
+    const home = await trustedHome('fake');
+    const before = snapshot(home);
+    const r = await mpp(['install', file('fake.mpp'), '--json'], { home });
+    assert.equal(r.code, 1);
+    assert.equal(json<Fail>(r.stdout).error.code, 'MPP_E_TOOL_INVALID');
+    assert.deepEqual(snapshot(home), before);
+  });
+
+  describe('loadInstalled: zero trust on every load', () => {
+    let home = '';
+    let v1Sha = '';
+    const load = () => loadInstalled(home, NAME, TrustStore.load(home));
+    const reinstall = async () => assert.equal((await mpp(['install', file('v1.mpp')], { home })).code, 0);
+
+    before(async () => {
+      home = await trustedHome('load');
+      await reinstall();
+      v1Sha = sha256Hex(readFileSync(file('v1.mpp')));
+    });
+
+    it('loads and re-verifies the installed package', () => {
+      const { record, pkg, bytes } = load();
+      assert.equal(record.version, '0.1.0');
+      assert.equal(pkg.digest.sha256, record.digest);
+      assert.equal(pkg.publisher.keyid, key.publicKey.keyid);
+      assert.ok(Buffer.from(bytes).equals(readFileSync(file('v1.mpp'))));
+      rejectsCode(() => loadInstalled(home, 'mpp-examples/absent', TrustStore.load(home)), 'MPP_E_NOT_INSTALLED');
+    });
+
+    it('refuses a blob edited on disk after install; reinstalling repairs it', async () => {
+      const path = blobPath(home, v1Sha);
+      const bytes = readFileSync(path);
+      bytes[Math.floor(bytes.length / 2)]! ^= 0x01; // inside tool.wasm: still a well-formed archive
+      writeFileSync(path, bytes);
+      rejectsCode(load, 'MPP_E_STORE_CORRUPT');
+      await reinstall();
+      assert.equal(load().record.fileSha256, v1Sha);
+    });
+
+    it('refuses a blob swapped for another validly signed package (a downgrade attack)', async () => {
+      copyFileSync(file('v2.mpp'), blobPath(home, v1Sha));
+      rejectsCode(load, 'MPP_E_STORE_CORRUPT');
+      await reinstall();
+    });
+
+    it('refuses a missing blob', async () => {
+      rmSync(blobPath(home, v1Sha));
+      rejectsCode(load, 'MPP_E_STORE_CORRUPT');
+      await reinstall();
+    });
+
+    it('refuses an index row edited to name another package\'s blob', async () => {
+      const v2Sha = sha256Hex(readFileSync(file('v2.mpp')));
+      copyFileSync(file('v2.mpp'), blobPath(home, v2Sha));
+      const db = openDatabase(homePaths(home).db);
+      db.prepare('UPDATE installed_packages SET file_sha256 = ? WHERE name = ?').run(v2Sha, NAME);
+      db.close();
+      assert.throws(load, (e: unknown) => isMppError(e) && e.code === 'MPP_E_STORE_CORRUPT' && /another package/.test(e.message));
+      const fix = openDatabase(homePaths(home).db);
+      fix.prepare('UPDATE installed_packages SET file_sha256 = ? WHERE name = ?').run(v1Sha, NAME);
+      fix.close();
+      assert.equal(load().record.version, '0.1.0');
+    });
+
+    it('refuses an installed package whose key was revoked since', async () => {
+      await revokeKey(home, key.publicKey.keyid, 'test');
+      rejectsCode(load, 'MPP_E_REVOKED_KEY');
+    });
+  });
+});
+
+/** Every hostile conformance vector: `mpp install` refuses it with its code and writes nothing. */
+describe('mpp install refuses hostile packages', () => {
+  const index = loadIndex();
+  const hostile = index.vectors.filter((v) => v.expect.verdict === 'refuse');
+  const dir = tempDir({ after }, 'install-hostile');
+  const home = join(dir, 'home');
+  const work = join(dir, 'work');
+
+  before(() => {
+    mkdirSync(home, { recursive: true });
+    mkdirSync(work, { recursive: true });
+    const keys = index.keys
+      .filter((k) => k.trust !== 'unknown')
+      .map((k) => ({ keyid: k.keyid, addedAt: '2026-01-01T00:00:00.000Z', ...(k.trust === 'revoked' ? { revoked: { at: '2026-01-01T00:00:00.000Z', reason: 'test' } } : { name: k.role }) }));
+    writeFileSync(join(home, 'trust.json'), JSON.stringify({ version: 1, keys }, null, 2));
+  });
+
+  it(`has hostile vectors to try (${hostile.length})`, () => assert.ok(hostile.length >= 30));
+
+  for (const v of hostile) {
+    const code = (v.expect as { code: string }).code;
+    it(`${v.id}: refused with ${code}, nothing written`, async () => {
+      const f = join(work, v.file);
+      copyFileSync(join(VECTORS, 'packages', v.file), f);
+      const before = { home: snapshot(home), work: snapshot(work) };
+      const r = await mpp(['install', f, '--json'], { home, cwd: work });
+      assert.equal(r.code, 1, `${v.id}: ${r.stdout}${r.stderr}`);
+      assert.equal(json<Fail>(r.stdout).error.code, code, `${v.id}: ${r.stdout}`);
+      assert.deepEqual({ home: snapshot(home), work: snapshot(work) }, before, `${v.id}: something was written`);
+    });
+  }
+});
