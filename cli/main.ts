@@ -9,9 +9,13 @@ import { registerInspect } from './commands/inspect.ts';
 import { registerTrust } from './commands/trust.ts';
 import { registerInit } from './commands/init.ts';
 import { registerBuild } from './commands/build.ts';
+import { registerInstall } from './commands/install.ts';
+import { registerList } from './commands/list.ts';
+import { registerUninstall } from './commands/uninstall.ts';
+import { registerRun } from './commands/run.ts';
 import pkg from '../package.json' with { type: 'json' };
 
-const COMMANDS: RegisterCommand[] = [registerInit, registerBuild, registerKeygen, registerSign, registerVerify, registerInspect, registerTrust];
+const COMMANDS: RegisterCommand[] = [registerInit, registerBuild, registerKeygen, registerSign, registerVerify, registerInspect, registerTrust, registerInstall, registerList, registerUninstall, registerRun];
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode: number = EXIT.OK;

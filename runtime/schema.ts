@@ -33,3 +33,20 @@ export function checkToolSchema(schema: object): string | undefined {
   if (toolSchemas.validateSchema(schema) === true) return undefined;
   return toolSchemas.errorsText(toolSchemas.errors);
 }
+
+const compiledToolSchemas = new WeakMap<object, ValidateFunction>();
+
+/** A validator for a tool's input or output schema, compiled once per (frozen) schema object. */
+export function toolSchemaValidator(schema: object): ValidateFunction {
+  let validate = compiledToolSchemas.get(schema);
+  if (!validate) {
+    validate = toolSchemas.compile(schema);
+    compiledToolSchemas.set(schema, validate);
+  }
+  return validate;
+}
+
+/** Ajv errors as short lines for a user or an agent: where, and what was expected. */
+export function describeToolSchemaErrors(errors: ErrorObject[] | null | undefined): string {
+  return toolSchemas.errorsText(errors, { dataVar: 'input', separator: '; ' });
+}

@@ -28,3 +28,16 @@ mpp verify .cache/demo/hello.mpp
 
 step "mpp inspect"
 mpp inspect .cache/demo/hello.mpp
+
+step "mpp install (verified again, component prepared for offline start)"
+mpp install .cache/demo/hello.mpp
+
+step "mpp list"
+mpp list
+
+step "mpp run: each call in a clean sandboxed instance, nothing granted"
+mpp run mpp-examples/hello greet --input '{"name":"Ada","language":"fr"}'
+mpp run mpp-examples/hello count-words --input '{"text":"the cat saw the other cat"}'
+
+step "mpp run with input its schema refuses (the tool is never called)"
+if mpp run mpp-examples/hello greet --input '{"nom":"Ada"}'; then echo "demo: invalid input was accepted" >&2; exit 1; fi

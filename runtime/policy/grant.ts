@@ -1,0 +1,146 @@
+import { realpathSync } from 'node:fs';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { MppError } from '../errors.ts';
+import type { FsPermission, KvPermission, Manifest, NetPermission } from '../format/manifest.ts';
+import type { GrantInput } from '../sandbox/grant.ts';
+
+/**
+ * What the user allows a package, always a subset of what its manifest asks
+ * for: deny by default, and a request for something the package never
+ * declared is refused (not silently widened). This is policy only; the
+ * sandbox enforces the resulting grant.
+ *
+ * Folder permissions are declared relative to `${workspace}` or `${home}` and
+ * appear to the tool under `/workspace` and `/home`, whatever the host paths.
+ */
+export interface GrantRequest {
+  /** Host folder `${workspace}` stands for. */
+  workspace: string;
+  /** Host folder `${home}` stands for. */
+  home: string;
+  /** Host folders to allow reading (each inside a declared folder). */
+  read: string[];
+  /** Host folders to allow reading and writing (each inside a declared read-write folder). */
+  write: string[];
+  /** Origins `scheme://host[:port]` to allow (each matching a declared host). */
+  net: string[];
+  /** Environment variable names to pass (each declared). */
+  env: string[];
+  kv: boolean;
+  /** Everything the manifest declares. */
+  all: boolean;
+}
+
+export interface UserGrant {
+  readonly grant: Omit<GrantInput, 'limits'>;
+  /** The KV quota, when KV storage is allowed. */
+  readonly kv: KvPermission | undefined;
+}
+
+const notDeclared = (what: string): MppError =>
+  new MppError('MPP_E_GRANT_NOT_DECLARED', `The package does not ask to ${what}, so it cannot be allowed to.`, {
+    hint: 'Run `mpp inspect` to see what the package asks for; only those capabilities (or narrower ones) can be granted.',
+  });
+
+const GUEST_ROOT = { workspace: '/workspace', home: '/home' } as const;
+
+interface DeclaredFolder {
+  readonly permission: FsPermission;
+  readonly hostPath: string;
+  readonly guestPath: string;
+}
+
+function declaredFolders(m: Manifest, req: GrantRequest): DeclaredFolder[] {
+  return (m.permissions?.filesystem ?? []).map((p) => {
+    const match = /^\$\{(workspace|home)\}(.*)$/.exec(p.path)!;
+    const base = match[1] as 'workspace' | 'home';
+    const rest = match[2] ?? '';
+    return { permission: p, hostPath: resolve(req[base], `.${rest}`), guestPath: `${GUEST_ROOT[base]}${rest}` };
+  });
+}
+
+function realDir(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch (e) {
+    throw new MppError('MPP_E_IO', `Cannot grant ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (e as Error).message}.`, {
+      hint: 'Create the folder first, or grant another one.',
+      cause: e,
+    });
+  }
+}
+
+function grantFolder(folders: DeclaredFolder[], path: string, write: boolean): { hostPath: string; guestPath: string; write: boolean } {
+  const host = realDir(resolve(path));
+  for (const f of folders) {
+    if (write && f.permission.access !== 'read-write') continue;
+    let base: string;
+    try {
+      base = realpathSync(f.hostPath);
+    } catch {
+      continue;
+    }
+    const rel = relative(base, host);
+    if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) {
+      return { hostPath: host, guestPath: rel === '' ? f.guestPath : `${f.guestPath}/${rel.split(sep).join('/')}`, write };
+    }
+  }
+  throw notDeclared(`${write ? 'write' : 'read'} files in ${host}`);
+}
+
+function hostMatches(declared: string, host: string): boolean {
+  return declared.startsWith('*.') ? host.endsWith(declared.slice(1)) && host.length > declared.length - 1 : declared === host;
+}
+
+function defaultPort(scheme: string): number {
+  return scheme === 'https' ? 443 : 80;
+}
+
+function grantOrigin(declared: readonly NetPermission[], origin: string): { scheme: string; host: string; port: number; methods: string[] } {
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    throw new MppError('MPP_E_USAGE', `${JSON.stringify(origin)} is not an origin like https://api.example.com or http://127.0.0.1:8080.`);
+  }
+  if (url.username || url.password || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+    throw new MppError('MPP_E_USAGE', `${JSON.stringify(origin)} must be only scheme://host[:port], without user, path or query.`);
+  }
+  const scheme = url.protocol.slice(0, -1);
+  const port = url.port ? Number(url.port) : defaultPort(scheme);
+  const host = url.hostname;
+  const match = declared.find((p) => p.scheme === scheme && hostMatches(p.host, host) && (p.port ?? defaultPort(p.scheme)) === port);
+  if (!match) throw notDeclared(`connect to ${scheme}://${host}:${port}`);
+  return { scheme, host, port, methods: [...match.methods] };
+}
+
+export function userGrant(m: Manifest, req: GrantRequest, env: NodeJS.ProcessEnv = process.env): UserGrant {
+  const folders = declaredFolders(m, req);
+  const declaredNet = m.permissions?.network ?? [];
+  const declaredEnv = (m.permissions?.environment ?? []).map((e) => e.name);
+
+  const fs = [...req.read.map((p) => grantFolder(folders, p, false)), ...req.write.map((p) => grantFolder(folders, p, true))];
+  const net = req.net.map((o) => grantOrigin(declaredNet, o));
+  for (const name of req.env) if (!declaredEnv.includes(name)) throw notDeclared(`read the environment variable ${name}`);
+  const envNames = new Set(req.env);
+  if (req.all) {
+    for (const f of folders) fs.push({ hostPath: realDir(f.hostPath), guestPath: f.guestPath, write: f.permission.access === 'read-write' });
+    for (const p of declaredNet) {
+      // A wildcard cannot be granted wholesale: the user names the concrete hosts with --allow-net.
+      if (!p.host.startsWith('*.')) net.push({ scheme: p.scheme, host: p.host, port: p.port ?? defaultPort(p.scheme), methods: [...p.methods] });
+    }
+    for (const name of declaredEnv) envNames.add(name);
+  }
+  const granted: Record<string, string> = {};
+  for (const name of envNames) {
+    const value = env[name];
+    if (value === undefined) {
+      if (req.env.includes(name)) throw new MppError('MPP_E_USAGE', `The environment variable ${name} is not set, so there is nothing to pass.`);
+      continue;
+    }
+    granted[name] = value;
+  }
+  const kvDeclared = m.permissions?.kv;
+  if (req.kv && !kvDeclared) throw notDeclared('keep data in a key-value store');
+  return Object.freeze({ grant: { fs, net, env: granted }, kv: req.kv || req.all ? kvDeclared : undefined });
+}

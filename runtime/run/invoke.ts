@@ -1,0 +1,80 @@
+import { MppError } from '../errors.ts';
+import type { ToolDefinition } from '../format/manifest.ts';
+import { describeToolSchemaErrors, toolSchemaValidator } from '../schema.ts';
+import { createSandbox } from '../sandbox/index.ts';
+import type { GrantInput } from '../sandbox/grant.ts';
+import type { HostServices } from '../sandbox/host-services.ts';
+import type { ExaminedPackage } from '../trust/gatekeeper.ts';
+
+export interface Invocation {
+  /** A package that passed the gatekeeper. */
+  readonly pkg: ExaminedPackage;
+  readonly tool: string;
+  /** The input JSON text, as the caller sent it. */
+  readonly input: string;
+  readonly grant: GrantInput;
+  readonly services: HostServices;
+  /** Transpiled-component cache (trusted code; never inside a grant). */
+  readonly cacheDir: string;
+}
+
+export function findTool(pkg: ExaminedPackage, name: string): ToolDefinition {
+  const tool = pkg.manifest.tools.find((t) => t.name === name);
+  if (!tool) {
+    throw new MppError('MPP_E_TOOL_UNKNOWN', `${pkg.manifest.name} has no tool "${name}"; it has ${pkg.manifest.tools.map((t) => t.name).join(', ')}.`, {
+      hint: 'Run `mpp inspect` to list the tools of a package.',
+    });
+  }
+  return tool;
+}
+
+/** Parses and validates input against the tool's input schema: the tool never sees input its schema refuses. */
+export function checkInput(tool: ToolDefinition, input: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(input);
+  } catch (e) {
+    throw new MppError('MPP_E_INPUT_INVALID', `The input for ${tool.name} is not JSON: ${(e as Error).message}.`, { hint: 'Pass a JSON object, e.g. --input \'{"name":"Ada"}\'.', cause: e });
+  }
+  const validate = toolSchemaValidator(tool.inputSchema);
+  if (!validate(value)) {
+    throw new MppError('MPP_E_INPUT_INVALID', `The input for ${tool.name} does not match its input schema: ${describeToolSchemaErrors(validate.errors)}.`, {
+      hint: 'Run `mpp inspect --json` to see the tool\'s inputSchema.',
+      detail: { errors: validate.errors?.slice(0, 5).map((e) => ({ path: e.instancePath, message: e.message })) },
+    });
+  }
+  return value;
+}
+
+/** A tool that breaks its own output contract is a bug in the tool; nothing it produced is passed on. */
+export function checkOutput(tool: ToolDefinition, output: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(output);
+  } catch (e) {
+    throw new MppError('MPP_E_OUTPUT_INVALID', `${tool.name} returned output that is not JSON.`, { hint: 'This is a bug in the tool: report it to its publisher.', cause: e });
+  }
+  const validate = toolSchemaValidator(tool.outputSchema);
+  if (!validate(value)) {
+    throw new MppError('MPP_E_OUTPUT_INVALID', `${tool.name} returned output that does not match its output schema: ${describeToolSchemaErrors(validate.errors).replace(/\binput\b/g, 'output')}.`, {
+      hint: 'This is a bug in the tool: report it to its publisher.',
+    });
+  }
+  return value;
+}
+
+/**
+ * One call: tool -> input checked -> a fresh sandbox instance under the grant
+ * -> output checked. The component is compiled once per process and its
+ * transpilation cached on disk, so a fresh instance costs an instantiation.
+ */
+export async function invokeTool(inv: Invocation): Promise<unknown> {
+  const tool = findTool(inv.pkg, inv.tool);
+  checkInput(tool, inv.input);
+  const sandbox = await createSandbox({ component: inv.pkg.entries.component.data, grant: inv.grant, cacheDir: inv.cacheDir, services: inv.services });
+  try {
+    return checkOutput(tool, await sandbox.call(tool.name, inv.input));
+  } finally {
+    await sandbox.dispose();
+  }
+}

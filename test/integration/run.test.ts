@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { serializeManifest, type Manifest, type Sensitivity } from '../../runtime/format/manifest.ts';
+import { writeArchive } from '../../runtime/format/write.ts';
+import { generateKey, publicKeyToPem } from '../../runtime/trust/keys.ts';
+import { signPackage } from '../../runtime/trust/sign.ts';
+import { fixtureComponent } from '../fixtures/tools/build.ts';
+import { mpp, tempDir } from '../helpers/cli.ts';
+
+/**
+ * `mpp run` as a user runs it: real components (the fs and misc probes), packed
+ * with a manifest, signed, trusted, and called with and without grants.
+ */
+const any = { type: 'object' } as const;
+const tool = (name: string, sensitivity: Sensitivity = 'read') => ({ name, description: `Probe: ${name}.`, sensitivity, inputSchema: any, outputSchema: any });
+
+describe('mpp run', () => {
+  const dir = tempDir({ after }, 'run');
+  const home = join(dir, 'home');
+  const ws = join(dir, 'ws');
+  const fsPkg = join(dir, 'fs-probe.mpp');
+  const miscPkg = join(dir, 'misc-probe.mpp');
+  const json = <T>(s: string) => JSON.parse(s) as T;
+  const runJson = async (args: string[], env: Record<string, string> = {}) => {
+    const r = await mpp(['run', ...args, '--json', '--workspace', ws], { home, cwd: ws, env });
+    return { ...r, body: json<{ ok: boolean; output?: Record<string, unknown>; error?: { code: string; message: string } }>(r.stdout) };
+  };
+
+  before(async () => {
+    const key = generateKey();
+    const pack = async (fixture: 'fs-probe' | 'misc-probe', manifest: Manifest, out: string) => {
+      const bytes = writeArchive(new Map([['manifest.json', serializeManifest(manifest)], ['tool.wasm', await fixtureComponent(fixture)]]));
+      writeFileSync(out, signPackage(bytes, key));
+    };
+    const base = { mpp: 1 as const, version: '1.0.0', description: 'A probe.', publisher: { name: 'Probes' } };
+    await pack('fs-probe', {
+      ...base,
+      name: 'probes/fs',
+      tools: [tool('read'), tool('write', 'write')],
+      permissions: { filesystem: [{ path: '${workspace}/data', access: 'read-write' }, { path: '${workspace}/docs', access: 'read' }] },
+    }, fsPkg);
+    await pack('misc-probe', {
+      ...base,
+      name: 'probes/misc',
+      tools: [tool('env'), tool('loop', 'none'), tool('fail', 'none'), tool('not-json', 'none')],
+      permissions: { environment: [{ name: 'PROBE_TOKEN' }] },
+      limits: { timeoutMs: 20000 },
+    }, miscPkg);
+    mkdirSync(join(ws, 'data'), { recursive: true });
+    mkdirSync(join(ws, 'docs'), { recursive: true });
+    writeFileSync(join(ws, 'data', 'a.txt'), 'alpha');
+    writeFileSync(join(ws, 'docs', 'b.txt'), 'bravo');
+    writeFileSync(join(dir, 'key.pub.pem'), publicKeyToPem(key.publicKey));
+    assert.equal((await mpp(['trust', 'add', join(dir, 'key.pub.pem'), '--name', 'Probes'], { home })).code, 0);
+  });
+
+  it('grants nothing by default: the tool sees no folder', async () => {
+    const r = await runJson([fsPkg, 'read', '--input', '{"preopen":"/workspace/data","path":"a.txt"}']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(r.body.output?.ok, false);
+  });
+
+  it('reads inside a granted folder, seen by the tool at /workspace/...', async () => {
+    const r = await runJson([fsPkg, 'read', '--input', '{"preopen":"/workspace/data","path":"a.txt"}', '--allow-read', join(ws, 'data')]);
+    assert.deepEqual(r.body.output, { ok: true, text: 'alpha' });
+  });
+
+  it('a read grant refuses writes, a write grant allows them', async () => {
+    const write = (flag: string) => runJson([fsPkg, 'write', '--input', '{"preopen":"/workspace/data","path":"a.txt","text":"changed"}', flag, join(ws, 'data')]);
+    const ro = await write('--allow-read');
+    assert.equal(ro.body.output?.ok, false);
+    assert.equal(readFileSync(join(ws, 'data', 'a.txt'), 'utf8'), 'alpha');
+    const rw = await write('--allow-write');
+    assert.equal(rw.body.output?.ok, true, JSON.stringify(rw.body));
+    assert.equal(readFileSync(join(ws, 'data', 'a.txt'), 'utf8'), 'changed');
+  });
+
+  it('refuses to grant what the package did not declare', async () => {
+    for (const args of [['--allow-write', join(ws, 'docs')], ['--allow-read', ws], ['--allow-net', 'https://example.com'], ['--allow-env', 'HOME']]) {
+      const r = await runJson([fsPkg, 'read', '--input', '{}', ...args]);
+      assert.equal(r.code, 1, args.join(' '));
+      assert.equal(r.body.error?.code, 'MPP_E_GRANT_NOT_DECLARED', args.join(' '));
+    }
+  });
+
+  it('passes only granted environment variables', async () => {
+    const env = { PROBE_TOKEN: 'tok', SECRET_OTHER: 'no' };
+    const without = await runJson([miscPkg, 'env', '--input', '{"name":"PROBE_TOKEN"}'], env);
+    assert.deepEqual(without.body.output?.env, []);
+    const withIt = await runJson([miscPkg, 'env', '--input', '{"name":"PROBE_TOKEN"}', '--allow-env', 'PROBE_TOKEN'], env);
+    assert.deepEqual(withIt.body.output?.env, [['PROBE_TOKEN', 'tok']]);
+  });
+
+  it('stops a looping tool at the time limit with its own code', async () => {
+    const r = await runJson([miscPkg, 'loop', '--input', '{}', '--timeout', '300']);
+    assert.equal(r.code, 1);
+    assert.equal(r.body.error?.code, 'MPP_E_TOOL_TIMEOUT');
+  });
+
+  it('reports tool errors and broken output with their codes', async () => {
+    assert.equal((await runJson([miscPkg, 'fail', '--input', '{"code":"nope","message":"no"}'])).body.error?.code, 'MPP_E_TOOL_ERROR');
+    assert.equal((await runJson([miscPkg, 'not-json', '--input', '{}'])).body.error?.code, 'MPP_E_OUTPUT_INVALID');
+  });
+
+  it('refuses a tool the package does not have, and input that is not JSON', async () => {
+    assert.equal((await runJson([miscPkg, 'nope'])).body.error?.code, 'MPP_E_TOOL_UNKNOWN');
+    assert.equal((await runJson([miscPkg, 'env', '--input', '{nope'])).body.error?.code, 'MPP_E_INPUT_INVALID');
+  });
+});
