@@ -4,6 +4,7 @@
  *   node bench/engines.ts [--wit <dir>] [--runs 3]
  * Prints a table; the figures behind DEFAULT_ENGINE in runtime/build/componentize.ts.
  */
+import { median, ms } from './stats.ts';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,8 +34,6 @@ if (values.cold) {
 
 const witDir = values.wit ?? locateWitDir();
 const runs = Number(values.runs);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const ms = (x: number) => (x < 1 ? x.toFixed(3) : x < 100 ? x.toFixed(1) : Math.round(x).toString());
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(2)} MB`;
 
 const PROBE = `

@@ -25,6 +25,9 @@
  *
  *   node bench/mcp.ts [--runs 10] [--calls 300] [--gap 150] [--warmup 50] [--live 8]
  */
+import { ENGINES } from '../runtime/build/componentize.ts';
+import { EXPECTED, GRANT, INPUT } from './mcp/workload.ts';
+import { median, ms, percentile } from './stats.ts';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -60,15 +63,7 @@ const LIVE = Number(values.live);
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CHILD = join(ROOT, 'bench', 'mcp', 'mpp-child.ts');
-const ENGINES: Engine[] = ['spidermonkey', 'quickjs'];
-const GRANT = { fs: [], net: [], env: {}, limits: { timeoutMs: 5000, memoryBytes: 64 * 1024 * 1024 } };
-const INPUT = { name: 'Ada' };
-const EXPECTED = JSON.stringify({ greeting: 'Hello, Ada!' });
 
-const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
-const pct = (xs: number[], p: number) => sorted(xs)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
-const median = (xs: number[]) => pct(xs, 0.5);
-const ms = (x: number) => (x < 1 ? x.toFixed(3) : x < 100 ? x.toFixed(1) : Math.round(x).toString());
 const mb = (bytes: number) => (bytes / 1048576).toFixed(1);
 const log = (s: string) => process.stderr.write(s + '\n');
 const started = performance.now();
@@ -338,12 +333,12 @@ const rows = [
   ratioRow('new instance, modules compiled, bundled', byEngine((e) => median(secondStart[e]!)), mcpCold_, '-', faster, () => true),
 ];
 for (const [label, p] of [['warm median (paced)', 0.5], ['warm p90 (paced)', 0.9], ['warm p99 (paced)', 0.99]] as const) {
-  const mcp = pct(warm.mcp!, p);
-  rows.push(ratioRow(label, byEngine((e) => pct(warm[e]!, p)), mcp, p === 0.5 ? 'MPP/MCP <= 1' : '-', (s, q) => [s / mcp, q / mcp], (r) => r <= 1));
+  const mcp = percentile(warm.mcp!, p);
+  rows.push(ratioRow(label, byEngine((e) => percentile(warm[e]!, p)), mcp, p === 0.5 ? 'MPP/MCP <= 1' : '-', (s, q) => [s / mcp, q / mcp], (r) => r <= 1));
 }
 {
-  const mcp = pct(backToBack.mcp!, 0.5);
-  rows.push(ratioRow('back-to-back median', byEngine((e) => pct(backToBack[e]!, 0.5)), mcp, '-', (s, q) => [s / mcp, q / mcp], (r) => r <= 1));
+  const mcp = percentile(backToBack.mcp!, 0.5);
+  rows.push(ratioRow('back-to-back median', byEngine((e) => percentile(backToBack[e]!, 0.5)), mcp, '-', (s, q) => [s / mcp, q / mcp], (r) => r <= 1));
 }
 const memBundle = byEngine((e) => mppMem[`${e}:bundle`]!.perExtra);
 rows.push(ratioRow('memory per live tool vs MCP RSS', memBundle, mcpRss, '-', (s, q) => [s / mcpRss, q / mcpRss], () => true, 'MB'));

@@ -11,13 +11,15 @@
  *
  *   node bench/sandbox.ts [--calls 2000] [--live 8] [--runs 5] [--race 20000]
  */
+import { median, ms } from './stats.ts';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createSandbox, transpileComponent, type ToolSandbox } from '../runtime/sandbox/index.ts';
 import { fixtureComponent, CACHE_DIR, type Engine } from '../test/fixtures/tools/build.ts';
-import { scratchDir, startFlipper } from '../test/fixtures/tools/env.ts';
+import { startFlipper } from '../test/fixtures/tools/env.ts';
 
 const { values } = parseArgs({
   options: {
@@ -43,8 +45,6 @@ if (values.cold) {
   process.exit(0);
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const ms = (x: number) => (x < 1 ? x.toFixed(3) : x < 100 ? x.toFixed(1) : Math.round(x).toString());
 const runs = Number(values.runs);
 
 async function measureEngine(engine: Engine) {
@@ -111,11 +111,11 @@ async function measureEngine(engine: Engine) {
 
 async function measureRace() {
   const n = Number(values.race);
-  const scratch = scratchDir('race-bench');
+  const scratch = mkdtempSync(join(tmpdir(), 'mpp-race-bench-'));
   try {
-    const grant = join(scratch.path, 'grant');
+    const grant = join(scratch, 'grant');
     mkdirSync(grant);
-    writeFileSync(join(scratch.path, 'secret.txt'), 'SECRET');
+    writeFileSync(join(scratch, 'secret.txt'), 'SECRET');
     writeFileSync(join(grant, 'secret.txt'), 'decoy');
 
     // Control: preview2-shim's own filesystem, same process, same flipper.
@@ -146,7 +146,7 @@ async function measureRace() {
     await sb.dispose();
     return { tries: n, shimOutsideReads: shimOutside, shimFlips, sandboxOutsideReads: r.seen.SECRET ?? 0, sandboxFlips };
   } finally {
-    scratch.remove();
+    rmSync(scratch, { recursive: true, force: true });
   }
 }
 

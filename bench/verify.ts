@@ -4,6 +4,7 @@
  * in one process. Goal: verify <= 1.3x SHA-256.
  *   node bench/verify.ts [--mb 10] [--runs 200]
  */
+import { median } from './stats.ts';
 import { createHash, randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { serializeManifest } from '../runtime/format/manifest.ts';
@@ -24,7 +25,6 @@ const key = generateKey();
 const pkg = signPackage(writeArchive(new Map([['manifest.json', serializeManifest(baseManifest())], ['tool.wasm', component], ['README.md', Buffer.from('# bench\n'.repeat(100))]])), key);
 const trust = { state: (id: string) => (id === key.publicKey.keyid ? ('trusted' as const) : ('unknown' as const)), name: () => 'bench' };
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const time = (fn: () => unknown) => {
   const t = process.hrtime.bigint();
   fn();

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { MppError } from '../runtime/errors.ts';
 
 /** Reads a file the user named, turning a failure into a coded error. */
@@ -12,4 +12,9 @@ export function readUserFile(path: string, what: string): Buffer {
       cause: e,
     });
   }
+}
+
+/** Whether `path` names an existing regular file (a package argument may also be a name). */
+export function isFile(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
 }

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { mppHome } from '../runtime/home.ts';
+import { homePaths, mppHome } from '../runtime/home.ts';
 
 /** Where `mpp keygen` writes and `mpp sign` reads a key when no path is given. */
 export function defaultKeyPath(): string {
-  return join(mppHome(), 'keys', 'default.pem');
+  return join(homePaths(mppHome()).keys, 'default.pem');
 }
 
 export function publicKeyPathFor(privatePath: string): string {

@@ -1,4 +1,4 @@
-import { readUserFile } from './files.ts';
+import { isFile, readUserFile } from './files.ts';
 import { verifyTrustingOnFirstUse } from './trust-prompt.ts';
 import type { CliContext } from './context.ts';
 import { loadInstalled } from '../runtime/store/packages.ts';
@@ -6,11 +6,11 @@ import { TrustStore } from '../runtime/trust/store.ts';
 import type { VerifiedPackage } from '../runtime/trust/gatekeeper.ts';
 
 /**
- * The package a command runs: a .mpp file goes through the gatekeeper (with
- * trust on first use at a terminal); an installed name is loaded from the store
- * and re-verified there (zero trust: on every load).
+ * The package a command runs: an existing file goes through the gatekeeper
+ * (with trust on first use at a terminal); anything else is an installed name,
+ * loaded from the store and re-verified there (zero trust: on every load).
  */
-export async function loadPackageForRun(ctx: CliContext, home: string, arg: string, isFile: boolean): Promise<VerifiedPackage> {
-  if (isFile) return verifyTrustingOnFirstUse(ctx, readUserFile(arg, 'package'), home, { command: `mpp run ${arg}` });
+export async function loadPackageForRun(ctx: CliContext, home: string, arg: string): Promise<VerifiedPackage> {
+  if (isFile(arg)) return verifyTrustingOnFirstUse(ctx, readUserFile(arg, 'package'), home, { command: `mpp run ${arg}` });
   return loadInstalled(home, arg, TrustStore.load(home)).pkg;
 }

@@ -46,7 +46,7 @@ export class Output {
       this.stdout.write(JSON.stringify({ ok: false, error: err.toJSON() }, null, 2) + '\n');
     } else {
       this.stderr.write(`error ${err.code}: ${printable(err.message)}\n`);
-      if (err.hint) this.stderr.write(`  hint: ${printable(err.hint)}\n`);
+      this.stderr.write(`  hint: ${printable(err.hint)}\n`);
     }
     return code;
   }

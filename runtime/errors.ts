@@ -53,8 +53,56 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/**
+ * What the user can do, for every code: the hint a refusal carries when its
+ * thrower has nothing more specific to say. Same text as the last column of
+ * spec/errors.md (a test keeps the two equal).
+ */
+export const DEFAULT_HINTS: Readonly<Record<ErrorCode, string>> = Object.freeze({
+  MPP_E_USAGE: "Run the command with `--help` and fix the arguments. Exit code 2.",
+  MPP_E_IO: "Check the path and its permissions; the message names the file and the system error.",
+  MPP_E_INTERNAL: "This is a bug in MPP: report it with the command you ran. Exit code 70.",
+  MPP_E_CORRUPT_ARCHIVE: "The file is damaged or is not an MPP package: download or build it again.",
+  MPP_E_UNSAFE_ARCHIVE: "Do not install the file. `mpp build` never produces these; it may have been crafted to attack ZIP readers. If you made it with another tool, rebuild it with `mpp build`.",
+  MPP_E_ARCHIVE_TOO_LARGE: "Treat it as a possible decompression bomb. If it is your own tool, make `tool.wasm` smaller (for example the QuickJS engine) or drop large files.",
+  MPP_E_MISSING_ENTRY: "The file is incomplete or was not made by `mpp build`: rebuild it.",
+  MPP_E_EXTRA_ENTRY: "Rebuild the package with `mpp build`; other files cannot be shipped in a package.",
+  MPP_E_UNSUPPORTED_FORMAT: "Update MPP, or ask the publisher for a version-1 package.",
+  MPP_E_INVALID_COMPONENT: "Build the tool with `mpp build`, which turns the code into a component.",
+  MPP_E_INVALID_MANIFEST: "Fix `mpp.manifest.json` in the tool project (manifest.md) and rebuild. As a user: the package is broken, tell the publisher.",
+  MPP_E_UNSIGNED: "Publishers: `mpp sign <file.mpp> --key <key.pem>`. Users: ask the publisher for a signed package.",
+  MPP_E_BAD_SIGNATURE: "The package was altered or signed incorrectly: do not use it, get an intact copy from the publisher.",
+  MPP_E_DIGEST_MISMATCH: "The package was modified after signing, or a signature was copied from another package: do not use it.",
+  MPP_E_UNTRUSTED_KEY: "Check the fingerprint with the publisher through another channel, then `mpp trust add --from <file.mpp> --name <publisher>` or answer yes to `mpp verify`.",
+  MPP_E_REVOKED_KEY: "Do not use the package; ask the publisher for one signed with their current key. If the revocation was a mistake, `mpp trust remove <keyid>` first.",
+  MPP_E_KEY_INVALID: "Create keys with `mpp keygen` or `openssl genpkey -algorithm ed25519`; give public keys as SPKI PEM (`openssl pkey -pubout`).",
+  MPP_E_KEY_EXISTS: "Choose another `--out`, or pass `--force` if you really want to replace it (the old key is lost).",
+  MPP_E_TRUST_UNKNOWN: "List the known keys with `mpp trust list` and use a full 64-digit key id.",
+  MPP_E_TRUST_NEEDS_CONFIRMATION: "Run the command in a terminal and answer yes, or pass `--yes` after checking the fingerprint with the publisher.",
+  MPP_E_TRUST_STORE_CORRUPT: "Restore it from a backup, or move it away and re-add the keys you trust with `mpp trust add` (and re-apply revocations).",
+  MPP_E_PROJECT_INVALID: "Follow the message: add the missing file, fix `mpp.manifest.json`, or choose an empty folder.",
+  MPP_E_BUILD_FAILED: "Read the bundler or componentizer output in the message; tools cannot use Node built-ins, only the `mpp:tool` host interfaces.",
+  MPP_E_GRANT_NOT_DECLARED: "Check `mpp inspect` for what the package asks for and grant only that (or narrower).",
+  MPP_E_TOOL_UNKNOWN: "List its tools with `mpp inspect`.",
+  MPP_E_GRANT_INVALID: "Fix the grant; for a manifest that cannot be granted as declared (manifest.md §9), tell the publisher.",
+  MPP_E_TOOL_INVALID: "Rebuild the tool with a supported `mpp build`; as a user, tell the publisher.",
+  MPP_E_TOOL_UNSUPPORTED_IMPORT: "Update MPP if the tool needs a newer host; otherwise the tool must not import it.",
+  MPP_E_TOOL_TIMEOUT: "Retry with smaller input; publishers can raise `limits.timeoutMs` within the host's ceiling.",
+  MPP_E_TOOL_MEMORY: "Publishers: raise `limits.memoryMb` or use less memory. Users: use smaller inputs.",
+  MPP_E_TOOL_CRASHED: "Retry; if it persists, report it to the publisher with the input.",
+  MPP_E_TOOL_ERROR: "Read the tool's message; it is about the input or the data, not about MPP.",
+  MPP_E_INPUT_TOO_LARGE: "Send less data, or split the request.",
+  MPP_E_INPUT_INVALID: "Fix the input; agents should follow the tool's `inputSchema`.",
+  MPP_E_OUTPUT_TOO_LARGE: "Ask for less (a narrower query); publishers can raise `limits.maxOutputBytes`.",
+  MPP_E_OUTPUT_INVALID: "A bug in the tool: report it to the publisher.",
+  MPP_E_KV_CORRUPT: "Update MPP if it is newer data; otherwise move the file named in `detail.path` aside or run `mpp uninstall --purge` (the package's stored data is lost).",
+  MPP_E_NOT_INSTALLED: "See what is installed with `mpp list`; install with `mpp install <file.mpp>`.",
+  MPP_E_VERSION_CONFLICT: "Publishers: bump the version. To replace it anyway, `mpp uninstall` it first (its data is kept).",
+  MPP_E_STORE_CORRUPT: "If you did not change the file yourself, something else on this machine did. Reinstall the package from a file you trust with `mpp install <file.mpp>`.",
+});
+
 export interface MppErrorOptions {
-  /** What the user can do about it. */
+  /** What the user can do about it, when more specific than the code's default hint. */
   hint?: string;
   cause?: unknown;
   /** Machine-readable context (entry name, key id...). Never secrets. */
@@ -63,14 +111,14 @@ export interface MppErrorOptions {
 
 export class MppError extends Error {
   readonly code: ErrorCode;
-  readonly hint: string | undefined;
+  readonly hint: string;
   readonly detail: Record<string, unknown> | undefined;
 
   constructor(code: ErrorCode, message: string, options: MppErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'MppError';
     this.code = code;
-    this.hint = options.hint;
+    this.hint = options.hint ?? DEFAULT_HINTS[code];
     this.detail = options.detail;
   }
 
@@ -78,7 +126,7 @@ export class MppError extends Error {
     return {
       code: this.code,
       message: this.message,
-      ...(this.hint ? { hint: this.hint } : {}),
+      hint: this.hint,
       ...(this.detail ? { detail: this.detail } : {}),
     };
   }

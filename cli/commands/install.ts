@@ -1,10 +1,8 @@
-import { statSync } from 'node:fs';
 import { mppHome } from '../../runtime/home.ts';
 import { installPackage, type InstallResult } from '../../runtime/store/packages.ts';
 import { fingerprint } from '../../runtime/trust/keys.ts';
-import { TrustStore } from '../../runtime/trust/store.ts';
 import type { RegisterCommand } from '../context.ts';
-import { readUserFile } from '../files.ts';
+import { isFile, readUserFile } from '../files.ts';
 import { usage } from '../output.ts';
 import { verifyTrustingOnFirstUse } from '../trust-prompt.ts';
 
@@ -21,10 +19,9 @@ export const registerInstall: RegisterCommand = (program, run) => {
         }
         const bytes = readUserFile(file, 'package');
         const home = mppHome();
-        // Ask about an unknown key up front, before any work; installPackage
-        // then verifies again against the (possibly updated) trust store.
-        await verifyTrustingOnFirstUse(ctx, bytes, home, { command: 'mpp install' });
-        const result = await installPackage(home, bytes, { trust: TrustStore.load(home), onProgress: (m) => ctx.out.progress(m) });
+        // Verified once, asking about an unknown key up front, before any work.
+        const verified = await verifyTrustingOnFirstUse(ctx, bytes, home, { command: 'mpp install' });
+        const result = await installPackage(home, bytes, { verified, onProgress: (m) => ctx.out.progress(m) });
         ctx.out.result(describe(result), {
           change: result.change,
           name: result.name,
@@ -38,14 +35,6 @@ export const registerInstall: RegisterCommand = (program, run) => {
       }, opts),
     );
 };
-
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
 
 function describe(r: InstallResult): string {
   const id = `${r.name}@${r.version}`;

@@ -1,4 +1,3 @@
-import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { homePaths, mppHome } from '../../runtime/home.ts';
@@ -49,12 +48,13 @@ export const registerRun: RegisterCommand = (program, run) => {
       run(async (ctx) => {
         const home = mppHome();
         if (opts.timeout !== undefined && !/^[1-9][0-9]*$/.test(opts.timeout)) throw usage('--timeout takes a whole number of milliseconds.');
-        const input = opts.inputFile ? readUserFile(opts.inputFile, 'input file').toString('utf8') : opts.input ?? '{}';
-        const pkg = await loadPackageForRun(ctx, home, pkgArg, isFile(pkgArg));
+        const input = opts.inputFile ? readUserFile(opts.inputFile, 'input file').toString('utf8') : opts.input!;
+        const pkg = await loadPackageForRun(ctx, home, pkgArg);
 
         const request: GrantRequest = {
           workspace: resolve(opts.workspace ?? process.cwd()),
           home: homedir(),
+          mppHome: home,
           read: opts.allowRead,
           write: opts.allowWrite,
           net: opts.allowNet,
@@ -65,7 +65,7 @@ export const registerRun: RegisterCommand = (program, run) => {
         const { grant, kv } = userGrant(pkg.manifest, request);
         const limits = effectiveLimits(pkg.manifest, opts.timeout ? { timeoutMs: Number(opts.timeout) } : {});
         const store = kv ? openKvStore(home, pkg.manifest.name, kv) : undefined;
-        const services: HostServices = { log: (r) => logLine(ctx.out.json, r), ...(store ? { kv: store } : {}) };
+        const services: HostServices = { log: logLine, ...(store ? { kv: store } : {}) };
         try {
           const output = await invokeTool({ pkg, tool: toolName, input, grant: { ...grant, limits }, services, cacheDir: homePaths(home).componentCache });
           ctx.out.result(JSON.stringify(output, null, 2), { output });
@@ -76,12 +76,7 @@ export const registerRun: RegisterCommand = (program, run) => {
     );
 };
 
-function isFile(arg: string): boolean {
-  return existsSync(arg) && statSync(arg).isFile();
-}
-
-/** Tool log lines go to stderr, marked as the tool's, never mixed into the result. */
-function logLine(quiet: boolean, r: LogRecord): void {
-  if (quiet && r.level === 'debug') return;
-  process.stderr.write(`[${r.source === 'tool' ? 'tool' : r.source}] ${r.level}: ${printable(r.message)}\n`);
+/** Tool log lines go to stderr, marked with their source, never mixed into the result. */
+function logLine(r: LogRecord): void {
+  process.stderr.write(`[${r.source}] ${r.level}: ${printable(r.message)}\n`);
 }

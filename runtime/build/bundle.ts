@@ -1,4 +1,5 @@
-import { build, type Message } from 'esbuild';
+// Types only: esbuild itself is loaded when a build runs, not by every command.
+import type { Message } from 'esbuild';
 import { MppError } from '../errors.ts';
 
 /** The host interfaces of the world: resolved by the component, never by the bundler. */
@@ -12,6 +13,7 @@ const HOST_IMPORTS = ['mpp:tool/*'];
 export async function bundleTool(entryPath: string, projectDir: string): Promise<string> {
   let result;
   try {
+    const { build } = await import('esbuild');
     result = await build({
       entryPoints: [entryPath],
       absWorkingDir: projectDir,

@@ -1,11 +1,10 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import manifestSchema from '../../spec/manifest.schema.json' with { type: 'json' };
+import { PACKAGE_NAME_RE } from '../format/manifest.ts';
 import { MppError } from '../errors.ts';
 import { locateTemplateDir } from './locate.ts';
 
 /** The manifest schema's own name rule, so `init` and the reader never disagree. */
-const NAME_RE = new RegExp(manifestSchema.properties.name.pattern);
 
 /**
  * Template files stored under another name: npm drops `.gitignore` from
@@ -19,7 +18,7 @@ const RENAMES: Record<string, string> = { gitignore: '.gitignore' };
  * filled in. Returns the files written, relative to `dir`, sorted.
  */
 export function initProject(dir: string, name: string, opts: { templateDir?: string } = {}): string[] {
-  if (!NAME_RE.test(name)) {
+  if (!PACKAGE_NAME_RE.test(name)) {
     throw new MppError('MPP_E_USAGE', `"${name}" is not a valid package name.`, {
       hint: 'Use scope/name in lowercase, e.g. acme/hello: the scope is [a-z0-9][a-z0-9-]*, the name [a-z0-9][a-z0-9._-]*.',
       detail: { name },

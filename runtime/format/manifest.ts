@@ -52,6 +52,9 @@ export interface Manifest {
 
 export const FORMAT_VERSION = 1;
 
+/** The package-name syntax of the schema: the only names that may ever reach a file path. */
+export const PACKAGE_NAME_RE = new RegExp(manifestSchema.properties.name.pattern);
+
 const validate = compileSchema<Manifest>(manifestSchema);
 
 const invalid = (why: string, cause?: unknown): never => {

@@ -1,8 +1,9 @@
 import { realpathSync } from 'node:fs';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { relative, resolve, sep } from 'node:path';
 import { MppError } from '../errors.ts';
 import type { FsPermission, KvPermission, Manifest, NetPermission } from '../format/manifest.ts';
-import type { GrantInput } from '../sandbox/grant.ts';
+import { defaultPort, type GrantInput, type NetScheme } from '../sandbox/grant.ts';
+import { isWithin } from '../paths.ts';
 
 /**
  * What the user allows a package, always a subset of what its manifest asks
@@ -18,6 +19,8 @@ export interface GrantRequest {
   workspace: string;
   /** Host folder `${home}` stands for. */
   home: string;
+  /** MPP's own folder (trust store, keys, installed code, KV data): never granted, whatever is declared. */
+  mppHome: string;
   /** Host folders to allow reading (each inside a declared folder). */
   read: string[];
   /** Host folders to allow reading and writing (each inside a declared read-write folder). */
@@ -70,8 +73,9 @@ function realDir(path: string): string {
   }
 }
 
-function grantFolder(folders: DeclaredFolder[], path: string, write: boolean): { hostPath: string; guestPath: string; write: boolean } {
+function grantFolder(folders: DeclaredFolder[], path: string, write: boolean, mppHome: string): { hostPath: string; guestPath: string; write: boolean } {
   const host = realDir(resolve(path));
+  refuseMppHome(host, mppHome);
   for (const f of folders) {
     if (write && f.permission.access !== 'read-write') continue;
     let base: string;
@@ -80,20 +84,35 @@ function grantFolder(folders: DeclaredFolder[], path: string, write: boolean): {
     } catch {
       continue;
     }
-    const rel = relative(base, host);
-    if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) {
+    if (isWithin(host, base)) {
+      const rel = relative(base, host);
       return { hostPath: host, guestPath: rel === '' ? f.guestPath : `${f.guestPath}/${rel.split(sep).join('/')}`, write };
     }
   }
   throw notDeclared(`${write ? 'write' : 'read'} files in ${host}`);
 }
 
-function hostMatches(declared: string, host: string): boolean {
-  return declared.startsWith('*.') ? host.endsWith(declared.slice(1)) && host.length > declared.length - 1 : declared === host;
+/**
+ * A grant that contains MPP's own folder, or lies inside it, would let a tool
+ * read signing keys or rewrite the trust store, installed code or another
+ * package's data: refused even when a package declares `${home}`.
+ */
+function refuseMppHome(host: string, mppHome: string): void {
+  let home: string;
+  try {
+    home = realpathSync(mppHome);
+  } catch {
+    return; // Not created yet: nothing of MPP's to reach.
+  }
+  if (isWithin(home, host) || isWithin(host, home)) {
+    throw new MppError('MPP_E_GRANT_INVALID', `${host} holds MPP's own data (${home}), which no tool may reach.`, {
+      hint: 'Grant a folder that neither contains nor lies inside the MPP home (MPP_HOME).',
+    });
+  }
 }
 
-function defaultPort(scheme: string): number {
-  return scheme === 'https' ? 443 : 80;
+function hostMatches(declared: string, host: string): boolean {
+  return declared.startsWith('*.') ? host.endsWith(declared.slice(1)) && host.length > declared.length - 1 : declared === host;
 }
 
 function grantOrigin(declared: readonly NetPermission[], origin: string): { scheme: string; host: string; port: number; methods: string[] } {
@@ -101,12 +120,12 @@ function grantOrigin(declared: readonly NetPermission[], origin: string): { sche
   try {
     url = new URL(origin);
   } catch {
-    throw new MppError('MPP_E_USAGE', `${JSON.stringify(origin)} is not an origin like https://api.example.com or http://127.0.0.1:8080.`);
+    throw new MppError('MPP_E_USAGE', `${JSON.stringify(origin)} is not an origin.`, { hint: 'Give scheme://host[:port], like https://api.example.com or http://127.0.0.1:8080.' });
   }
   if (url.username || url.password || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
-    throw new MppError('MPP_E_USAGE', `${JSON.stringify(origin)} must be only scheme://host[:port], without user, path or query.`);
+    throw new MppError('MPP_E_USAGE', `${JSON.stringify(origin)} has a user, path or query.`, { hint: 'Give only scheme://host[:port]; every path on a granted origin is allowed.' });
   }
-  const scheme = url.protocol.slice(0, -1);
+  const scheme = url.protocol.slice(0, -1) as NetScheme;
   const port = url.port ? Number(url.port) : defaultPort(scheme);
   const host = url.hostname;
   const match = declared.find((p) => p.scheme === scheme && hostMatches(p.host, host) && (p.port ?? defaultPort(p.scheme)) === port);
@@ -119,12 +138,16 @@ export function userGrant(m: Manifest, req: GrantRequest, env: NodeJS.ProcessEnv
   const declaredNet = m.permissions?.network ?? [];
   const declaredEnv = (m.permissions?.environment ?? []).map((e) => e.name);
 
-  const fs = [...req.read.map((p) => grantFolder(folders, p, false)), ...req.write.map((p) => grantFolder(folders, p, true))];
+  const fs = [...req.read.map((p) => grantFolder(folders, p, false, req.mppHome)), ...req.write.map((p) => grantFolder(folders, p, true, req.mppHome))];
   const net = req.net.map((o) => grantOrigin(declaredNet, o));
   for (const name of req.env) if (!declaredEnv.includes(name)) throw notDeclared(`read the environment variable ${name}`);
   const envNames = new Set(req.env);
   if (req.all) {
-    for (const f of folders) fs.push({ hostPath: realDir(f.hostPath), guestPath: f.guestPath, write: f.permission.access === 'read-write' });
+    for (const f of folders) {
+      const hostPath = realDir(f.hostPath);
+      refuseMppHome(hostPath, req.mppHome);
+      fs.push({ hostPath, guestPath: f.guestPath, write: f.permission.access === 'read-write' });
+    }
     for (const p of declaredNet) {
       // A wildcard cannot be granted wholesale: the user names the concrete hosts with --allow-net.
       if (!p.host.startsWith('*.')) net.push({ scheme: p.scheme, host: p.host, port: p.port ?? defaultPort(p.scheme), methods: [...p.methods] });
@@ -135,7 +158,7 @@ export function userGrant(m: Manifest, req: GrantRequest, env: NodeJS.ProcessEnv
   for (const name of envNames) {
     const value = env[name];
     if (value === undefined) {
-      if (req.env.includes(name)) throw new MppError('MPP_E_USAGE', `The environment variable ${name} is not set, so there is nothing to pass.`);
+      if (req.env.includes(name)) throw new MppError('MPP_E_USAGE', `The environment variable ${name} is not set, so there is nothing to pass.`, { hint: `Set ${name} in the environment of the command, or leave out --allow-env ${name}.` });
       continue;
     }
     granted[name] = value;

@@ -1,5 +1,5 @@
 import type { Manifest } from '../format/manifest.ts';
-import type { Limits } from '../sandbox/grant.ts';
+import { DEFAULT_LIMITS, type Limits } from '../sandbox/grant.ts';
 
 /**
  * Host policy for resource limits: a package's manifest may ask for less or
@@ -14,7 +14,8 @@ export interface LimitPolicy {
 const MiB = 1024 * 1024;
 
 export const HOST_LIMITS: LimitPolicy = Object.freeze({
-  default: Object.freeze({ timeoutMs: 10_000, memoryBytes: 128 * MiB, maxInputBytes: 1 * MiB, maxOutputBytes: 1 * MiB }),
+  // The sandbox's own defaults: one set of numbers, whoever fills in a limit.
+  default: DEFAULT_LIMITS,
   max: Object.freeze({ timeoutMs: 120_000, memoryBytes: 1024 * MiB, maxInputBytes: 16 * MiB, maxOutputBytes: 16 * MiB }),
 });
 

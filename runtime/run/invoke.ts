@@ -2,17 +2,20 @@ import { MppError } from '../errors.ts';
 import type { ToolDefinition } from '../format/manifest.ts';
 import { describeToolSchemaErrors, toolSchemaValidator } from '../schema.ts';
 import { createSandbox } from '../sandbox/index.ts';
-import type { GrantInput } from '../sandbox/grant.ts';
+import type { GrantInput, Limits } from '../sandbox/grant.ts';
 import type { HostServices } from '../sandbox/host-services.ts';
-import type { ExaminedPackage } from '../trust/gatekeeper.ts';
+import { COMPONENT_ENTRY } from '../format/layout.ts';
+import { entrySha256 } from '../trust/digest.ts';
+import type { ExaminedPackage, VerifiedPackage } from '../trust/gatekeeper.ts';
 
 export interface Invocation {
   /** A package that passed the gatekeeper. */
-  readonly pkg: ExaminedPackage;
+  readonly pkg: VerifiedPackage;
   readonly tool: string;
   /** The input JSON text, as the caller sent it. */
   readonly input: string;
-  readonly grant: GrantInput;
+  /** What the tool may reach, with every limit decided (runtime/policy). */
+  readonly grant: GrantInput & { readonly limits: Limits };
   readonly services: HostServices;
   /** Transpiled-component cache (trusted code; never inside a grant). */
   readonly cacheDir: string;
@@ -38,7 +41,7 @@ export function checkInput(tool: ToolDefinition, input: string): unknown {
   }
   const validate = toolSchemaValidator(tool.inputSchema);
   if (!validate(value)) {
-    throw new MppError('MPP_E_INPUT_INVALID', `The input for ${tool.name} does not match its input schema: ${describeToolSchemaErrors(validate.errors)}.`, {
+    throw new MppError('MPP_E_INPUT_INVALID', `The input for ${tool.name} does not match its input schema: ${describeToolSchemaErrors(validate.errors, 'input')}.`, {
       hint: 'Run `mpp inspect --json` to see the tool\'s inputSchema.',
       detail: { errors: validate.errors?.slice(0, 5).map((e) => ({ path: e.instancePath, message: e.message })) },
     });
@@ -56,7 +59,7 @@ export function checkOutput(tool: ToolDefinition, output: string): unknown {
   }
   const validate = toolSchemaValidator(tool.outputSchema);
   if (!validate(value)) {
-    throw new MppError('MPP_E_OUTPUT_INVALID', `${tool.name} returned output that does not match its output schema: ${describeToolSchemaErrors(validate.errors).replace(/\binput\b/g, 'output')}.`, {
+    throw new MppError('MPP_E_OUTPUT_INVALID', `${tool.name} returned output that does not match its output schema: ${describeToolSchemaErrors(validate.errors, 'output')}.`, {
       hint: 'This is a bug in the tool: report it to its publisher.',
     });
   }
@@ -70,8 +73,22 @@ export function checkOutput(tool: ToolDefinition, output: string): unknown {
  */
 export async function invokeTool(inv: Invocation): Promise<unknown> {
   const tool = findTool(inv.pkg, inv.tool);
+  // Size before parsing: an oversized input costs nothing but this count.
+  const bytes = Buffer.byteLength(inv.input, 'utf8');
+  if (bytes > inv.grant.limits.maxInputBytes) {
+    throw new MppError('MPP_E_INPUT_TOO_LARGE', `The input is ${bytes} bytes; the limit is ${inv.grant.limits.maxInputBytes}.`, {
+      hint: 'Send a smaller input; the package sets this limit in its manifest (limits.maxInputBytes), within the host maximum.',
+      detail: { bytes, limit: inv.grant.limits.maxInputBytes },
+    });
+  }
   checkInput(tool, inv.input);
-  const sandbox = await createSandbox({ component: inv.pkg.entries.component.data, grant: inv.grant, cacheDir: inv.cacheDir, services: inv.services });
+  const sandbox = await createSandbox({
+    component: inv.pkg.entries.component.data,
+    componentDigest: entrySha256(inv.pkg.digest, COMPONENT_ENTRY),
+    grant: inv.grant,
+    cacheDir: inv.cacheDir,
+    services: inv.services,
+  });
   try {
     return checkOutput(tool, await sandbox.call(tool.name, inv.input));
   } finally {

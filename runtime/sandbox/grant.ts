@@ -78,16 +78,24 @@ const LIMIT_CEILINGS: Limits = Object.freeze({
 });
 
 /** Smallest memory limit accepted: below this no JS engine even starts. */
-export const MIN_MEMORY_BYTES = 16 * 1024 * 1024;
+const MIN_MEMORY_BYTES = 16 * 1024 * 1024;
 
 const DEFAULT_PORTS: Record<NetScheme, number> = { http: 80, https: 443 };
+
+/** The port a URL of this scheme means when it names none. */
+export function defaultPort(scheme: NetScheme): number {
+  return DEFAULT_PORTS[scheme];
+}
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const DNS_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 function invalid(message: string, detail?: Record<string, unknown>): MppError {
-  return new MppError('MPP_E_GRANT_INVALID', message, detail ? { detail } : {});
+  return new MppError('MPP_E_GRANT_INVALID', message, {
+    hint: 'Grant an existing folder, a DNS name or IPv4 address with its port and methods, a valid variable name, or limits within range.',
+    ...(detail ? { detail } : {}),
+  });
 }
 
 /** True for a canonical dotted-quad IPv4 literal (no leading zeros, no short forms). */

@@ -6,9 +6,10 @@
  * worker is discarded and the next call starts a fresh instance.
  */
 import { realpathSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { MppError } from '../errors.ts';
+import { isWithin } from '../paths.ts';
 import { parseGrant, type Grant, type GrantInput } from './grant.ts';
 import { availability, serveHostRequests, type HostServices, type LogRecord } from './host-services.ts';
 import { prepareComponent, type PreparedComponent } from './prepare.ts';
@@ -44,6 +45,8 @@ export function ioExtensionUrl(): URL {
 export interface SandboxOptions {
   /** The tool's WebAssembly component. */
   readonly component: Uint8Array;
+  /** SHA-256 (hex) of `component`, when the caller already computed it. */
+  readonly componentDigest?: string;
   readonly grant: GrantInput;
   /** Host-private directory for transpiled components (keyed by component digest). */
   readonly cacheDir: string;
@@ -68,29 +71,39 @@ interface Live {
 
 const NO_SERVICES: HostServices = { log: () => {} };
 
-function within(child: string, parent: string): boolean {
-  const rel = relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-}
-
 /**
  * The transpile cache holds JavaScript the host runs with full authority: a
  * tool that can write it can take over the host. Refuse writable grants that
  * overlap it.
  */
 function refuseGrantOverCache(grant: Grant, cacheDir: string): void {
-  let cache = resolve(cacheDir);
-  try {
-    cache = realpathSync(cache);
-  } catch {
-    // Not created yet: compare the resolved path.
-  }
+  const cache = realpathOfNearest(resolve(cacheDir));
   for (const g of grant.fs) {
-    if (g.write && (within(cache, g.hostPath) || within(g.hostPath, cache))) {
+    if (g.write && (isWithin(cache, g.hostPath) || isWithin(g.hostPath, cache))) {
       throw new MppError('MPP_E_GRANT_INVALID', `The writable grant ${g.hostPath} overlaps the sandbox cache ${cache}.`, {
         hint: 'Grant a narrower directory; tools must never be able to write the host\'s own files.',
         detail: { hostPath: g.hostPath },
       });
+    }
+  }
+}
+
+/**
+ * The real path a not-yet-created folder will have: its nearest existing
+ * ancestor resolved through links, plus the rest. (Grant paths are real
+ * paths; comparing against an unresolved cache path would miss a link.)
+ */
+function realpathOfNearest(path: string): string {
+  let head = path;
+  const tail: string[] = [];
+  for (;;) {
+    try {
+      return join(realpathSync(head), ...tail);
+    } catch {
+      const parent = dirname(head);
+      if (parent === head) return path;
+      tail.unshift(basename(head));
+      head = parent;
     }
   }
 }
@@ -127,7 +140,7 @@ export class ToolSandbox {
       });
     }
     refuseGrantOverCache(grant, opts.cacheDir);
-    const prepared = await prepareComponent(opts.component, { cacheDir: opts.cacheDir, memoryBytes: grant.limits.memoryBytes });
+    const prepared = await prepareComponent(opts.component, { cacheDir: opts.cacheDir, memoryBytes: grant.limits.memoryBytes, ...(opts.componentDigest ? { digest: opts.componentDigest } : {}) });
     const sandbox = new ToolSandbox(prepared, grant, opts);
     await sandbox.#ensureLive().ready;
     return sandbox;
@@ -136,11 +149,6 @@ export class ToolSandbox {
   /** sha256 of the component, hex. */
   get digest(): string {
     return this.#prepared.digest;
-  }
-
-  /** Thread id of the live worker, if any (diagnostics and tests). */
-  get threadId(): number | null {
-    return this.#live && !this.#live.dead ? this.#live.worker.threadId : null;
   }
 
   /**
@@ -172,7 +180,7 @@ export class ToolSandbox {
     const live = this.#ensureLive();
     await live.ready;
     if (live.dead) {
-      // The instance died between start-up and this call (e.g. recycled): one
+      // The instance died between start-up and this call (killed after a fatal error): one
       // fresh start, not a loop that a tool dying at start could keep going.
       if (retried) throw new MppError('MPP_E_TOOL_CRASHED', 'The tool worker died twice before it could take the call.', { detail: { reason: 'worker-exit' } });
       return this.#call(tool, input, true);
@@ -276,7 +284,6 @@ export class ToolSandbox {
           live.pending = null;
           if (m.type === 'result') {
             p.resolve(m.output);
-            if (m.recycle) this.#kill(live);
           } else {
             p.reject(toMppError(m.error));
             if (m.error.fatal) this.#kill(live);

@@ -21,8 +21,7 @@ export {
   type LogRecord,
   type LogLevel,
 } from './host-services.ts';
-export { prepareComponent, transpileComponent, componentDigest, type PreparedComponent } from './prepare.ts';
-export { RACE_FREE as FS_RACE_FREE } from './worker/fs-at.ts';
+export { prepareComponent, transpileComponent, type PreparedComponent } from './prepare.ts';
 
 /** Validates the grant, prepares the component and starts an instance. */
 export function createSandbox(opts: SandboxOptions): Promise<ToolSandbox> {

@@ -13,7 +13,7 @@
  * rebinding defence: the name's owner controls what it resolves to).
  */
 import { isIP } from 'node:net';
-import { isGrantableHost, isIpv4Literal, type NetGrant, type NetScheme } from './grant.ts';
+import { defaultPort, isGrantableHost, isIpv4Literal, type NetGrant, type NetScheme } from './grant.ts';
 
 export interface RequestFacts {
   /** The WASI scheme variant, as the bindings pass it. */
@@ -26,7 +26,6 @@ export type NetDecision =
   | { allowed: true; scheme: NetScheme; host: string; port: number; method: string }
   | { allowed: false; reason: string };
 
-const DEFAULT_PORTS: Record<NetScheme, number> = { http: 80, https: 443 };
 const AUTHORITY = /^([a-z0-9.-]+)(?::([0-9]{1,5}))?$/;
 
 function schemeOf(s: RequestFacts['scheme']): NetScheme | null {
@@ -52,7 +51,7 @@ export function parseAuthority(authority: string | undefined, scheme: NetScheme)
   const m = AUTHORITY.exec(authority.toLowerCase());
   if (!m) return null;
   const host = m[1]!.replace(/\.$/, '');
-  const port = m[2] === undefined ? DEFAULT_PORTS[scheme] : Number(m[2]);
+  const port = m[2] === undefined ? defaultPort(scheme) : Number(m[2]);
   if (!Number.isInteger(port) || port < 1 || port > 65535) return null;
   if (!isGrantableHost(host)) return null;
   return { host, port };

@@ -7,8 +7,9 @@
  * with full Node authority, so the cache directory must be private to the
  * host (created 0700); anyone who can write it can run code in the host.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { sha256Hex } from '../hash.ts';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -41,9 +42,6 @@ interface CacheMeta {
   coreModules: string[];
 }
 
-export function componentDigest(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
 
 const transpiling = new Map<string, Promise<Transpiled>>();
 const compiling = new Map<string, Promise<Record<string, WebAssembly.Module>>>();
@@ -95,9 +93,10 @@ async function transpileInto(bytes: Uint8Array, cacheDir: string, digest: string
     for (const [name, data] of Object.entries(result.files)) {
       if (!name.endsWith('.js') && !name.endsWith('.wasm')) continue;
       if (name.includes('/') || name.startsWith('.')) continue;
-      await writeFile(join(tmp, name), data, { mode: 0o600 });
+      await writeDurably(join(tmp, name), data);
     }
-    await writeFile(join(tmp, 'meta.json'), JSON.stringify(meta), { mode: 0o600 });
+    // meta.json last: a cache entry counts only once everything it lists is on disk.
+    await writeDurably(join(tmp, 'meta.json'), JSON.stringify(meta));
     await rename(tmp, join(cacheDir, digest)).catch(async (e: NodeJS.ErrnoException) => {
       // Another process filled the slot first; theirs is equivalent.
       if (e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST') throw e;
@@ -108,12 +107,28 @@ async function transpileInto(bytes: Uint8Array, cacheDir: string, digest: string
   return meta;
 }
 
-/** Transpiles (or finds in the cache) the component. */
-export async function transpileComponent(bytes: Uint8Array, cacheDir: string): Promise<Transpiled> {
+/** Written and fsync'd before the folder is renamed into place, so a power loss cannot leave a truncated module behind a valid meta.json. */
+async function writeDurably(path: string, data: Uint8Array | string): Promise<void> {
+  const file = await open(path, 'wx', 0o600);
+  try {
+    await file.writeFile(data);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * Transpiles (or finds in the cache) the component. `knownDigest` is the
+ * SHA-256 of exactly these bytes when the caller already has it (the
+ * gatekeeper computed it for the package digest): a 12 MB component is then
+ * not hashed a second time on every load.
+ */
+export async function transpileComponent(bytes: Uint8Array, cacheDir: string, knownDigest?: string): Promise<Transpiled> {
   if (!(bytes instanceof Uint8Array) || bytes.length < 8) {
     throw new MppError('MPP_E_TOOL_INVALID', `Expected component bytes, got ${bytes instanceof Uint8Array ? bytes.length + ' bytes' : typeof bytes}.`);
   }
-  const digest = componentDigest(bytes);
+  const digest = knownDigest ?? sha256Hex(bytes);
   const key = `${cacheDir}\0${digest}`;
   let p = transpiling.get(key);
   if (!p) {
@@ -122,8 +137,12 @@ export async function transpileComponent(bytes: Uint8Array, cacheDir: string): P
       const dir = join(cacheDir, digest);
       let meta = await readCache(dir);
       if (!meta) {
-        // Absent, partial or from another transpiler version: redo it.
-        await rm(dir, { recursive: true, force: true });
+        // Partial or from another transpiler version: move it aside first
+        // (one atomic step), so a good copy another process renames into
+        // place meanwhile is never the one deleted. Absent: nothing to move.
+        // The aside name is a staging name, which the store's reclaim sweeps.
+        const aside = join(cacheDir, `.${digest}.${randomBytes(6).toString('hex')}`);
+        if (await rename(dir, aside).then(() => true, () => false)) await rm(aside, { recursive: true, force: true });
         meta = await transpileInto(bytes, cacheDir, digest);
       }
       const unsupported = meta.imports.filter((i) => !SUPPORTED_IMPORTS.includes(i));
@@ -147,8 +166,8 @@ export async function transpileComponent(bytes: Uint8Array, cacheDir: string): P
 }
 
 /** Transpiles, caps memory at `memoryBytes` and compiles; both steps cached. */
-export async function prepareComponent(bytes: Uint8Array, opts: { cacheDir: string; memoryBytes: number }): Promise<PreparedComponent> {
-  const t = await transpileComponent(bytes, opts.cacheDir);
+export async function prepareComponent(bytes: Uint8Array, opts: { cacheDir: string; memoryBytes: number; digest?: string }): Promise<PreparedComponent> {
+  const t = await transpileComponent(bytes, opts.cacheDir, opts.digest);
   const memoryPages = Math.min(65536, Math.floor(opts.memoryBytes / WASM_PAGE_BYTES));
   const key = `${t.dir}\0${memoryPages}`;
   let p = compiling.get(key);
@@ -171,10 +190,3 @@ export async function prepareComponent(bytes: Uint8Array, opts: { cacheDir: stri
   }
   return Object.freeze({ ...t, memoryPages, modules: await p });
 }
-
-/** For tests and benchmarks: forget compiled modules (the disk cache stays). */
-export function clearProcessCaches(): void {
-  transpiling.clear();
-  compiling.clear();
-}
-

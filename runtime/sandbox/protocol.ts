@@ -48,8 +48,7 @@ export interface WorkerError {
 export type WorkerMessage =
   | { readonly type: 'ready' }
   | { readonly type: 'init-failed'; readonly error: WorkerError }
-  /** `recycle`: the call succeeded but left the instance unfit (memory at its cap); start a fresh one next time. */
-  | { readonly type: 'result'; readonly id: number; readonly output: string; readonly recycle: boolean }
+  | { readonly type: 'result'; readonly id: number; readonly output: string }
   | { readonly type: 'failed'; readonly id: number; readonly error: WorkerError }
   | { readonly type: 'log'; readonly record: LogRecord };
 

@@ -15,17 +15,18 @@
  */
 import { existsSync, mkdirSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { PACKAGE_NAME_RE } from '../format/manifest.ts';
 import { MppError } from '../errors.ts';
 import { homePaths, kvDatabasePath } from '../home.ts';
 import { HostServiceError, type KvService } from '../sandbox/host-services.ts';
-import { openDatabase, transaction, type Database } from './sqlite.ts';
+import { openDatabase, sqliteFailure, transaction, type Database } from './sqlite.ts';
 
 export const MAX_KEY_BYTES = 256;
-export const MAX_LIST_LIMIT = 1000;
-export const DEFAULT_MAX_KEYS = 10_000;
+const MAX_LIST_LIMIT = 1000;
+const DEFAULT_MAX_KEYS = 10_000;
 /** Manifest ceilings (manifest.md §5.4). */
-export const MAX_QUOTA_BYTES = 1024 * 1024 * 1024;
-export const MAX_QUOTA_KEYS = 1_000_000;
+const MAX_QUOTA_BYTES = 1024 * 1024 * 1024;
+const MAX_QUOTA_KEYS = 1_000_000;
 /**
  * SQLite refuses a row above SQLITE_MAX_LENGTH (10^9 bytes by default), which
  * is below the 1 GiB quota ceiling: refuse such a write as over quota rather
@@ -36,8 +37,6 @@ const MAX_ROW_BYTES = 1_000_000_000;
 /** On-disk schema version (PRAGMA user_version); a newer file is refused, not rewritten. */
 const SCHEMA_VERSION = 1;
 
-/** Same pattern as manifest.schema.json `name`: nothing else may reach a file path. */
-const PACKAGE_NAME = /^[a-z0-9][a-z0-9-]{0,38}\/[a-z0-9][a-z0-9._-]{0,99}$/;
 
 export interface KvQuota {
   readonly maxBytes: number;
@@ -58,7 +57,7 @@ export interface KvStore extends KvService {
 }
 
 function checkPackageName(packageName: string): void {
-  if (typeof packageName !== 'string' || !PACKAGE_NAME.test(packageName)) {
+  if (typeof packageName !== 'string' || !PACKAGE_NAME_RE.test(packageName)) {
     throw new RangeError(`expected a package name scope/name, got ${JSON.stringify(packageName)}`);
   }
 }
@@ -104,12 +103,6 @@ function prefixEnd(prefix: Uint8Array): Uint8Array | undefined {
   return undefined;
 }
 
-function isCorruption(e: unknown): boolean {
-  // SQLITE_CORRUPT (11) and SQLITE_NOTADB (26), as node:sqlite reports them.
-  const code = (e as { errcode?: unknown } | null)?.errcode;
-  return typeof code === 'number' && ((code & 0xff) === 11 || (code & 0xff) === 26);
-}
-
 function openChecked(path: string, packageName: string): Database {
   // Tool data may be private (tokens, notes): the kv folders are owner-only.
   // mkdirSync's mode applies only to folders it creates.
@@ -145,7 +138,7 @@ function openChecked(path: string, packageName: string): Database {
       // already failing; the original error matters
     }
     if (e instanceof MppError) throw e;
-    if (isCorruption(e)) {
+    if (sqliteFailure(e) === 'corrupt') {
       throw new MppError('MPP_E_KV_CORRUPT', `The key-value store of ${packageName} is damaged or not an SQLite database.`, {
         hint: `Move ${path} aside (its data is lost to the tool), or remove it with \`mpp uninstall --purge ${packageName}\`.`,
         cause: e,

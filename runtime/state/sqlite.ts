@@ -42,7 +42,21 @@ export function openDatabase(path: string): Database {
   return db;
 }
 
+// SQLite primary result codes (https://sqlite.org/rescode.html).
 const SQLITE_BUSY = 5;
+const SQLITE_LOCKED = 6;
+const SQLITE_CORRUPT = 11;
+const SQLITE_NOTADB = 26;
+
+/** What a node:sqlite failure means for the user: a damaged file, contention, or neither. */
+export function sqliteFailure(e: unknown): 'corrupt' | 'busy' | undefined {
+  const code = (e as { errcode?: unknown } | null)?.errcode;
+  if (typeof code !== 'number') return undefined;
+  const primary = code & 0xff;
+  if (primary === SQLITE_CORRUPT || primary === SQLITE_NOTADB) return 'corrupt';
+  if (primary === SQLITE_BUSY || primary === SQLITE_LOCKED) return 'busy';
+  return undefined;
+}
 
 /**
  * Switching a new database to WAL takes an exclusive lock, and SQLite can
@@ -57,7 +71,7 @@ function enableWal(db: Database): void {
       db.exec('PRAGMA journal_mode = WAL');
       return;
     } catch (e) {
-      if (((e as { errcode?: number }).errcode ?? 0) % 256 !== SQLITE_BUSY || Date.now() > deadline) throw e;
+      if (sqliteFailure(e) !== 'busy' || Date.now() > deadline) throw e;
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5 + Math.random() * 20);
     }
   }
@@ -71,7 +85,13 @@ export function transaction<T>(db: Database, fn: () => T): T {
     db.exec('COMMIT');
     return result;
   } catch (e) {
-    db.exec('ROLLBACK');
+    // SQLite may have rolled back by itself (disk full, I/O error): then
+    // ROLLBACK fails, and its error must not hide the one that matters.
+    try {
+      db.exec('ROLLBACK');
+    } catch {
+      // No transaction left to roll back.
+    }
     throw e;
   }
 }

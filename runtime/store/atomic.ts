@@ -2,7 +2,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MppError } from '../errors.ts';
+import { MppError, isMppError } from '../errors.ts';
 
 /**
  * Replaces `path` with `data` so that a crash at any point leaves either the
@@ -10,23 +10,39 @@ import { MppError } from '../errors.ts';
  * rename over the target, fsync the folder.
  */
 export function writeFileAtomic(path: string, data: Uint8Array | string, mode = 0o644): void {
-  const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
-  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const fd = openSync(tmp, 'wx', mode);
-  try {
-    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
-  } catch (e) {
+  asIoError(`write ${path}`, () => {
+    const dir = dirname(path);
+    mkdirSync(dir, { recursive: true });
+    const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+    const fd = openSync(tmp, 'wx', mode);
+    try {
+      const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+      let off = 0;
+      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+      fsyncSync(fd);
+    } catch (e) {
+      closeSync(fd);
+      rmSync(tmp, { force: true });
+      throw e;
+    }
     closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
+    renameSync(tmp, path);
+    syncDir(dir);
+  });
+}
+
+/** A failing file system (full disk, no permission, a file where a folder should be) is the user's to fix, not an MPP bug. */
+function asIoError<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (isMppError(e)) throw e;
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    throw new MppError('MPP_E_IO', `Cannot ${what}: ${code} (${(e as Error).message}).`, {
+      hint: code === 'ENOSPC' ? 'Free some disk space and try again.' : 'Check that the folder exists, is a folder, and is writable by you (MPP_HOME sets where MPP keeps its data).',
+      cause: e,
+    });
   }
-  closeSync(fd);
-  renameSync(tmp, path);
-  syncDir(dir);
 }
 
 function syncDir(dir: string): void {
@@ -51,14 +67,14 @@ const LOCK_WAIT_MS = 10_000;
  */
 export async function withFileLock<T>(path: string, fn: () => T | Promise<T>): Promise<T> {
   const lock = `${path}.lock`;
-  mkdirSync(dirname(lock), { recursive: true });
+  asIoError(`create ${dirname(lock)}`, () => mkdirSync(dirname(lock), { recursive: true }));
   const started = Date.now();
   for (;;) {
     try {
       closeSync(openSync(lock, 'wx'));
       break;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') asIoError(`create the lock ${lock}`, () => { throw e; });
       try {
         if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS) rmSync(lock, { force: true });
       } catch {

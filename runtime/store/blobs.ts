@@ -4,9 +4,9 @@
  * processes writing the same blob cannot disagree. Blobs are never trusted on
  * read: the loader hashes and re-verifies them (see packages.ts).
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { sha256Hex } from '../hash.ts';
 import { homePaths } from '../home.ts';
 import { writeFileAtomic } from './atomic.ts';
 
@@ -14,11 +14,7 @@ const BLOB_RE = /^([0-9a-f]{64})\.mpp$/;
 /** What writeFileAtomic leaves behind when killed between create and rename. */
 const TEMP_RE = /^\.[0-9a-f]{64}\.mpp\.[0-9a-f]{12}\.tmp$/;
 /** A temporary file younger than this may belong to a write in progress in another process. */
-export const STALE_TEMP_MS = 15 * 60_000;
-
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
+const STALE_TEMP_MS = 15 * 60_000;
 
 export function blobPath(home: string, fileSha256: string): string {
   if (!/^[0-9a-f]{64}$/.test(fileSha256)) throw new RangeError(`expected a lowercase hex SHA-256, got ${JSON.stringify(fileSha256)}`);

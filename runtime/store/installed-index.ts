@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { MppError, isMppError } from '../errors.ts';
 import { homePaths } from '../home.ts';
 import { parseManifest, type Manifest } from '../format/manifest.ts';
-import { openDatabase, transaction, type Database } from '../state/sqlite.ts';
+import { openDatabase, sqliteFailure, transaction, type Database } from '../state/sqlite.ts';
 
 export interface InstalledRecord {
   readonly name: string;
@@ -105,11 +105,27 @@ export function putRecord(db: Database, record: InstalledRecord, manifestText: s
   );
 }
 
-/** Deletes the row of `name`; returns the record it held, if any. Call inside a transaction. */
-export function deleteRecord(db: Database, name: string): InstalledRecord | undefined {
-  const old = getRecord(db, name);
+/** What an install compares against, read without parsing the row's manifest. */
+export interface RecordSummary {
+  readonly version: string;
+  readonly fileSha256: string;
+  readonly digest: string;
+}
+
+/**
+ * The raw version and hashes of `name`'s row. Install and uninstall use this,
+ * not getRecord, so that a damaged row can still be replaced or removed.
+ */
+export function getSummary(db: Database, name: string): RecordSummary | undefined {
+  const row = db.prepare('SELECT version, file_sha256, digest FROM installed_packages WHERE name = ?').get(name) as Pick<Row, 'version' | 'file_sha256' | 'digest'> | undefined;
+  return row ? { version: row.version, fileSha256: row.file_sha256, digest: row.digest } : undefined;
+}
+
+/** Deletes the row of `name`; returns the version it held, if any. Call inside a transaction. */
+export function deleteRecord(db: Database, name: string): string | undefined {
+  const old = getSummary(db, name);
   if (old) db.prepare('DELETE FROM installed_packages WHERE name = ?').run(name);
-  return old;
+  return old?.version;
 }
 
 /** A transaction whose SQLite failures become coded errors. */
@@ -117,16 +133,26 @@ export function indexTransaction<T>(home: string, db: Database, fn: () => T): T 
   return guard(homePaths(home).db, () => transaction(db, fn));
 }
 
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** A row is data on disk like any other: checked before any of it names a file. */
 function toRecord(row: Row): InstalledRecord {
+  const damaged = (why: string, cause?: unknown): never => {
+    throw new MppError('MPP_E_STORE_CORRUPT', `The install index row for ${row.name} is damaged: ${why}.`, {
+      hint: `Reinstall the package from its .mpp file, or run \`mpp uninstall ${row.name}\`.`,
+      detail: { name: row.name },
+      cause,
+    });
+  };
   let manifest: Manifest;
   try {
     manifest = parseManifest(Buffer.from(row.manifest, 'utf8'));
   } catch (e) {
-    throw new MppError('MPP_E_STORE_CORRUPT', `The install index holds an unreadable manifest for ${row.name}.`, {
-      hint: 'Reinstall the package from its .mpp file, or uninstall it.',
-      detail: { name: row.name },
-      cause: e,
-    });
+    return damaged('its manifest does not parse', e);
+  }
+  if (manifest.name !== row.name || manifest.version !== row.version) damaged('its manifest names another package or version');
+  for (const hash of [row.file_sha256, row.digest, row.component_sha256, row.publisher_keyid]) {
+    if (!SHA256_HEX.test(hash)) damaged('a hash or key id is malformed');
   }
   return Object.freeze({
     name: row.name,
@@ -140,33 +166,29 @@ function toRecord(row: Row): InstalledRecord {
   });
 }
 
-// SQLite result codes (https://sqlite.org/rescode.html), primary part.
-const SQLITE_BUSY = 5;
-const SQLITE_LOCKED = 6;
-const SQLITE_CORRUPT = 11;
-const SQLITE_NOTADB = 26;
-
 /** Turns node:sqlite errors into coded ones; MppErrors pass through. */
 function guard<T>(path: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
     if (isMppError(e)) throw e;
-    const errcode = (e as { errcode?: unknown }).errcode;
-    if (typeof errcode !== 'number') throw e;
-    const primary = errcode & 0xff;
-    if (primary === SQLITE_CORRUPT || primary === SQLITE_NOTADB) {
+    const failure = sqliteFailure(e);
+    if ((e as { errcode?: unknown }).errcode === undefined) throw e;
+    if (failure === 'corrupt') {
       throw new MppError('MPP_E_STORE_CORRUPT', `The install index ${path} is damaged: ${(e as Error).message}.`, {
         hint: 'Move the file aside and reinstall your packages; their files in the packages folder are intact and can be reinstalled from there.',
         cause: e,
       });
     }
-    if (primary === SQLITE_BUSY || primary === SQLITE_LOCKED) {
+    if (failure === 'busy') {
       throw new MppError('MPP_E_IO', `The install index ${path} stayed locked by another MPP process.`, {
         hint: 'Wait for the other install or uninstall to finish, then try again.',
         cause: e,
       });
     }
-    throw new MppError('MPP_E_IO', `Cannot use the install index ${path}: ${(e as Error).message}.`, { cause: e });
+    throw new MppError('MPP_E_IO', `Cannot use the install index ${path}: ${(e as Error).message}.`, {
+      hint: 'Check that the MPP home folder is a writable folder and the disk is not full.',
+      cause: e,
+    });
   }
 }

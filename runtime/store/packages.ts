@@ -22,10 +22,13 @@ import { transpileComponent } from '../sandbox/prepare.ts';
 import { deleteKvData } from '../state/kv.ts';
 import type { Database } from '../state/sqlite.ts';
 import { verifyPackage, type VerifiedPackage } from '../trust/gatekeeper.ts';
+import { entrySha256 } from '../trust/digest.ts';
+import { COMPONENT_ENTRY } from '../format/layout.ts';
+import { PACKAGE_NAME_RE } from '../format/manifest.ts';
 import type { TrustView } from '../trust/store.ts';
-import manifestSchema from '../../spec/manifest.schema.json' with { type: 'json' };
-import { hasBlob, putBlob, readBlob, sha256Hex } from './blobs.ts';
-import { allRecords, deleteRecord, getRecord, indexExists, indexTransaction, openIndex, putRecord, type InstalledRecord } from './installed-index.ts';
+import { sha256Hex } from '../hash.ts';
+import { hasBlob, putBlob, readBlob } from './blobs.ts';
+import { allRecords, deleteRecord, getRecord, getSummary, indexExists, indexTransaction, openIndex, putRecord, type InstalledRecord, type RecordSummary } from './installed-index.ts';
 import { reclaim } from './reclaim.ts';
 
 export type { InstalledRecord } from './installed-index.ts';
@@ -38,10 +41,11 @@ export interface InstallResult extends InstalledRecord {
   readonly previousVersion?: string;
 }
 
-export interface InstallOptions {
-  readonly trust: TrustView;
-  readonly onProgress?: (message: string) => void;
-}
+export type InstallOptions = (
+  | { readonly trust: TrustView }
+  /** The result of verifying exactly these bytes (a caller that verified first, e.g. to ask about a new key): not done again. */
+  | { readonly verified: VerifiedPackage }
+) & { readonly onProgress?: (message: string) => void };
 
 export interface LoadedPackage {
   readonly record: InstalledRecord;
@@ -56,18 +60,19 @@ export interface UninstallResult {
   readonly purged: boolean;
 }
 
-const PACKAGE_NAME = new RegExp(manifestSchema.properties.name.pattern);
 
 export async function installPackage(home: string, bytes: Uint8Array, opts: InstallOptions): Promise<InstallResult> {
   const progress = opts.onProgress ?? (() => {});
   progress('verifying…');
-  const pkg = verifyPackage(bytes, opts.trust);
+  const pkg = 'verified' in opts ? opts.verified : verifyPackage(bytes, opts.trust);
+  // Stored entries are views into the bytes they were read from: a package verified from other bytes is a caller's bug.
+  if (pkg.entries.component.data.buffer !== bytes.buffer) throw new MppError('MPP_E_INTERNAL', 'installPackage was given a package verified from other bytes.');
   const { name, version } = pkg.manifest;
 
   // Before anything is stored: a component this host cannot run is refused
   // without leaving a blob, and an installed package starts without jco.
   progress('preparing the component (the first time takes a few seconds)…');
-  const component = await transpileComponent(pkg.entries.component.data, homePaths(home).componentCache);
+  const component = await transpileComponent(pkg.entries.component.data, homePaths(home).componentCache, entrySha256(pkg.digest, COMPONENT_ENTRY));
 
   progress('storing…');
   const fileSha256 = sha256Hex(bytes);
@@ -88,15 +93,16 @@ export async function installPackage(home: string, bytes: Uint8Array, opts: Inst
   // The commit point. Returns what changed; throws, changing nothing, on a conflict.
   const commit = (db: Database): InstallResult =>
     indexTransaction(home, db, () => {
-      const old = getRecord(db, name);
-      if (old?.fileSha256 === fileSha256) return { ...old, change: 'unchanged' as const };
+      const old = getSummary(db, name);
+      if (old?.fileSha256 === fileSha256) return { ...(getRecord(db, name) ?? record), change: 'unchanged' as const };
       if (old && old.version === version && old.digest !== record.digest) throw versionConflict(old, record);
       // Under the write lock no reclaim can run: if a reclaim in another
       // process removed our blob before we got the lock, write it again now.
       if (!hasBlob(home, fileSha256)) putBlob(home, bytes, fileSha256);
       putRecord(db, record, manifestText);
       if (!old) return { ...record, change: 'installed' as const };
-      const change = old.version === version ? 'replaced' : semver.gt(version, old.version) ? 'upgraded' : 'downgraded';
+      // A damaged row's version may not even parse: then this simply replaces it.
+      const change = old.version === version ? 'replaced' : !semver.valid(old.version) ? 'replaced' : semver.gt(version, old.version) ? 'upgraded' : 'downgraded';
       return { ...record, change, previousVersion: old.version };
     });
 
@@ -170,7 +176,7 @@ export function loadInstalled(home: string, name: string, trust: TrustView): Loa
  */
 export async function uninstallPackage(home: string, name: string, opts: { purge?: boolean } = {}): Promise<UninstallResult> {
   checkName(name);
-  let removed: InstalledRecord | undefined;
+  let removed: string | undefined;
   if (indexExists(home)) {
     const db = openIndex(home);
     try {
@@ -182,7 +188,7 @@ export async function uninstallPackage(home: string, name: string, opts: { purge
   }
   if (!removed && !(opts.purge && existsSync(kvDatabasePath(home, name)))) throw notInstalled(name);
   const purged = opts.purge ? deleteKvData(home, name) : false;
-  return Object.freeze({ version: removed?.version, purged });
+  return Object.freeze({ version: removed, purged });
 }
 
 /**
@@ -199,7 +205,7 @@ function reclaimQuietly(home: string, db: Database): void {
 
 /** Names reach file paths (KV data): only the manifest's name syntax gets that far. */
 function checkName(name: string): void {
-  if (typeof name !== 'string' || !PACKAGE_NAME.test(name)) {
+  if (typeof name !== 'string' || !PACKAGE_NAME_RE.test(name)) {
     throw new MppError('MPP_E_USAGE', `"${name}" is not a package name.`, {
       hint: 'Give the name as scope/name in lowercase, as `mpp list` shows it.',
       detail: { name },
@@ -221,9 +227,9 @@ function storeCorrupt(record: InstalledRecord, why: string, detail: Record<strin
   });
 }
 
-function versionConflict(old: InstalledRecord, incoming: InstalledRecord): MppError {
-  return new MppError('MPP_E_VERSION_CONFLICT', `${old.name}@${old.version} is already installed with other content (digest ${old.digest.slice(0, 12)}…, this file has ${incoming.digest.slice(0, 12)}…).`, {
+function versionConflict(old: RecordSummary, incoming: InstalledRecord): MppError {
+  return new MppError('MPP_E_VERSION_CONFLICT', `${incoming.name}@${old.version} is already installed with other content (digest ${old.digest.slice(0, 12)}…, this file has ${incoming.digest.slice(0, 12)}…).`, {
     hint: 'A version names one content. Publishers: bump the version. To replace it anyway: `mpp uninstall` it first (its data is kept).',
-    detail: { name: old.name, version: old.version, installed: old.digest, incoming: incoming.digest },
+    detail: { name: incoming.name, version: old.version, installed: old.digest, incoming: incoming.digest },
   });
 }

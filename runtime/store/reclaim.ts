@@ -17,7 +17,7 @@ import { indexTransaction, referenced } from './installed-index.ts';
  * unreferenced entry is only removed once it is this old. It is a cache: a
  * missing entry costs one transpile, never correctness.
  */
-export const CACHE_GRACE_MS = 15 * 60_000;
+const CACHE_GRACE_MS = 15 * 60_000;
 
 const ENTRY_RE = /^[0-9a-f]{64}$/;
 /** prepare.ts's staging folders: `.<digest>.<12 hex>`. */

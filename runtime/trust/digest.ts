@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../hash.ts';
 import { compareUtf8 } from '../format/write.ts';
 import { isSignatureEntry } from '../format/layout.ts';
 
@@ -26,9 +26,16 @@ export function packageDigest(entries: Iterable<{ name: string; data: Uint8Array
   const listed: EntryDigest[] = [];
   for (const e of entries) {
     if (isSignatureEntry(e.name)) continue;
-    listed.push({ name: e.name, size: e.data.length, sha256: createHash('sha256').update(e.data).digest('hex') });
+    listed.push({ name: e.name, size: e.data.length, sha256: sha256Hex(e.data) });
   }
   listed.sort((a, b) => compareUtf8(a.name, b.name));
   const text = DIGEST_HEADER + listed.map((e) => `${e.sha256} ${e.size} ${e.name}\n`).join('');
-  return Object.freeze({ sha256: createHash('sha256').update(text, 'utf8').digest('hex'), entries: Object.freeze(listed) });
+  return Object.freeze({ sha256: sha256Hex(text), entries: Object.freeze(listed) });
+}
+
+/** The SHA-256 the digest already computed for one entry (callers reuse it instead of hashing again). */
+export function entrySha256(digest: PackageDigest, name: string): string {
+  const entry = digest.entries.find((e) => e.name === name);
+  if (!entry) throw new Error(`the package digest lists no ${name}`);
+  return entry.sha256;
 }

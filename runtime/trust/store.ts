@@ -30,9 +30,6 @@ export interface TrustView {
 
 const validate = compileSchema<TrustDocument>(trustSchema);
 
-export function trustStorePath(home: string): string {
-  return homePaths(home).trust;
-}
 
 /** A snapshot of the trust store; writes go through the functions below. */
 export class TrustStore implements TrustView {
@@ -43,7 +40,7 @@ export class TrustStore implements TrustView {
   }
 
   static load(home: string): TrustStore {
-    return new TrustStore(readDocument(trustStorePath(home)).keys);
+    return new TrustStore(readDocument(homePaths(home).trust).keys);
   }
 
   find(keyid: string): TrustRecord | undefined {
@@ -88,9 +85,18 @@ function readDocument(path: string): TrustDocument {
   for (const r of doc.keys) {
     if (seen.has(r.keyid)) corrupt(path, `key ${r.keyid} is listed twice`);
     seen.add(r.keyid);
-    if (r.publicKey && publicKeyFromSpki(Buffer.from(r.publicKey, 'base64')).keyid !== r.keyid) corrupt(path, `key ${r.keyid} does not match its public key`);
+    if (r.publicKey && keyidOf(r.publicKey, path) !== r.keyid) corrupt(path, `key ${r.keyid} does not match its public key`);
   }
   return doc;
+}
+
+/** A stored key that is not an acceptable Ed25519 key is damage to the store, not a key file the user gave. */
+function keyidOf(publicKey: string, path: string): string {
+  try {
+    return publicKeyFromSpki(Buffer.from(publicKey, 'base64')).keyid;
+  } catch (e) {
+    return corrupt(path, 'a stored public key is not an acceptable Ed25519 key', e);
+  }
 }
 
 function corrupt(path: string, why: string, cause?: unknown): never {
@@ -101,7 +107,7 @@ function corrupt(path: string, why: string, cause?: unknown): never {
 }
 
 async function update(home: string, mutate: (doc: TrustDocument) => void): Promise<TrustStore> {
-  const path = trustStorePath(home);
+  const path = homePaths(home).trust;
   return withFileLock(path, () => {
     const doc = readDocument(path);
     mutate(doc);
@@ -144,6 +150,6 @@ export function revokeKey(home: string, keyid: string, reason: string | undefine
   });
 }
 
-export function unknownKey(keyid: string): MppError {
+function unknownKey(keyid: string): MppError {
   return new MppError('MPP_E_TRUST_UNKNOWN', `The trust store has no key ${keyid}.`, { hint: 'List known keys with `mpp trust list`.' });
 }

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { buildPackage } from '../../runtime/build/index.ts';
-import { serializeManifest, type Manifest } from '../../runtime/format/manifest.ts';
-import { writeArchive } from '../../runtime/format/write.ts';
+import type { Manifest } from '../../runtime/format/manifest.ts';
 import { examinePackage } from '../../runtime/trust/gatekeeper.ts';
 import type { PrivateKey } from '../../runtime/trust/keys.ts';
 import { signPackage } from '../../runtime/trust/sign.ts';
 import { ROOT } from './cli.ts';
+import { makePackage } from './packages.ts';
 
 export interface ExampleBuild {
   readonly manifest: Manifest;
@@ -29,7 +29,5 @@ export function exampleBuild(): Promise<ExampleBuild> {
 
 /** The example re-packed under another name, version or description, signed by `key` as author. */
 export function examplePackage(build: ExampleBuild, key: PrivateKey, changes: Partial<Pick<Manifest, 'name' | 'version' | 'description'>> = {}): Uint8Array {
-  const manifest: Manifest = { ...build.manifest, ...changes };
-  const archive = writeArchive(new Map([['manifest.json', serializeManifest(manifest)], ['tool.wasm', build.component]]));
-  return signPackage(archive, key);
+  return signPackage(makePackage({ ...build.manifest, ...changes }, {}, build.component), key);
 }

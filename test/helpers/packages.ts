@@ -11,7 +11,7 @@ export function fakeComponent(size = 1024): Uint8Array {
   return out;
 }
 
-/** An unsigned package with the given manifest (and optional extra entries). */
-export function makePackage(manifest: Manifest = baseManifest(), extra: Record<string, Uint8Array> = {}): Uint8Array {
-  return writeArchive(new Map<string, Uint8Array>([['manifest.json', serializeManifest(manifest)], ['tool.wasm', fakeComponent()], ...Object.entries(extra)]));
+/** An unsigned package with the given manifest, extra entries and component (a fake one by default). */
+export function makePackage(manifest: Manifest = baseManifest(), extra: Record<string, Uint8Array> = {}, component: Uint8Array = fakeComponent()): Uint8Array {
+  return writeArchive(new Map<string, Uint8Array>([['manifest.json', serializeManifest(manifest)], ['tool.wasm', component], ...Object.entries(extra)]));
 }

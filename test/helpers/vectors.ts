@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './cli.ts';
 import type { TrustView } from '../../runtime/trust/store.ts';
@@ -26,4 +26,13 @@ export function vectorTrust(index: VectorIndex): TrustView {
     state: (keyid) => index.keys.find((k) => k.keyid === keyid)?.trust ?? 'unknown',
     name: (keyid) => index.keys.find((k) => k.keyid === keyid)?.role,
   };
+}
+
+/** Writes `home`'s trust store as the vectors assume it: trusted and revoked keys; unknown ones absent. */
+export function writeVectorTrustStore(home: string, index: VectorIndex): void {
+  const at = '2026-01-01T00:00:00.000Z';
+  const keys = index.keys
+    .filter((k) => k.trust !== 'unknown')
+    .map((k) => ({ keyid: k.keyid, addedAt: at, ...(k.trust === 'revoked' ? { revoked: { at, reason: 'test' } } : { name: k.role }) }));
+  writeFileSync(join(home, 'trust.json'), JSON.stringify({ version: 1, keys }, null, 2));
 }

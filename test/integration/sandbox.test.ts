@@ -19,7 +19,8 @@ import {
   type ToolSandbox,
 } from '../../runtime/sandbox/index.ts';
 import { fixtureComponent } from '../fixtures/tools/build.ts';
-import { makeDirs, SANDBOX_CACHE, scratchDir, startServer, type TestServer } from '../fixtures/tools/env.ts';
+import { tempDir } from '../helpers/cli.ts';
+import { makeDirs, SANDBOX_CACHE, startServer, type TestServer } from '../fixtures/tools/env.ts';
 
 async function rejectsWith(p: Promise<unknown> | (() => unknown), code: string): Promise<void> {
   const run = typeof p === 'function' ? async () => p() : () => p;
@@ -30,8 +31,7 @@ async function rejectsWith(p: Promise<unknown> | (() => unknown), code: string):
   });
 }
 
-const scratch = scratchDir('sandbox');
-after(() => scratch.remove());
+const scratch = tempDir({ after }, 'sandbox');
 
 describe('calls on the bare MPP world', () => {
   it('returns the output and forwards tool logs', async () => {
@@ -142,7 +142,7 @@ describe('host services', () => {
 });
 
 describe('files within a grant', () => {
-  const dir = join(scratch.path, 'files');
+  const dir = join(scratch, 'files');
   let sb: ToolSandbox;
   const call = async (tool: string, input: object) => JSON.parse(await sb.call(tool, JSON.stringify(input))) as Record<string, unknown>;
   before(async () => {
@@ -218,8 +218,8 @@ describe('grants and components the host refuses', () => {
   it('refuses malformed grants with MPP_E_GRANT_INVALID', () => {
     const bad: unknown[] = [
       { fs: [{ hostPath: 'relative/dir', guestPath: '/d', write: false }] },
-      { fs: [{ hostPath: scratch.path, guestPath: '/d/../x', write: false }] },
-      { fs: [{ hostPath: join(scratch.path, 'nope'), guestPath: '/d', write: false }] },
+      { fs: [{ hostPath: scratch, guestPath: '/d/../x', write: false }] },
+      { fs: [{ hostPath: join(scratch, 'nope'), guestPath: '/d', write: false }] },
       { net: [{ scheme: 'ftp', host: 'example.com', methods: ['GET'] }] },
       { net: [{ scheme: 'https', host: 'user@example.com', methods: ['GET'] }] },
       { net: [{ scheme: 'https', host: '127.1', methods: ['GET'] }] },

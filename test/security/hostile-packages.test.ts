@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { mpp, snapshot, tempDir } from '../helpers/cli.ts';
-import { VECTORS, loadIndex } from '../helpers/vectors.ts';
+import { VECTORS, loadIndex, writeVectorTrustStore } from '../helpers/vectors.ts';
 
 /**
  * Every hostile conformance vector, handed to the real `mpp` binary as a user
- * would: it must be refused with its code, and nothing may be written, neither
- * in MPP_HOME nor next to the package, nor to the package itself.
+ * would (verify, sign, install): it must be refused with its code, and nothing
+ * may be written, neither in MPP_HOME nor next to the package, nor to the
+ * package itself.
  */
 const index = loadIndex();
 const hostile = index.vectors.filter((v) => v.expect.verdict === 'refuse');
@@ -21,12 +22,7 @@ describe('hostile packages through the CLI', () => {
   const work = join(dir, 'work');
 
   before(() => {
-    const keys = index.keys.map((k) => ({
-      keyid: k.keyid,
-      addedAt: '2026-01-01T00:00:00.000Z',
-      ...(k.trust === 'revoked' ? { revoked: { at: '2026-01-01T00:00:00.000Z', reason: 'test' } } : { name: k.role }),
-    }));
-    writeFileSync(join(mkdir(home), 'trust.json'), JSON.stringify({ version: 1, keys: keys.filter((k, i) => index.keys[i]!.trust !== 'unknown') }, null, 2));
+    writeVectorTrustStore(mkdir(home), index);
     mkdir(work);
     copyFileSync(join(VECTORS, 'keys', 'author.pem'), join(dir, 'author.pem'));
   });
@@ -50,6 +46,10 @@ describe('hostile packages through the CLI', () => {
       const human = await mpp(['verify', file], { home, cwd: work });
       assert.equal(human.code, 1);
       assert.match(human.stderr, new RegExp(`^error ${code}: .+\\n  hint: .+`, 'm'));
+
+      const install = await mpp(['install', file, '--json'], { home, cwd: work });
+      assert.equal(install.code, 1, `${v.id}: ${install.stdout}${install.stderr}`);
+      assert.equal((JSON.parse(install.stdout) as { error: { code: string } }).error.code, code, `${v.id}: install`);
 
       if (!TRUST_CODES.has(code)) {
         const sign = await mpp(['sign', file, '--key', join(dir, 'author.pem'), '--json'], { home, cwd: work });

@@ -14,7 +14,8 @@ import { isMppError } from '../../runtime/errors.ts';
 import { createSandbox, type GrantInput, type HostServices, type LogRecord, type ToolSandbox } from '../../runtime/sandbox/index.ts';
 import { createSocketImports } from '../../runtime/sandbox/worker/net.ts';
 import { fixtureComponent } from '../fixtures/tools/build.ts';
-import { makeDirs, SANDBOX_CACHE, scratchDir, startFlipper, startServer, type TestServer } from '../fixtures/tools/env.ts';
+import { tempDir } from '../helpers/cli.ts';
+import { makeDirs, SANDBOX_CACHE, startFlipper, startServer, type TestServer } from '../fixtures/tools/env.ts';
 
 const SECRET = 'TOP-SECRET-OUTSIDE-THE-GRANT';
 
@@ -42,8 +43,8 @@ function logSink(): HostServices & { records: LogRecord[] } {
   return { records, log: (r) => records.push(r) };
 }
 
-const scratch = scratchDir('hostile');
-const root = scratch.path;
+const scratch = tempDir({ after }, 'hostile');
+const root = scratch;
 const grantDir = join(root, 'grant');
 const roDir = join(root, 'ro');
 let fsComponent: Uint8Array;
@@ -67,7 +68,6 @@ before(async () => {
   symlinkSync('..', join(grantDir, 'parked-up'));
 });
 
-after(() => scratch.remove());
 
 function fsGrant(extra: Partial<GrantInput> = {}): GrantInput {
   return {
@@ -213,12 +213,16 @@ describe('the two-party symlink race', () => {
     assert.equal(r.reads, 0);
   });
 
-  it('no outside read while a second tool tries to flip it with symlink-at', async () => {
-    const flipper = await createSandbox({
+  /** A second tool with write access to the same folder: the attacker's half of the race. */
+  const writableSandboxOnRaceDir = () =>
+    createSandbox({
       component: fsComponent,
       grant: { fs: [{ hostPath: join(raceDir, 'grant'), guestPath: '/data', write: true }], limits: { timeoutMs: 120_000 } },
       cacheDir: SANDBOX_CACHE,
     });
+
+  it('no outside read while a second tool tries to flip it with symlink-at', async () => {
+    const flipper = await writableSandboxOnRaceDir();
     try {
       const [flips, r] = await Promise.all([
         probe(flipper, 'race-symlink', { path: 'name', n: N }),
@@ -235,11 +239,7 @@ describe('the two-party symlink race', () => {
 
   it('no outside read while a second tool flips a pre-existing symlink by renaming it', async () => {
     symlinkSync('..', join(raceDir, 'grant', 'parked'));
-    const flipper = await createSandbox({
-      component: fsComponent,
-      grant: { fs: [{ hostPath: join(raceDir, 'grant'), guestPath: '/data', write: true }], limits: { timeoutMs: 120_000 } },
-      cacheDir: SANDBOX_CACHE,
-    });
+    const flipper = await writableSandboxOnRaceDir();
     try {
       const [flips, r] = await Promise.all([
         probe(flipper, 'race-rename', { from: 'parked', to: 'name', n: N / 2 }),

@@ -15,7 +15,8 @@ import { createSandbox, type ToolSandbox } from '../../runtime/sandbox/index.ts'
 import { openKvStore, type KvStore } from '../../runtime/state/kv.ts';
 import { openDatabase } from '../../runtime/state/sqlite.ts';
 import { fixtureComponent } from '../fixtures/tools/build.ts';
-import { SANDBOX_CACHE, scratchDir } from '../fixtures/tools/env.ts';
+import { SANDBOX_CACHE } from '../fixtures/tools/env.ts';
+import { tempDir } from '../helpers/cli.ts';
 
 const run = promisify(execFile);
 const CHILD = new URL('./kv-isolation-child.ts', import.meta.url).pathname;
@@ -27,8 +28,8 @@ interface ProbeResult {
   [k: string]: unknown;
 }
 
-const scratch = scratchDir('kv-isolation');
-const home = scratch.path;
+const scratch = tempDir({ after }, 'kv-isolation');
+const home = scratch;
 let component: Uint8Array;
 const open: { close(): void }[] = [];
 const sandboxes: ToolSandbox[] = [];
@@ -67,7 +68,6 @@ before(async () => {
 after(async () => {
   for (const sb of sandboxes) await sb.dispose();
   for (const kv of open) kv.close();
-  scratch.remove();
 });
 
 describe('kv quotas, seen from inside the sandbox', () => {

@@ -257,9 +257,7 @@ function serve(handler: ToolHandler, msg: CallMessage): void {
     post({ type: 'failed', id: msg.id, error: { code: 'MPP_E_OUTPUT_INVALID', message: 'The tool output is not valid JSON text.', fatal: false } });
     return;
   }
-  // Wasm memory never shrinks: an instance that grew to its cap (say, after
-  // catching an out-of-memory) would fail the next call for no fault of it.
-  post({ type: 'result', id: msg.id, output, recycle: memoryExhausted() });
+  post({ type: 'result', id: msg.id, output });
 }
 
 function instantiationError(e: unknown): WorkerError {

@@ -11,7 +11,7 @@ import { baseManifest } from '../../helpers/packages.ts';
 
 const manifest = (permissions: unknown, limits?: unknown): Manifest => ({ ...baseManifest(), permissions, ...(limits ? { limits } : {}) }) as Manifest;
 const notDeclared = (e: unknown) => isMppError(e) && e.code === 'MPP_E_GRANT_NOT_DECLARED';
-const nothing = (workspace: string, home: string): GrantRequest => ({ workspace, home, read: [], write: [], net: [], env: [], kv: false, all: false });
+const nothing = (workspace: string, home: string, mppHome = join(home, 'no-mpp-home')): GrantRequest => ({ workspace, home, mppHome, read: [], write: [], net: [], env: [], kv: false, all: false });
 
 describe('userGrant: only what the manifest declares, and only what the user allows', () => {
   const setup = (t: { after(fn: () => void): void }) => {
@@ -49,6 +49,17 @@ describe('userGrant: only what the manifest declares, and only what the user all
     assert.throws(() => userGrant(m, { ...nothing(ws, home), write: [join(ws, 'src')] }, {}), notDeclared, 'write where only read is declared');
     symlinkSync(home, join(ws, 'src', 'link-out'));
     assert.throws(() => userGrant(m, { ...nothing(ws, home), read: [join(ws, 'src', 'link-out')] }, {}), notDeclared, 'a symlink leading out of the declared folder');
+  });
+
+  it('never grants MPP\'s own folder, nor a folder holding it, even when declared', (t) => {
+    const { ws, home } = setup(t);
+    const mppHome = join(home, 'notes', '.mpp');
+    mkdirSync(join(mppHome, 'keys'), { recursive: true });
+    const invalid = (e: unknown) => isMppError(e) && e.code === 'MPP_E_GRANT_INVALID' && Boolean(e.hint);
+    assert.throws(() => userGrant(m, { ...nothing(ws, home, mppHome), read: [join(home, 'notes')] }, {}), invalid, 'a declared folder holding the MPP home');
+    assert.throws(() => userGrant(m, { ...nothing(ws, home, mppHome), read: [join(mppHome, 'keys')] }, {}), invalid, 'a folder inside the MPP home');
+    assert.throws(() => userGrant(m, { ...nothing(ws, home, mppHome), all: true }, {}), invalid, '--allow-all does not bypass it');
+    assert.equal(userGrant(m, { ...nothing(ws, home, mppHome), read: [join(ws, 'src')] }, {}).grant.fs?.length, 1);
   });
 
   it('grants declared origins with their declared methods, wildcards only for a named host', (t) => {

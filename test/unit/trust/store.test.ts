@@ -6,7 +6,8 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isMppError } from '../../../runtime/errors.ts';
 import { generateKey } from '../../../runtime/trust/keys.ts';
-import { TrustStore, addTrustedKey, removeKey, revokeKey, singleKeyTrust, trustStorePath } from '../../../runtime/trust/store.ts';
+import { TrustStore, addTrustedKey, removeKey, revokeKey, singleKeyTrust } from '../../../runtime/trust/store.ts';
+import { homePaths } from '../../../runtime/home.ts';
 import { tempDir } from '../../helpers/cli.ts';
 
 const code = (expected: string) => (e: unknown) => isMppError(e) && e.code === expected;
@@ -51,13 +52,13 @@ describe('trust store', () => {
 
   it('refuses a corrupt or tampered store file with its own code', (t) => {
     const home = tempDir(t, 'trust');
-    writeFileSync(trustStorePath(home), '{"version":1,"keys":[');
+    writeFileSync(homePaths(home).trust, '{"version":1,"keys":[');
     assert.throws(() => TrustStore.load(home), code('MPP_E_TRUST_STORE_CORRUPT'));
     const k = generateKey().publicKey;
     const other = generateKey().publicKey;
-    writeFileSync(trustStorePath(home), JSON.stringify({ version: 1, keys: [{ keyid: k.keyid, publicKey: Buffer.from(other.spki).toString('base64'), name: 'x', addedAt: 'now' }] }));
+    writeFileSync(homePaths(home).trust, JSON.stringify({ version: 1, keys: [{ keyid: k.keyid, publicKey: Buffer.from(other.spki).toString('base64'), name: 'x', addedAt: 'now' }] }));
     assert.throws(() => TrustStore.load(home), code('MPP_E_TRUST_STORE_CORRUPT'));
-    writeFileSync(trustStorePath(home), JSON.stringify({ version: 1, keys: [], extra: true }));
+    writeFileSync(homePaths(home).trust, JSON.stringify({ version: 1, keys: [], extra: true }));
     assert.throws(() => TrustStore.load(home), code('MPP_E_TRUST_STORE_CORRUPT'));
   });
 
