@@ -6,8 +6,8 @@ export interface CliContext {
   out: Output;
   /** True when stdin and stderr are terminals, so a question can be asked. */
   interactive: boolean;
-  /** Reads one line of an answer from the user; only call when `interactive`. */
-  ask(question: string): Promise<string>;
+  /** Reads one line of an answer from the user; only call when `interactive`. Rejects when `signal` aborts. */
+  ask(question: string, signal?: AbortSignal): Promise<string>;
 }
 
 /** A command module: one file per command under cli/commands/. */

@@ -13,9 +13,13 @@ import { registerInstall } from './commands/install.ts';
 import { registerList } from './commands/list.ts';
 import { registerUninstall } from './commands/uninstall.ts';
 import { registerRun } from './commands/run.ts';
+import { registerPermissions } from './commands/permissions.ts';
+import { registerGrant } from './commands/grant.ts';
+import { registerRevoke } from './commands/revoke.ts';
+import { registerAgent } from './commands/agent.ts';
 import pkg from '../package.json' with { type: 'json' };
 
-const COMMANDS: RegisterCommand[] = [registerInit, registerBuild, registerKeygen, registerSign, registerVerify, registerInspect, registerTrust, registerInstall, registerList, registerUninstall, registerRun];
+const COMMANDS: RegisterCommand[] = [registerInit, registerBuild, registerKeygen, registerSign, registerVerify, registerInspect, registerTrust, registerInstall, registerList, registerUninstall, registerRun, registerPermissions, registerGrant, registerRevoke, registerAgent];
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode: number = EXIT.OK;
@@ -25,10 +29,10 @@ export async function main(argv: string[]): Promise<number> {
     const ctx: CliContext = {
       out,
       interactive,
-      async ask(question) {
+      async ask(question, signal) {
         const rl = createInterface({ input: process.stdin, output: process.stderr });
         try {
-          return (await rl.question(question)).trim();
+          return (await rl.question(question, signal ? { signal } : {})).trim();
         } finally {
           rl.close();
         }

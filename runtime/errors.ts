@@ -54,6 +54,18 @@ export const ERROR_CODES = {
   MPP_E_AUDIT_TAMPERED: 'The audit log does not verify: a record was edited, deleted, inserted or reordered, or the log was truncated.',
   MPP_E_AUDIT_UNAVAILABLE: 'The audit log could not be written, so the action was refused or reported as unrecorded.',
   MPP_E_AUDIT_EVENT_INVALID: 'An audit event does not match the audit event schema (a bug in the code that recorded it).',
+  MPP_E_CONSENT_REQUIRED: 'The package has no permission decision for this workspace, and none could be asked for.',
+  MPP_E_CONSENT_DENIED: 'The user denied this package: it does not run.',
+  MPP_E_CONFIRMATION_DENIED: 'A sensitive operation needed a human confirmation, which was denied, timed out or could not be asked.',
+  MPP_E_AGENT_NOT_ALLOWED: 'The package does not allow the calling agent to call this tool.',
+  MPP_E_AGENT_CREDENTIAL_INVALID: 'An agent credential is malformed, forged, expired, or not signed by the key registered for its agent.',
+  MPP_E_AGENT_UNKNOWN: 'No registered agent has that id.',
+  MPP_E_AGENT_EXISTS: 'An agent with that id is already registered with another key.',
+  MPP_E_ATTESTATION_INVALID: 'An attestation is malformed or its signature does not verify with the host key.',
+  MPP_E_ATTESTATION_MISMATCH: 'An attestation was issued for another package, tool, operation, argument set or agent.',
+  MPP_E_ATTESTATION_EXPIRED: 'An attestation was used after its expiry.',
+  MPP_E_ATTESTATION_REPLAYED: 'An attestation was presented a second time, or was never issued by this host.',
+  MPP_E_POLICY_INVALID: 'The host policy file is unreadable or does not match its schema.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -108,6 +120,18 @@ export const DEFAULT_HINTS: Readonly<Record<ErrorCode, string>> = Object.freeze(
   MPP_E_AUDIT_TAMPERED: "Something other than MPP changed the audit log at the record named in `detail.seq`: treat the records from there on as untrustworthy, keep a copy of the files for investigation, and compare with a head you anchored elsewhere (`mpp audit head`).",
   MPP_E_AUDIT_UNAVAILABLE: "Check that the MPP home is writable and the disk is not full, and that no other process holds the audit log locked; then run the command again. `mpp audit verify` checks the log.",
   MPP_E_AUDIT_EVENT_INVALID: "This is a bug in MPP or in the component that recorded the event: report it with the command you ran.",
+  MPP_E_CONSENT_REQUIRED: 'Decide at a terminal (`mpp run` asks), or grant ahead of time: `mpp grant <package> --all` or `mpp grant <package> <capability-id>...`; see `mpp permissions <package>`.',
+  MPP_E_CONSENT_DENIED: 'To let it run, change the decision: `mpp grant <package> --all` (or name capabilities), in the workspace or globally.',
+  MPP_E_CONFIRMATION_DENIED: 'Approve it when the host asks; a host without a way to ask a human (no terminal, an MCP client without elicitation) cannot run sensitive operations.',
+  MPP_E_AGENT_NOT_ALLOWED: "Call it from an agent the package allows (`mpp inspect` lists them), presenting that agent's registered credential.",
+  MPP_E_AGENT_CREDENTIAL_INVALID: 'Make a fresh credential with `mpp agent credential --key <agent-key.pem> --agent <id>`, with the key registered by `mpp agent add`.',
+  MPP_E_AGENT_UNKNOWN: 'List registered agents with `mpp agent list`.',
+  MPP_E_AGENT_EXISTS: 'Remove it first with `mpp agent remove <id>` if the key really changed.',
+  MPP_E_ATTESTATION_INVALID: 'Do not trust the action it claims was approved; ask the user to confirm again.',
+  MPP_E_ATTESTATION_MISMATCH: 'Confirm the call that is actually being made; an approval never carries over to changed arguments.',
+  MPP_E_ATTESTATION_EXPIRED: 'Confirm the operation again; approvals are short-lived.',
+  MPP_E_ATTESTATION_REPLAYED: 'Confirm the operation again; each approval covers exactly one call.',
+  MPP_E_POLICY_INVALID: 'Fix or remove `policy.json` in the MPP home (spec/governance.md lists its fields); MPP refuses to fall back to defaults.',
 });
 
 export interface MppErrorOptions {

@@ -1,7 +1,8 @@
 import { mppHome } from '../../runtime/home.ts';
-import { listInstalled, type InstalledRecord } from '../../runtime/store/packages.ts';
+import { listInstalled } from '../../runtime/store/packages.ts';
 import { fingerprint } from '../../runtime/trust/keys.ts';
 import type { RegisterCommand } from '../context.ts';
+import { formatTable } from '../output.ts';
 
 export const registerList: RegisterCommand = (program, run) => {
   program
@@ -11,7 +12,13 @@ export const registerList: RegisterCommand = (program, run) => {
     .action((opts: { json?: boolean }) =>
       run(async ({ out }) => {
         const records = listInstalled(mppHome());
-        const text = records.length === 0 ? 'No packages are installed. Install one with `mpp install <file.mpp>`.' : table(records);
+        const text =
+          records.length === 0
+            ? 'No packages are installed. Install one with `mpp install <file.mpp>`.'
+            : formatTable([
+                ['NAME', 'VERSION', 'PUBLISHER', 'DIGEST'],
+                ...records.map((r) => [r.name, r.version, r.publisher.name ?? fingerprint(r.publisher.keyid), `sha256:${r.digest.slice(0, 12)}`]),
+              ]);
         out.result(text, {
           packages: records.map((r) => ({
             name: r.name,
@@ -26,12 +33,3 @@ export const registerList: RegisterCommand = (program, run) => {
       }, opts),
     );
 };
-
-function table(records: readonly InstalledRecord[]): string {
-  const rows = [
-    ['NAME', 'VERSION', 'PUBLISHER', 'DIGEST'],
-    ...records.map((r) => [r.name, r.version, r.publisher.name ?? fingerprint(r.publisher.keyid), `sha256:${r.digest.slice(0, 12)}`]),
-  ];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n');
-}

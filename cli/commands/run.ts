@@ -1,15 +1,10 @@
-import { homedir } from 'node:os';
 import { resolve } from 'node:path';
-import { homePaths, mppHome } from '../../runtime/home.ts';
-import { userGrant, type GrantRequest } from '../../runtime/policy/grant.ts';
-import { effectiveLimits } from '../../runtime/policy/limits.ts';
-import { invokeTool } from '../../runtime/run/invoke.ts';
-import type { HostServices, LogRecord } from '../../runtime/sandbox/host-services.ts';
-import { openKvStore } from '../../runtime/state/kv.ts';
+import { mppHome } from '../../runtime/home.ts';
 import type { RegisterCommand } from '../context.ts';
-import { readUserFile } from '../files.ts';
-import { printable, usage } from '../output.ts';
-import { loadPackageForRun } from '../load-package.ts';
+import { isFile, readUserFile } from '../files.ts';
+import { usage } from '../output.ts';
+import { verifyTrustingOnFirstUse } from '../trust-prompt.ts';
+import { cliCaller, cliToolHost } from '../tool-host.ts';
 
 interface RunOptions {
   input?: string;
@@ -22,6 +17,8 @@ interface RunOptions {
   allowAll?: boolean;
   workspace?: string;
   timeout?: string;
+  credential?: string;
+  grants?: boolean;
   json?: boolean;
 }
 
@@ -30,53 +27,45 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 export const registerRun: RegisterCommand = (program, run) => {
   program
     .command('run')
-    .description('Run one tool of a package in the sandbox, with only the capabilities you allow (deny by default).')
+    .description('Run one tool of a package in the sandbox with what you granted it (`mpp grant`), or with --allow-* for this run only.')
     .argument('<package>', 'an installed package name (scope/name) or a .mpp file')
     .argument('<tool>', 'the tool to call')
     .option('-i, --input <json>', 'the input JSON object', '{}')
     .option('--input-file <file>', 'read the input JSON from a file')
-    .option('--allow-read <dir>', 'allow reading this folder (inside one the package declares); repeatable', collect, [])
-    .option('--allow-write <dir>', 'allow reading and writing this folder (inside one declared read-write); repeatable', collect, [])
-    .option('--allow-net <origin>', 'allow requests to scheme://host[:port] (one the package declares); repeatable', collect, [])
-    .option('--allow-env <var>', 'pass this environment variable (one the package declares); repeatable', collect, [])
-    .option('--allow-kv', 'allow the package its key-value store, with its declared quota')
-    .option('--allow-all', 'allow everything the package declares')
+    .option('--allow-read <dir>', 'for this run only: allow reading this folder (inside one the package declares); repeatable', collect, [])
+    .option('--allow-write <dir>', 'for this run only: allow reading and writing this folder (inside one declared read-write); repeatable', collect, [])
+    .option('--allow-net <origin>', 'for this run only: allow requests to scheme://host[:port] (one the package declares); repeatable', collect, [])
+    .option('--allow-env <var>', 'for this run only: pass this environment variable (one the package declares); repeatable', collect, [])
+    .option('--allow-kv', 'for this run only: allow the package its key-value store, with its declared quota')
+    .option('--allow-all', 'for this run only: allow everything the package declares')
+    .option('--no-grants', 'for this run only: grant nothing, whatever was granted before (deny by default, without asking)')
     .option('--workspace <dir>', 'the folder ${workspace} stands for (default: the current folder)')
     .option('--timeout <ms>', 'lower the time limit of the call')
+    .option('--credential <file>', 'call as the agent of this credential (`mpp agent credential`); default: $MPP_AGENT_CREDENTIAL, else unverified')
     .option('--json', 'print {"ok":true,"output":...} or the error as JSON')
     .action((pkgArg: string, toolName: string, opts: RunOptions) =>
       run(async (ctx) => {
         const home = mppHome();
         if (opts.timeout !== undefined && !/^[1-9][0-9]*$/.test(opts.timeout)) throw usage('--timeout takes a whole number of milliseconds.');
         const input = opts.inputFile ? readUserFile(opts.inputFile, 'input file').toString('utf8') : opts.input!;
-        const pkg = await loadPackageForRun(ctx, home, pkgArg);
-
-        const request: GrantRequest = {
+        const caller = cliCaller(opts.credential);
+        const oneOff = opts.allowRead.length + opts.allowWrite.length + opts.allowNet.length + opts.allowEnv.length > 0 || opts.allowKv || opts.allowAll || opts.grants === false;
+        const target = isFile(pkgArg)
+          ? { verified: await verifyTrustingOnFirstUse(ctx, readUserFile(pkgArg, 'package'), home, { command: `mpp run ${pkgArg}` }) }
+          : { installed: pkgArg };
+        const result = await cliToolHost(ctx, home).call({
+          target,
+          tool: toolName,
+          input,
+          caller,
           workspace: resolve(opts.workspace ?? process.cwd()),
-          home: homedir(),
-          mppHome: home,
-          read: opts.allowRead,
-          write: opts.allowWrite,
-          net: opts.allowNet,
-          env: opts.allowEnv,
-          kv: Boolean(opts.allowKv),
-          all: Boolean(opts.allowAll),
-        };
-        const { grant, kv } = userGrant(pkg.manifest, request);
-        const limits = effectiveLimits(pkg.manifest, opts.timeout ? { timeoutMs: Number(opts.timeout) } : {});
-        const store = kv ? openKvStore(home, pkg.manifest.name, kv) : undefined;
-        const services: HostServices = { log: logLine, ...(store ? { kv: store } : {}) };
-        try {
-          const output = await invokeTool({ pkg, tool: toolName, input, grant: { ...grant, limits }, services, cacheDir: homePaths(home).componentCache });
-          ctx.out.result(JSON.stringify(output, null, 2), { output });
-        } finally {
-          store?.close();
-        }
+          ...(oneOff
+            ? { oneOffGrant: { read: opts.allowRead, write: opts.allowWrite, net: opts.allowNet, env: opts.allowEnv, kv: Boolean(opts.allowKv), all: Boolean(opts.allowAll) } }
+            : {}),
+          ...(opts.timeout ? { timeoutMs: Number(opts.timeout) } : {}),
+        });
+        for (const notice of result.notices) ctx.out.warn(notice);
+        ctx.out.result(JSON.stringify(result.output, null, 2), { output: result.output, agent: result.caller, durationMs: result.durationMs, redactions: result.redactions });
       }, opts),
     );
 };
-
-/** Tool log lines go to stderr, marked with their source, never mixed into the result. */
-function logLine(r: LogRecord): void {
-  process.stderr.write(`[${r.source}] ${r.level}: ${printable(r.message)}\n`);
-}

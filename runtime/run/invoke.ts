@@ -31,6 +31,17 @@ export function findTool(pkg: ExaminedPackage, name: string): ToolDefinition {
   return tool;
 }
 
+/** Size before parsing: an oversized input costs nothing but this count. */
+export function checkInputSize(input: string, limits: Limits): void {
+  const bytes = Buffer.byteLength(input, 'utf8');
+  if (bytes > limits.maxInputBytes) {
+    throw new MppError('MPP_E_INPUT_TOO_LARGE', `The input is ${bytes} bytes; the limit is ${limits.maxInputBytes}.`, {
+      hint: 'Send a smaller input; the package sets this limit in its manifest (limits.maxInputBytes), within the host maximum.',
+      detail: { bytes, limit: limits.maxInputBytes },
+    });
+  }
+}
+
 /** Parses and validates input against the tool's input schema: the tool never sees input its schema refuses. */
 export function checkInput(tool: ToolDefinition, input: string): unknown {
   let value: unknown;
@@ -73,14 +84,7 @@ export function checkOutput(tool: ToolDefinition, output: string): unknown {
  */
 export async function invokeTool(inv: Invocation): Promise<unknown> {
   const tool = findTool(inv.pkg, inv.tool);
-  // Size before parsing: an oversized input costs nothing but this count.
-  const bytes = Buffer.byteLength(inv.input, 'utf8');
-  if (bytes > inv.grant.limits.maxInputBytes) {
-    throw new MppError('MPP_E_INPUT_TOO_LARGE', `The input is ${bytes} bytes; the limit is ${inv.grant.limits.maxInputBytes}.`, {
-      hint: 'Send a smaller input; the package sets this limit in its manifest (limits.maxInputBytes), within the host maximum.',
-      detail: { bytes, limit: inv.grant.limits.maxInputBytes },
-    });
-  }
+  checkInputSize(inv.input, inv.grant.limits);
   checkInput(tool, inv.input);
   const sandbox = await createSandbox({
     component: inv.pkg.entries.component.data,

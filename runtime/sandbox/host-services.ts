@@ -85,15 +85,23 @@ async function dispatch(services: HostServices, req: HostRequest): Promise<unkno
   return service[req.method]!(...req.args);
 }
 
+/** The time limit of the call in flight, stopped while a human is being asked. */
+export interface CallClock {
+  pause(): void;
+  resume(): void;
+}
+
 /**
  * Parent side of the bridge: answers each request on `port`, then wakes the
  * blocked worker through `signal`.
  */
-export function serveHostRequests(services: HostServices, port: MessagePort, signal: Int32Array): void {
+export function serveHostRequests(services: HostServices, port: MessagePort, signal: Int32Array, clock?: CallClock): void {
   port.on('message', (req: HostRequest) => {
     void (async () => {
       let response: HostResponse;
+      const human = req.service === 'confirm';
       try {
+        if (human) clock?.pause();
         response = { id: req.id, ok: true, value: await dispatch(services, req) };
       } catch (e) {
         response =
@@ -101,6 +109,7 @@ export function serveHostRequests(services: HostServices, port: MessagePort, sig
             ? { id: req.id, ok: false, error: { tag: e.tag, message: e.message } }
             : { id: req.id, ok: false, error: { tag: 'internal', message: 'the host service failed' } };
       }
+      if (human) clock?.resume();
       port.postMessage(response);
       Atomics.store(signal, 0, 1);
       Atomics.notify(signal, 0);

@@ -65,7 +65,7 @@ interface Live {
   readonly worker: Worker;
   readonly ready: Promise<void>;
   /** Settles the call in flight, if any. */
-  pending: { id: number; resolve(v: string): void; reject(e: MppError): void } | null;
+  pending: { id: number; resolve(v: string): void; reject(e: MppError): void; pause(): void; resume(): void } | null;
   dead: boolean;
 }
 
@@ -187,12 +187,17 @@ export class ToolSandbox {
     }
     const id = this.#nextId++;
     return new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      // The call's clock stops while a human is asked to confirm (the time
+      // limit bounds the tool's work, not the user's reading).
+      let remaining = limits.timeoutMs;
+      let since = performance.now();
+      const expire = () => {
         if (live.pending?.id !== id) return;
         live.pending = null;
         reject(new MppError('MPP_E_TOOL_TIMEOUT', `The tool call ran past its limit of ${limits.timeoutMs} ms and was stopped.`, { detail: { timeoutMs: limits.timeoutMs } }));
         this.#kill(live);
-      }, limits.timeoutMs);
+      };
+      let timer: NodeJS.Timeout | undefined = setTimeout(expire, remaining);
       live.pending = {
         id,
         resolve: (v) => {
@@ -202,6 +207,17 @@ export class ToolSandbox {
         reject: (e) => {
           clearTimeout(timer);
           reject(e);
+        },
+        pause: () => {
+          if (timer === undefined) return;
+          clearTimeout(timer);
+          timer = undefined;
+          remaining -= performance.now() - since;
+        },
+        resume: () => {
+          if (timer !== undefined) return;
+          since = performance.now();
+          timer = setTimeout(expire, Math.max(0, remaining));
         },
       };
       const msg: CallMessage = { type: 'call', id, tool, input };
@@ -214,7 +230,10 @@ export class ToolSandbox {
     const fdTable = createFdTableBuffer();
     const hostSignal = new SharedArrayBuffer(4);
     const channel = new MessageChannel();
-    serveHostRequests(this.#services, channel.port1, new Int32Array(hostSignal));
+    serveHostRequests(this.#services, channel.port1, new Int32Array(hostSignal), {
+      pause: () => live.pending?.pause(),
+      resume: () => live.pending?.resume(),
+    });
     const init: WorkerInit = {
       glueUrl: this.#prepared.glueUrl,
       modules: this.#prepared.modules,

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DatabaseSync as DatabaseSyncType } from 'node:sqlite';
 import { createRequire } from 'node:module';
+import { MppError, isMppError } from '../errors.ts';
 
 export type Database = DatabaseSyncType;
 
@@ -93,5 +94,36 @@ export function transaction<T>(db: Database, fn: () => T): T {
       // No transaction left to roll back.
     }
     throw e;
+  }
+}
+
+/**
+ * Runs `fn` on MPP's shared state database (`what` names the part, e.g.
+ * "install index"), turning node:sqlite failures into coded errors;
+ * MppErrors pass through.
+ */
+export function guardDatabase<T>(path: string, what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (isMppError(e)) throw e;
+    if ((e as { errcode?: unknown }).errcode === undefined) throw e;
+    const failure = sqliteFailure(e);
+    if (failure === 'corrupt') {
+      throw new MppError('MPP_E_STORE_CORRUPT', `The ${what} ${path} is damaged: ${(e as Error).message}.`, {
+        hint: 'Move the file aside and reinstall your packages; their files in the packages folder are intact and can be reinstalled from there.',
+        cause: e,
+      });
+    }
+    if (failure === 'busy') {
+      throw new MppError('MPP_E_IO', `The ${what} ${path} stayed locked by another MPP process.`, {
+        hint: 'Wait for the other MPP command to finish, then try again.',
+        cause: e,
+      });
+    }
+    throw new MppError('MPP_E_IO', `Cannot use the ${what} ${path}: ${(e as Error).message}.`, {
+      hint: 'Check that the MPP home folder is a writable folder and the disk is not full.',
+      cause: e,
+    });
   }
 }

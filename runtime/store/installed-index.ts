@@ -5,10 +5,10 @@
  * and a row only ever names a blob that was on disk when it was written.
  */
 import { existsSync } from 'node:fs';
-import { MppError, isMppError } from '../errors.ts';
+import { MppError } from '../errors.ts';
 import { homePaths } from '../home.ts';
 import { parseManifest, type Manifest } from '../format/manifest.ts';
-import { openDatabase, sqliteFailure, transaction, type Database } from '../state/sqlite.ts';
+import { guardDatabase, openDatabase, transaction, type Database } from '../state/sqlite.ts';
 
 export interface InstalledRecord {
   readonly name: string;
@@ -54,7 +54,7 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS installed_packages (
 /** Opens the index, creating the table on first use. Close it when done. */
 export function openIndex(home: string): Database {
   const path = homePaths(home).db;
-  return guard(path, () => {
+  return guardDatabase(path, 'install index', () => {
     const db = openDatabase(path);
     try {
       db.exec(SCHEMA);
@@ -130,7 +130,7 @@ export function deleteRecord(db: Database, name: string): string | undefined {
 
 /** A transaction whose SQLite failures become coded errors. */
 export function indexTransaction<T>(home: string, db: Database, fn: () => T): T {
-  return guard(homePaths(home).db, () => transaction(db, fn));
+  return guardDatabase(homePaths(home).db, 'install index', () => transaction(db, fn));
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -164,31 +164,4 @@ function toRecord(row: Row): InstalledRecord {
     installedAt: row.installed_at,
     manifest,
   });
-}
-
-/** Turns node:sqlite errors into coded ones; MppErrors pass through. */
-function guard<T>(path: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (isMppError(e)) throw e;
-    const failure = sqliteFailure(e);
-    if ((e as { errcode?: unknown }).errcode === undefined) throw e;
-    if (failure === 'corrupt') {
-      throw new MppError('MPP_E_STORE_CORRUPT', `The install index ${path} is damaged: ${(e as Error).message}.`, {
-        hint: 'Move the file aside and reinstall your packages; their files in the packages folder are intact and can be reinstalled from there.',
-        cause: e,
-      });
-    }
-    if (failure === 'busy') {
-      throw new MppError('MPP_E_IO', `The install index ${path} stayed locked by another MPP process.`, {
-        hint: 'Wait for the other install or uninstall to finish, then try again.',
-        cause: e,
-      });
-    }
-    throw new MppError('MPP_E_IO', `Cannot use the install index ${path}: ${(e as Error).message}.`, {
-      hint: 'Check that the MPP home folder is a writable folder and the disk is not full.',
-      cause: e,
-    });
-  }
 }

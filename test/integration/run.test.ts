@@ -23,8 +23,11 @@ describe('mpp run', () => {
   const fsPkg = join(dir, 'fs-probe.mpp');
   const miscPkg = join(dir, 'misc-probe.mpp');
   const json = <T>(s: string) => JSON.parse(s) as T;
+  // These tests exercise the sandbox's grants: a run without --allow-* grants
+  // nothing for that run (--no-grants); stored grants are test/integration/governance.test.ts's.
   const runJson = async (args: string[], env: Record<string, string> = {}) => {
-    const r = await mpp(['run', ...args, '--json', '--workspace', ws], { home, cwd: ws, env });
+    const oneOff = args.some((a) => a.startsWith('--allow-')) ? [] : ['--no-grants'];
+    const r = await mpp(['run', ...args, ...oneOff, '--json', '--workspace', ws], { home, cwd: ws, env });
     return { ...r, body: json<{ ok: boolean; output?: Record<string, unknown>; error?: { code: string; message: string } }>(r.stdout) };
   };
 
@@ -38,7 +41,8 @@ describe('mpp run', () => {
     await pack('fs-probe', {
       ...base,
       name: 'probes/fs',
-      tools: [tool('read'), tool('write', 'write')],
+      // `write` is declared `read` here: this file tests the sandbox's folder grants, not confirmations.
+      tools: [tool('read'), tool('write')],
       permissions: { filesystem: [{ path: '${workspace}/data', access: 'read-write' }, { path: '${workspace}/docs', access: 'read' }] },
     }, fsPkg);
     await pack('misc-probe', {
@@ -56,7 +60,13 @@ describe('mpp run', () => {
     assert.equal((await mpp(['trust', 'add', join(dir, 'key.pub.pem'), '--name', 'Probes'], { home })).code, 0);
   });
 
-  it('grants nothing by default: the tool sees no folder', async () => {
+  it('refuses a package that declares capabilities until the user decides, when nobody can be asked', async () => {
+    const r = await mpp(['run', fsPkg, 'read', '--input', '{}', '--json', '--workspace', ws], { home, cwd: ws });
+    assert.equal(r.code, 1);
+    assert.equal(json<{ error: { code: string } }>(r.stdout).error.code, 'MPP_E_CONSENT_REQUIRED');
+  });
+
+  it('grants nothing with --no-grants: the tool sees no folder', async () => {
     const r = await runJson([fsPkg, 'read', '--input', '{"preopen":"/workspace/data","path":"a.txt"}']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.equal(r.body.output?.ok, false);
