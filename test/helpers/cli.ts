@@ -38,9 +38,11 @@ export function mpp(args: string[], opts: { home: string; cwd?: string; input?: 
  * Runs `mpp` attached to a pseudo-terminal (util-linux `script`), so the CLI
  * believes a human is there; `answers` are typed in as that human.
  */
-export function mppInTerminal(args: string[], opts: { home: string; cwd?: string; answers: string }): Promise<CliResult> {
+export function mppInTerminal(args: string[], opts: { home: string; cwd?: string; answers: string | readonly { when: RegExp; say: string }[] }): Promise<CliResult> {
   const command = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   mkdirSync(opts.cwd ?? opts.home, { recursive: true });
+  // Each answer is typed once its question has appeared (counted from where the previous one was).
+  const steps = typeof opts.answers === 'string' ? [{ when: /\[y\/N\]/, say: opts.answers }] : [...opts.answers];
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['-qec', command, '/dev/null'], {
       cwd: opts.cwd ?? opts.home,
@@ -48,15 +50,21 @@ export function mppInTerminal(args: string[], opts: { home: string; cwd?: string
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
+    let seen = 0;
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stdout += d));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr: '' }));
-    // Answer once the question has been asked.
     const timer = setInterval(() => {
-      if (/\[y\/N\]/.test(stdout)) {
+      const step = steps[0];
+      if (!step) return;
+      const match = step.when.exec(stdout.slice(seen));
+      if (!match) return;
+      seen += match.index + match[0].length;
+      steps.shift();
+      child.stdin.write(`${step.say}\n`);
+      if (steps.length === 0) {
         clearInterval(timer);
-        child.stdin.write(`${opts.answers}\n`);
         child.stdin.end();
       }
     }, 20);

@@ -128,7 +128,7 @@ describe('mpp keygen / sign / verify / inspect / trust', () => {
   });
 
   it('every command has --help', async () => {
-    for (const c of ['init', 'build', 'keygen', 'sign', 'verify', 'inspect', 'trust', 'trust add', 'trust list', 'trust remove', 'trust revoke', 'install', 'list', 'uninstall', 'run']) {
+    for (const c of ['init', 'build', 'keygen', 'sign', 'verify', 'inspect', 'trust', 'trust add', 'trust list', 'trust remove', 'trust revoke', 'install', 'list', 'uninstall', 'run', 'permissions', 'grant', 'revoke', 'agent', 'agent add', 'agent list', 'agent remove', 'agent credential']) {
       const r = await mpp([...c.split(' '), '--help'], { home });
       assert.equal(r.code, 0, c);
       assert.match(r.stdout, /Usage: mpp /, c);
