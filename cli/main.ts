@@ -13,9 +13,10 @@ import { registerInstall } from './commands/install.ts';
 import { registerList } from './commands/list.ts';
 import { registerUninstall } from './commands/uninstall.ts';
 import { registerRun } from './commands/run.ts';
+import { registerAudit } from './commands/audit.ts';
 import pkg from '../package.json' with { type: 'json' };
 
-const COMMANDS: RegisterCommand[] = [registerInit, registerBuild, registerKeygen, registerSign, registerVerify, registerInspect, registerTrust, registerInstall, registerList, registerUninstall, registerRun];
+const COMMANDS: RegisterCommand[] = [registerInit, registerBuild, registerKeygen, registerSign, registerVerify, registerInspect, registerTrust, registerInstall, registerList, registerUninstall, registerRun, registerAudit];
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode: number = EXIT.OK;
