@@ -1,8 +1,11 @@
+import { resolve } from 'node:path';
 import { MppError, isMppError } from '../runtime/errors.ts';
 import { fingerprint, publicKeyFromSpki } from '../runtime/trust/keys.ts';
 import { examinePackage, verifyPackage, type VerifiedPackage } from '../runtime/trust/gatekeeper.ts';
 import { TrustStore, addTrustedKey, type TrustView } from '../runtime/trust/store.ts';
+import type { AuditLog } from '../runtime/audit/log.ts';
 import type { CliContext } from './context.ts';
+import { recordDone } from './audit-trail.ts';
 
 /**
  * The gatekeeper with trust on first use, as every command that accepts a
@@ -10,13 +13,32 @@ import type { CliContext } from './context.ts';
  * unless a human at a terminal says yes to that key. With `trust` given (e.g.
  * `--key`), that view decides alone and nobody is asked.
  * `command` is what to run again after answering no (`mpp verify`).
+ * A refusal is audited as a failed `verify` of `file` (with its code), a key
+ * trusted on the way as a `trust` event; passing is for the caller to record.
  */
-export async function verifyTrustingOnFirstUse(ctx: CliContext, bytes: Uint8Array, home: string, opts: { command: string; trust?: TrustView }): Promise<VerifiedPackage> {
+export async function verifyTrustingOnFirstUse(
+  ctx: CliContext,
+  bytes: Uint8Array,
+  home: string,
+  opts: { command: string; trust?: TrustView; audit: AuditLog; file: string },
+): Promise<VerifiedPackage> {
   try {
-    return verifyPackage(bytes, opts.trust ?? TrustStore.load(home));
+    try {
+      return verifyPackage(bytes, opts.trust ?? TrustStore.load(home));
+    } catch (e) {
+      if (!(isMppError(e) && e.code === 'MPP_E_UNTRUSTED_KEY' && !opts.trust && (await askToTrust(ctx, bytes, home, opts.command, opts.audit)))) throw e;
+      return verifyPackage(bytes, TrustStore.load(home));
+    }
   } catch (e) {
-    if (!(isMppError(e) && e.code === 'MPP_E_UNTRUSTED_KEY' && !opts.trust && (await askToTrust(ctx, bytes, home, opts.command)))) throw e;
-    return verifyPackage(bytes, TrustStore.load(home));
+    if (isMppError(e) && e.code !== 'MPP_E_AUDIT_UNAVAILABLE' && e.code !== 'MPP_E_AUDIT_TAMPERED') {
+      // The refusal is the answer either way; a refusal that could not be recorded is said so on stderr.
+      try {
+        opts.audit.append({ type: 'verify', outcome: 'fail', code: e.code, file: resolve(opts.file) });
+      } catch (auditError) {
+        ctx.out.warn(`the refusal could not be recorded in the audit log: ${(auditError as Error).message}`);
+      }
+    }
+    throw e;
   }
 }
 
@@ -24,7 +46,7 @@ export async function verifyTrustingOnFirstUse(ctx: CliContext, bytes: Uint8Arra
  * Trust on first use, never silently: show the key and the name the package
  * claims, and trust only on an explicit "yes" from a terminal.
  */
-async function askToTrust(ctx: CliContext, bytes: Uint8Array, home: string, command: string): Promise<boolean> {
+async function askToTrust(ctx: CliContext, bytes: Uint8Array, home: string, command: string, audit: AuditLog): Promise<boolean> {
   if (!ctx.interactive || ctx.out.json) return false;
   const pkg = examinePackage(bytes);
   const author = pkg.signatures.find((s) => s.role === 'author');
@@ -42,5 +64,6 @@ async function askToTrust(ctx: CliContext, bytes: Uint8Array, home: string, comm
     });
   }
   await addTrustedKey(home, publicKeyFromSpki(author.key.spki), claimed);
+  recordDone(audit, { type: 'trust', action: 'add', keyid: author.key.keyid, name: claimed }, `Key ${fingerprint(author.key.keyid)} was trusted`);
   return true;
 }

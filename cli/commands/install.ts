@@ -1,6 +1,8 @@
+import { resolve } from 'node:path';
 import { mppHome } from '../../runtime/home.ts';
 import { installPackage, type InstallResult } from '../../runtime/store/packages.ts';
 import { fingerprint } from '../../runtime/trust/keys.ts';
+import { recordDone, withAuditLog } from '../audit-trail.ts';
 import type { RegisterCommand } from '../context.ts';
 import { isFile, readUserFile } from '../files.ts';
 import { usage } from '../output.ts';
@@ -19,9 +21,14 @@ export const registerInstall: RegisterCommand = (program, run) => {
         }
         const bytes = readUserFile(file, 'package');
         const home = mppHome();
-        // Verified once, asking about an unknown key up front, before any work.
-        const verified = await verifyTrustingOnFirstUse(ctx, bytes, home, { command: 'mpp install' });
-        const result = await installPackage(home, bytes, { verified, onProgress: (m) => ctx.out.progress(m) });
+        const result = await withAuditLog(home, async (audit) => {
+          // Verified once, asking about an unknown key up front, before any work.
+          const verified = await verifyTrustingOnFirstUse(ctx, bytes, home, { command: 'mpp install', audit, file });
+          const r = await installPackage(home, bytes, { verified, onProgress: (m) => ctx.out.progress(m) });
+          const publisher = { keyid: r.publisher.keyid, ...(r.publisher.name !== undefined ? { name: r.publisher.name } : {}) };
+          recordDone(audit, { type: 'install', package: r.name, version: r.version, digest: r.digest, publisher, change: r.change, source: resolve(file) }, `${r.name}@${r.version} was installed`);
+          return r;
+        });
         ctx.out.result(describe(result), {
           change: result.change,
           name: result.name,

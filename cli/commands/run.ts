@@ -4,6 +4,7 @@ import type { RegisterCommand } from '../context.ts';
 import { isFile, readUserFile } from '../files.ts';
 import { usage } from '../output.ts';
 import { verifyTrustingOnFirstUse } from '../trust-prompt.ts';
+import { withAuditLog } from '../audit-trail.ts';
 import { cliCaller, cliToolHost } from '../tool-host.ts';
 
 interface RunOptions {
@@ -51,7 +52,7 @@ export const registerRun: RegisterCommand = (program, run) => {
         const caller = cliCaller(opts.credential);
         const oneOff = opts.allowRead.length + opts.allowWrite.length + opts.allowNet.length + opts.allowEnv.length > 0 || opts.allowKv || opts.allowAll || opts.grants === false;
         const target = isFile(pkgArg)
-          ? { verified: await verifyTrustingOnFirstUse(ctx, readUserFile(pkgArg, 'package'), home, { command: `mpp run ${pkgArg}` }) }
+          ? { verified: await withAuditLog(home, (audit) => verifyTrustingOnFirstUse(ctx, readUserFile(pkgArg, 'package'), home, { command: `mpp run ${pkgArg}`, audit, file: pkgArg })) }
           : { installed: pkgArg };
         const result = await cliToolHost(ctx, home).call({
           target,

@@ -3,6 +3,7 @@ import { mppHome } from '../../runtime/home.ts';
 import { examinePackage } from '../../runtime/trust/gatekeeper.ts';
 import { fingerprint, parsePublicKeyPem, type PublicKey } from '../../runtime/trust/keys.ts';
 import { TrustStore, addTrustedKey, removeKey, revokeKey } from '../../runtime/trust/store.ts';
+import { recordDone, withAuditLog } from '../audit-trail.ts';
 import type { RegisterCommand } from '../context.ts';
 import { readUserFile } from '../files.ts';
 import { usage } from '../output.ts';
@@ -44,7 +45,10 @@ export const registerTrust: RegisterCommand = (program, run) => {
             }
           }
         }
-        await addTrustedKey(mppHome(), key, opts.name);
+        await withAuditLog(mppHome(), async (audit) => {
+          await addTrustedKey(mppHome(), key, opts.name);
+          recordDone(audit, { type: 'trust', action: 'add', keyid: key.keyid, name: opts.name }, `Key ${fingerprint(key.keyid)} was trusted`);
+        });
         ctx.out.result(`Trusted ${fingerprint(key.keyid)} as "${opts.name}".`, { keyid: key.keyid, name: opts.name });
       }, opts),
     );
@@ -71,7 +75,10 @@ export const registerTrust: RegisterCommand = (program, run) => {
     .action((keyid: string, opts: { json?: boolean }) =>
       run(async ({ out }) => {
         if (!KEYID_RE.test(keyid)) throw usage('A key id is 64 lowercase hex digits; see `mpp trust list`.');
-        await removeKey(mppHome(), keyid);
+        await withAuditLog(mppHome(), async (audit) => {
+          await removeKey(mppHome(), keyid);
+          recordDone(audit, { type: 'trust', action: 'remove', keyid }, `Key ${fingerprint(keyid)} was removed`);
+        });
         out.result(`Removed ${fingerprint(keyid)}.`, { keyid });
       }, opts),
     );
@@ -85,7 +92,10 @@ export const registerTrust: RegisterCommand = (program, run) => {
     .action((keyArg: string, opts: { reason?: string; json?: boolean }) =>
       run(async ({ out }) => {
         const keyid = KEYID_RE.test(keyArg) ? keyArg : parsePublicKeyPem(readUserFile(keyArg, 'public key').toString('utf8'), keyArg).keyid;
-        await revokeKey(mppHome(), keyid, opts.reason);
+        await withAuditLog(mppHome(), async (audit) => {
+          await revokeKey(mppHome(), keyid, opts.reason);
+          recordDone(audit, { type: 'trust', action: 'revoke', keyid }, `Key ${fingerprint(keyid)} was revoked`);
+        });
         out.result(`Revoked ${fingerprint(keyid)}. Packages signed by it will be refused.`, { keyid, reason: opts.reason });
       }, opts),
     );

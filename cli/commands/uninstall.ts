@@ -1,5 +1,6 @@
 import { mppHome } from '../../runtime/home.ts';
 import { uninstallPackage } from '../../runtime/store/packages.ts';
+import { recordDone, withAuditLog } from '../audit-trail.ts';
 import type { RegisterCommand } from '../context.ts';
 
 export const registerUninstall: RegisterCommand = (program, run) => {
@@ -11,7 +12,13 @@ export const registerUninstall: RegisterCommand = (program, run) => {
     .option('--json', 'print the result as JSON')
     .action((name: string, opts: { purge?: boolean; json?: boolean }) =>
       run(async ({ out }) => {
-        const r = await uninstallPackage(mppHome(), name, { purge: Boolean(opts.purge) });
+        const home = mppHome();
+        const purge = Boolean(opts.purge);
+        const r = await withAuditLog(home, async (audit) => {
+          const done = await uninstallPackage(home, name, { purge });
+          recordDone(audit, { type: 'uninstall', package: name, ...(done.version ? { version: done.version } : {}), purge }, `${name} was uninstalled`);
+          return done;
+        });
         const removed = r.version ? `Uninstalled ${name}@${r.version}.` : `${name} was not installed.`;
         const data = opts.purge ? (r.purged ? ' Its stored data was deleted.' : ' It had no stored data.') : r.version ? ' Its stored data is kept (use --purge to delete it).' : '';
         out.result(removed + data, { name, version: r.version ?? null, purged: r.purged });

@@ -1,6 +1,8 @@
+import { resolve } from 'node:path';
 import { mppHome } from '../../runtime/home.ts';
 import { fingerprint, parsePublicKeyPem } from '../../runtime/trust/keys.ts';
 import { TrustStore, singleKeyTrust } from '../../runtime/trust/store.ts';
+import { recordDone, withAuditLog } from '../audit-trail.ts';
 import type { RegisterCommand } from '../context.ts';
 import { readUserFile } from '../files.ts';
 import { verifyTrustingOnFirstUse } from '../trust-prompt.ts';
@@ -19,7 +21,12 @@ export const registerVerify: RegisterCommand = (program, run) => {
         const trust = opts.key
           ? singleKeyTrust(parsePublicKeyPem(readUserFile(opts.key, 'public key').toString('utf8'), opts.key), 'given key', TrustStore.load(home))
           : undefined;
-        const pkg = await verifyTrustingOnFirstUse(ctx, bytes, home, { command: 'mpp verify', ...(trust ? { trust } : {}) });
+        const pkg = await withAuditLog(home, async (audit) => {
+          const p = await verifyTrustingOnFirstUse(ctx, bytes, home, { command: 'mpp verify', audit, file, ...(trust ? { trust } : {}) });
+          const { name, version } = p.manifest;
+          recordDone(audit, { type: 'verify', outcome: 'pass', package: name, version, digest: p.digest.sha256, file: resolve(file) }, `${name}@${version} verified`);
+          return p;
+        });
         const who = `${pkg.publisher.name ?? 'unnamed key'} (${fingerprint(pkg.publisher.keyid)})`;
         ctx.out.result(`Verified ${pkg.manifest.name}@${pkg.manifest.version}, signed by ${who}.\nDigest: sha256:${pkg.digest.sha256}`, {
           name: pkg.manifest.name,

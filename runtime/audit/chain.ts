@@ -78,8 +78,18 @@ interface Checked {
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
-/** How far past its position a renumbered record is looked for (renumbering after a deletion). */
+/** How far from its position a displaced record's original seq is looked for (128 hashes, once, at the first break). */
 const RENUMBER_PROBE = 64;
+
+/** The seq a record with a wrong hash for its position was chained at, looked for near its position; undefined when its content changed. */
+function originalSeq(r: Checked): number | undefined {
+  for (let d = 1; d <= RENUMBER_PROBE; d++) {
+    for (const seq of [r.seq + d, r.seq - d]) {
+      if (seq >= 1 && recordHash({ ...r, seq }) === r.hash) return seq;
+    }
+  }
+  return undefined;
+}
 
 /** A record whose fields have the right types and whose stored event text is canonical; undefined otherwise. */
 export function checkedRecord(r: StoredRecord): Checked | undefined {
@@ -104,10 +114,16 @@ export function verifyChain(records: readonly StoredRecord[], anchors: ChainAnch
     const c = checkedRecord(r);
     if (c) seqOfHash.set(c.hash, c.seq);
   }
+  const presentSeqs = new Set(records.map((r) => r.seq));
   const head = anchors.head === undefined ? undefined : checkedRecord(anchors.head);
   const hashAt = new Map<number, string>();
   let last: Checked | undefined;
-  const report = (problem: ChainProblem): ChainReport => ({ ok: false, records: hashAt.size, head: last ? { seq: last.seq, hash: last.hash } : null, problem });
+  // Only what comes before the problem is intact (a replaced record is found one record later).
+  const report = (problem: ChainProblem): ChainReport => {
+    const intact = [...hashAt.keys()].filter((seq) => seq < problem.seq);
+    const headSeq = intact.at(-1);
+    return { ok: false, records: intact.length, head: headSeq === undefined ? null : { seq: headSeq, hash: hashAt.get(headSeq)! }, problem };
+  };
 
   for (const raw of records) {
     const expectedSeq = (last?.seq ?? 0) + 1;
@@ -121,6 +137,9 @@ export function verifyChain(records: readonly StoredRecord[], anchors: ChainAnch
       if (hashAt.get(r.seq) === r.hash && recordHash(r) === r.hash) continue;
       return report({ seq: r.seq, kind: 'inserted', message: `A second, different record ${r.seq} exists (${r.where}).`, where: r.where });
     }
+    if (r.seq > expectedSeq && presentSeqs.has(expectedSeq)) {
+      return report({ seq: expectedSeq, kind: 'reordered', message: `Record ${expectedSeq} comes after record ${r.seq}: records were reordered.`, where: r.where });
+    }
     if (r.seq > expectedSeq) {
       const range = r.seq - 1 === expectedSeq ? `Record ${expectedSeq} is` : `Records ${expectedSeq} to ${r.seq - 1} are`;
       return report({ seq: expectedSeq, kind: 'deleted', message: `${range} missing: the chain jumps from ${expectedSeq - 1} to ${r.seq}.`, where: r.where });
@@ -128,18 +147,16 @@ export function verifyChain(records: readonly StoredRecord[], anchors: ChainAnch
     const expectedPrev = last?.hash ?? GENESIS_PREV;
     const linkedSeq = r.prev === GENESIS_PREV ? 0 : seqOfHash.get(r.prev);
     if (recordHash(r) !== r.hash) {
-      // Intact content at another position: it was chained after record `linkedSeq`.
-      if (linkedSeq !== undefined && linkedSeq + 1 !== r.seq && recordHash({ ...r, seq: linkedSeq + 1 }) === r.hash) {
-        return linkedSeq + 1 < r.seq
-          ? report({ seq: linkedSeq + 1, kind: 'inserted', message: `Record ${r.seq} was chained as record ${linkedSeq + 1}: records were inserted before it.`, where: r.where })
-          : report({ seq: r.seq, kind: 'reordered', message: `Record ${r.seq} was chained as record ${linkedSeq + 1}: records were reordered.`, where: r.where });
+      // Intact content at another position: the seq it was chained at tells what happened.
+      const original = originalSeq(r);
+      if (original !== undefined && original < r.seq && r.prev === (original === 1 ? GENESIS_PREV : hashAt.get(original - 1))) {
+        return report({ seq: original, kind: 'inserted', message: `Record ${r.seq} was chained as record ${original}: records were inserted before it.`, where: r.where });
       }
-      if (linkedSeq === undefined) {
-        for (let s = r.seq + 1; s <= r.seq + RENUMBER_PROBE; s++) {
-          if (recordHash({ ...r, seq: s }) === r.hash) {
-            return report({ seq: r.seq, kind: 'deleted', message: `Record ${r.seq} was chained as record ${s}: records before it were deleted and the rest renumbered.`, where: r.where });
-          }
-        }
+      if (original !== undefined && original > r.seq && linkedSeq === undefined) {
+        return report({ seq: r.seq, kind: 'deleted', message: `Record ${r.seq} was chained as record ${original}: records before it were deleted and the rest renumbered.`, where: r.where });
+      }
+      if (original !== undefined) {
+        return report({ seq: r.seq, kind: 'reordered', message: `Record ${r.seq} was chained as record ${original}: records were reordered.`, where: r.where });
       }
       return report({ seq: r.seq, kind: 'edited', message: `Record ${r.seq} was edited: its content does not match its hash.`, where: r.where });
     }

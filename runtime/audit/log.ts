@@ -105,7 +105,10 @@ export function openAuditLog(home: string, opts: { readonly readOnly?: boolean }
       db.close();
       throw e;
     }
-    return new AuditLog(home, db, Boolean(opts.readOnly));
+    const log = new AuditLog(home, db, Boolean(opts.readOnly));
+    // A log that cannot take a record refuses here, before the caller changes anything.
+    if (!opts.readOnly) log.checkAppendable();
+    return log;
   });
 }
 
@@ -176,6 +179,17 @@ export class AuditLog {
       if (headWritten) restoreHead(paths.auditHead, previousHead);
       throw isMppError(e) && e.code !== 'MPP_E_IO' ? e : unavailable(paths.audit, e);
     }
+  }
+
+  /**
+   * Throws what `append` would throw for a damaged, truncated or rewritten
+   * log (MPP_E_AUDIT_TAMPERED, MPP_E_AUDIT_UNAVAILABLE) without appending.
+   * openAuditLog calls it, so a command can refuse before it acts.
+   */
+  checkAppendable(): void {
+    const db = this.#writable();
+    const paths = homePaths(this.#home);
+    guard(paths.audit, () => transaction(db, () => this.#reconcile(db, lastRow(db), readHeadRecord(paths.auditHead))));
   }
 
   /** Live records (not rotated ones) matching `filter`, oldest first. Each is checked against the event schema. */

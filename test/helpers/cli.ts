@@ -79,6 +79,14 @@ export function tempDir(t: { after(fn: () => void): void }, label: string): stri
   return path;
 }
 
+/**
+ * A snapshot without the audit log (`audit.db`, `audit.head`, `audit/`): a
+ * refusal writes nothing else, but it is recorded (spec/audit.md).
+ */
+export function withoutAudit(snap: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(snap).filter(([path]) => !/^audit(\.|\/|$)/.test(path)));
+}
+
 /** Every file below `dir` with its SHA-256: equal snapshots mean nothing was written. */
 export function snapshot(dir: string): Record<string, string> {
   const out: Record<string, string> = {};

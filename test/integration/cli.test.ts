@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { mpp, mppInTerminal, snapshot, tempDir } from '../helpers/cli.ts';
+import { mpp, mppInTerminal, snapshot, tempDir, withoutAudit } from '../helpers/cli.ts';
 import { baseManifest, makePackage } from '../helpers/packages.ts';
 
 /** The trust commands end to end, through the bundled CLI, as a user runs them. */
@@ -41,14 +41,14 @@ describe('mpp keygen / sign / verify / inspect / trust', () => {
     assert.ok(once.equals(readFileSync(pkgFile)));
   });
 
-  it('verify refuses an unknown key when no human can be asked, and writes nothing', async () => {
-    const before = snapshot(home);
+  it('verify refuses an unknown key when no human can be asked, and writes nothing but its audit record', async () => {
+    const before = withoutAudit(snapshot(home));
     const r = await mpp(['verify', pkgFile, '--json'], { home });
     assert.equal(r.code, 1);
     const out = json<{ error: { code: string; hint: string; detail: { keys: { keyid: string }[] } } }>(r.stdout);
     assert.equal(out.error.code, 'MPP_E_UNTRUSTED_KEY');
     assert.match(out.error.hint, /mpp trust add/);
-    assert.deepEqual(snapshot(home), before);
+    assert.deepEqual(withoutAudit(snapshot(home)), before);
   });
 
   it('verify in a terminal asks; "no" keeps refusing and trusts nothing', async () => {
@@ -92,11 +92,11 @@ describe('mpp keygen / sign / verify / inspect / trust', () => {
   });
 
   it('verify --key checks against one key without touching the trust store', async () => {
-    const before = snapshot(home);
+    const before = withoutAudit(snapshot(home));
     assert.equal((await mpp(['verify', pkgFile, '--key', join(home, 'keys', 'default.pub.pem')], { home })).code, 0);
     const wrong = await mpp(['verify', pkgFile, '--key', join(home, 'registry.pub.pem'), '--json'], { home });
     assert.equal(json<{ error: { code: string } }>(wrong.stdout).error.code, 'MPP_E_UNTRUSTED_KEY');
-    assert.deepEqual(snapshot(home), before);
+    assert.deepEqual(withoutAudit(snapshot(home)), before);
   });
 
   it('trust add --from a package needs a human or --yes', async () => {

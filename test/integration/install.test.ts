@@ -17,7 +17,7 @@ import { loadInstalled } from '../../runtime/store/packages.ts';
 import { generateKey, type PrivateKey } from '../../runtime/trust/keys.ts';
 import { signPackage } from '../../runtime/trust/sign.ts';
 import { TrustStore, addTrustedKey, revokeKey } from '../../runtime/trust/store.ts';
-import { mpp, mppInTerminal, snapshot, tempDir } from '../helpers/cli.ts';
+import { mpp, mppInTerminal, snapshot, tempDir, withoutAudit } from '../helpers/cli.ts';
 import { exampleBuild, examplePackage } from '../helpers/installable.ts';
 import { makePackage } from '../helpers/packages.ts';
 
@@ -63,13 +63,13 @@ describe('mpp install / list / uninstall', () => {
     return home;
   };
 
-  it('refuses a package signed by an unknown key when no human can be asked, and writes nothing', async () => {
+  it('refuses a package signed by an unknown key when no human can be asked, and writes nothing but its audit record', async () => {
     const home = join(dir, 'untrusted');
     mkdirSync(home);
     const r = await mpp(['install', file('v1.mpp'), '--json'], { home });
     assert.equal(r.code, 1, r.stderr);
     assert.equal(json<Fail>(r.stdout).error.code, 'MPP_E_UNTRUSTED_KEY');
-    assert.deepEqual(snapshot(home), {});
+    assert.deepEqual(withoutAudit(snapshot(home)), {});
   });
 
   it('asks in a terminal like verify: "no" refuses and writes nothing, "yes" trusts the key and installs', async () => {
@@ -78,11 +78,13 @@ describe('mpp install / list / uninstall', () => {
     const no = await mppInTerminal(['install', file('v1.mpp')], { home, answers: 'n' });
     assert.notEqual(no.code, 0);
     assert.match(no.stdout, /never trusted[\s\S]*fingerprint: ed25519:[\s\S]*MPP_E_UNTRUSTED_KEY[\s\S]*mpp install/);
-    assert.deepEqual(snapshot(home), {});
+    assert.deepEqual(withoutAudit(snapshot(home)), {});
     const yes = await mppInTerminal(['install', file('v1.mpp')], { home, answers: 'y' });
     assert.equal(yes.code, 0, yes.stdout);
     assert.match(yes.stdout, /Installed mpp-examples\/hello@0\.1\.0, signed by MPP examples/);
     assert.deepEqual(TrustStore.load(home).records.map((r) => r.keyid), [key.publicKey.keyid]);
+    const audited = json<{ records: { type: string; event: { action?: string } }[] }>((await mpp(['audit', '--json'], { home })).stdout).records;
+    assert.deepEqual(audited.map((r) => r.type), ['verify', 'trust', 'install'], 'the refusal, the key trusted on first use, the install');
   });
 
   it('install -> list -> reinstall (no-op) -> conflict -> upgrade -> downgrade -> uninstall keeps data -> uninstall --purge deletes it', async () => {
@@ -167,7 +169,7 @@ describe('mpp install / list / uninstall', () => {
     const r = await mpp(['install', file('fake.mpp'), '--json'], { home });
     assert.equal(r.code, 1);
     assert.equal(json<Fail>(r.stdout).error.code, 'MPP_E_TOOL_INVALID');
-    assert.deepEqual(snapshot(home), before);
+    assert.deepEqual(withoutAudit(snapshot(home)), before);
   });
 
   describe('loadInstalled: zero trust on every load', () => {

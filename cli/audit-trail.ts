@@ -1,0 +1,30 @@
+import { MppError, isMppError } from '../runtime/errors.ts';
+import { openAuditLog, type AuditEvent, type AuditLog } from '../runtime/audit/log.ts';
+
+/**
+ * Runs a command that changes something with the audit log open: opening it
+ * first means a log that cannot take a record (damaged, truncated, locked)
+ * refuses the command before anything changes (spec/audit.md section 7).
+ */
+export async function withAuditLog<T>(home: string, fn: (audit: AuditLog) => Promise<T>): Promise<T> {
+  const audit = openAuditLog(home);
+  try {
+    return await fn(audit);
+  } finally {
+    audit.close();
+  }
+}
+
+/**
+ * Records an action that is done. If the record cannot be written, the
+ * command still fails (never a silent success without a record), and says
+ * that the action itself happened.
+ */
+export function recordDone(audit: AuditLog, event: AuditEvent, done: string): void {
+  try {
+    audit.append(event);
+  } catch (e) {
+    if (!isMppError(e) || e.code === 'MPP_E_AUDIT_EVENT_INVALID') throw e;
+    throw new MppError(e.code, `${done}, but its audit record could not be written: ${e.message}`, { hint: e.hint, cause: e, ...(e.detail ? { detail: e.detail } : {}) });
+  }
+}

@@ -1,0 +1,177 @@
+import { resolve } from 'node:path';
+import { MppError } from '../../runtime/errors.ts';
+import { mppHome } from '../../runtime/home.ts';
+import { AUDIT_EVENT_TYPES, type AuditEventType } from '../../runtime/audit/events.ts';
+import { auditLogExists, openAuditLog, readAuditHead, verifyAuditExport, type AuditFilter, type AuditLog, type AuditRecord, type ChainHead, type ChainReport } from '../../runtime/audit/log.ts';
+import { writeFileAtomic } from '../../runtime/store/atomic.ts';
+import type { RegisterCommand } from '../context.ts';
+import { printable, usage } from '../output.ts';
+
+interface ListOptions {
+  type?: string;
+  package?: string;
+  agent?: string;
+  since?: string;
+  until?: string;
+  limit?: string;
+  json?: boolean;
+}
+
+export const registerAudit: RegisterCommand = (program, run) => {
+  const audit = program.command('audit').description('The tamper-evident audit log: show it (the default), verify it, anchor, rotate and export it.');
+
+  // The default subcommand, so that `mpp audit --json` and `mpp audit verify --json` each reach their own --json.
+  audit
+    .command('list', { isDefault: true })
+    .description('Show audit records: installs, verifications, trust changes, grants, tool calls, denials, confirmations (newest last).')
+    .option('--type <type>', `only events of this type (${AUDIT_EVENT_TYPES.join(', ')})`)
+    .option('--package <name>', 'only events about this package (scope/name)')
+    .option('--agent <id>', 'only events of this agent')
+    .option('--since <iso>', 'only events at or after this time (ISO 8601)')
+    .option('--until <iso>', 'only events at or before this time (ISO 8601)')
+    .option('--limit <n>', 'only the newest N matching events')
+    .option('--json', 'print the records (with their hashes) as JSON')
+    .action((opts: ListOptions) =>
+      run(async ({ out }) => {
+        const filter = parseFilter(opts);
+        const records = readOnly((log) => log.query(filter)) ?? [];
+        const text = records.length === 0 ? 'No audit records match.' : table(records);
+        out.result(text, { records });
+      }, opts),
+    );
+
+  audit
+    .command('verify')
+    .description('Check the whole audit log (archive segments, live records, head): exit 1 with MPP_E_AUDIT_TAMPERED and the record where it breaks.')
+    .option('--expect-head <seq:hash>', 'also check against a head saved earlier outside this machine (`mpp audit head`)')
+    .option('--file <export.jsonl>', 'check an exported log (`mpp audit export`) instead of this home\'s')
+    .option('--json', 'print the result as JSON')
+    .action((opts: { expectHead?: string; file?: string; json?: boolean }) =>
+      run(async ({ out }) => {
+        const expect = opts.expectHead === undefined ? undefined : parseHead(opts.expectHead);
+        const vopts = expect ? { expect } : {};
+        const report = opts.file ? verifyAuditExport(opts.file, vopts) : (readOnly((log) => log.verify(vopts)) ?? emptyReport(expect));
+        if (!report.ok) throw tamperedError(report);
+        const head = report.head ? `${report.head.seq}:${report.head.hash}` : 'none';
+        out.result(`Chain intact: ${report.records} records, head ${head}.`, { records: report.records, head: report.head });
+      }, opts),
+    );
+
+  audit
+    .command('head')
+    .description('Print the chain head as <seq>:<hash>. Keep it somewhere else; `mpp audit verify --expect-head` checks the log still contains it.')
+    .option('--json', 'print the result as JSON')
+    .action((opts: { json?: boolean }) =>
+      run(async ({ out }) => {
+        const head = readAuditHead(mppHome());
+        out.result(head ? `${head.seq}:${head.hash}` : 'No audit records yet.', { head });
+      }, opts),
+    );
+
+  audit
+    .command('rotate')
+    .description('Move all but the newest N records into an archive segment (JSONL under $MPP_HOME/audit); `mpp audit verify` still checks them.')
+    .requiredOption('--keep <n>', 'how many of the newest records stay live (at least 1)')
+    .option('--json', 'print the result as JSON')
+    .action((opts: { keep: string; json?: boolean }) =>
+      run(async ({ out }) => {
+        const keep = positiveInteger(opts.keep, '--keep');
+        const home = mppHome();
+        if (!auditLogExists(home)) {
+          out.result('No audit records yet; nothing to rotate.', { archived: 0, segment: null });
+          return;
+        }
+        const log = openAuditLog(home);
+        try {
+          const r = log.rotate({ keep });
+          out.result(r.segment ? `Archived ${r.archived} records in ${r.segment}.` : `Nothing to rotate: at most ${keep} records are live.`, r);
+        } finally {
+          log.close();
+        }
+      }, opts),
+    );
+
+  audit
+    .command('export')
+    .description('Write every record (archived and live, with hashes) to one JSONL file that `mpp audit verify --file` or another implementation can check.')
+    .requiredOption('--out <file.jsonl>', 'where to write it')
+    .option('--json', 'print the result as JSON')
+    .action((opts: { out: string; json?: boolean }) =>
+      run(async ({ out }) => {
+        const lines = readOnly((log) => log.exportLines()) ?? '';
+        writeFileAtomic(opts.out, lines);
+        const records = lines === '' ? 0 : lines.split('\n').length - 1;
+        out.result(`Wrote ${records} records to ${opts.out}.`, { records, file: resolve(opts.out) });
+      }, opts),
+    );
+};
+
+/** Runs a display on the log without creating a home or a database; undefined when this home never had one. */
+function readOnly<T>(fn: (log: AuditLog) => T): T | undefined {
+  const home = mppHome();
+  if (!auditLogExists(home)) return undefined;
+  const log = openAuditLog(home, { readOnly: true });
+  try {
+    return fn(log);
+  } finally {
+    log.close();
+  }
+}
+
+function emptyReport(expect: ChainHead | undefined): ChainReport {
+  if (!expect) return { ok: true, records: 0, head: null };
+  return { ok: false, records: 0, head: null, problem: { seq: 1, kind: 'truncated', message: `The anchor names record ${expect.seq}, but this home has no audit log.` } };
+}
+
+function tamperedError(report: ChainReport): MppError {
+  const p = report.problem!;
+  return new MppError('MPP_E_AUDIT_TAMPERED', `The audit log is broken at record ${p.seq} (${p.kind}${p.where ? `, in ${p.where}` : ''}): ${p.message} ${report.records} records before it are intact.`, {
+    detail: { seq: p.seq, kind: p.kind, ...(p.where ? { where: p.where } : {}), intact: report.records },
+  });
+}
+
+function parseFilter(opts: ListOptions): AuditFilter {
+  if (opts.type !== undefined && !(AUDIT_EVENT_TYPES as readonly string[]).includes(opts.type)) throw usage(`--type must be one of ${AUDIT_EVENT_TYPES.join(', ')}.`);
+  return {
+    ...(opts.type !== undefined ? { type: opts.type as AuditEventType } : {}),
+    ...(opts.package !== undefined ? { package: opts.package } : {}),
+    ...(opts.agent !== undefined ? { agent: opts.agent } : {}),
+    ...(opts.since !== undefined ? { since: isoTime(opts.since, '--since') } : {}),
+    ...(opts.until !== undefined ? { until: isoTime(opts.until, '--until') } : {}),
+    ...(opts.limit !== undefined ? { limit: positiveInteger(opts.limit, '--limit') } : {}),
+  };
+}
+
+/** Records keep UTC times as `toISOString` writes them, so bounds are compared in that form. */
+function isoTime(text: string, option: string): string {
+  const ms = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
+  if (Number.isNaN(ms)) throw usage(`${option} takes an ISO 8601 date or time, such as 2025-01-31 or 2025-01-31T12:00:00Z.`);
+  return new Date(ms).toISOString();
+}
+
+function positiveInteger(text: string, option: string): number {
+  if (!/^[1-9]\d{0,8}$/.test(text)) throw usage(`${option} takes a whole number of at least 1.`);
+  return Number(text);
+}
+
+function parseHead(text: string): ChainHead {
+  const m = /^([1-9]\d{0,14}):([0-9a-f]{64})$/.exec(text);
+  if (!m) throw usage('--expect-head takes <seq>:<hash> as `mpp audit head` prints it.');
+  return { seq: Number(m[1]), hash: m[2]! };
+}
+
+function table(records: readonly AuditRecord[]): string {
+  const rows = [['SEQ', 'TIME', 'TYPE', 'SUBJECT', 'AGENT', 'OUTCOME'], ...records.map(row)];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  // Every cell can hold text from a package or an agent: escaped before it reaches the terminal.
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+}
+
+function row(r: AuditRecord): string[] {
+  const e = r.event as unknown as Record<string, unknown>;
+  const str = (v: unknown) => (typeof v === 'string' ? v : '');
+  const subject = e.package ? `${str(e.package)}${e.tool ? ` ${str(e.tool)}` : ''}` : e.keyid ? `key ${str(e.keyid).slice(0, 16)}` : e.nonce ? `nonce ${str(e.nonce)}` : e.requestId ? `request ${str(e.requestId)}` : '';
+  const agent = str((e.agent as { id?: unknown } | undefined)?.id) || str(e.agentId);
+  const outcome = [e.outcome, e.decision, e.answer, e.action, e.change, e.code].filter((v) => typeof v === 'string').join(' ');
+  return [String(r.seq), r.time, r.type, subject, agent, outcome].map(printable);
+}
