@@ -130,8 +130,8 @@ describe('redactText', () => {
     assert.deepEqual(r.counts, { email: 2, secret: 1 });
   });
 
-  it('redacts an unterminated private key block to the end (fail closed)', () => {
-    assert.equal(redactText('key: -----BEGIN EC PRIVATE KEY-----\nMHcCAQEEI', only('secret')).text, 'key: [REDACTED:secret]');
+  it('redacts an unterminated private key block as far as key material runs (fail closed)', () => {
+    assert.equal(redactText('key: -----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIObLW8zmAQ1OaRb2rXYZ', only('secret')).text, 'key: [REDACTED:secret]');
   });
 
   it('finds a card followed by more digits, and a URL password rather than an e-mail', () => {
@@ -158,5 +158,16 @@ describe('redactText', () => {
   it('refuses a malformed policy or input with TypeError', () => {
     assert.throws(() => redactText('x', { classes: ['email'] } as never), TypeError);
     assert.throws(() => redactText(42 as never, all), TypeError);
+  });
+});
+
+describe('look-alikes found in the false-positive bench', () => {
+  it('keeps four-part versions that the text marks as versions, and lone BEGIN lines', () => {
+    const all = { classes: new Set(PII_CLASSES) };
+    for (const t of ['dpkg (1.16.4.3) unstable', 'binutils (2.10.0.9-3) unstable', 'standards version 2.5.0.0', 'NMU 1.4.0.33~rc1', 'mongodb://username:password@host:1234', '| `-----BEGIN PRIVATE KEY-----` |']) {
+      assert.deepEqual(redactText(t, all), { text: t, counts: {} }, t);
+    }
+    assert.equal(redactText('server (10.1.2.3) up', all).text, 'server (10.1.2.3) up', 'parenthesised like a changelog version: kept, a known miss');
+    assert.equal(redactText('connect to 10.1.2.3 now', all).text, 'connect to [REDACTED:ip-address] now');
   });
 });
