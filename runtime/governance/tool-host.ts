@@ -132,7 +132,9 @@ export class ToolHost {
       await this.#confirm(policy, pkg, tool, caller, 'call', tool.name, call.input, binding(tool.name, call.input));
     }
 
-    const privacy = { classes: effectiveClasses(m, policy.privacyMinimum), allow: Object.values(grant.env ?? {}) };
+    const classes = effectiveClasses(m, policy.privacyMinimum);
+    // Values the user granted (an API token in an environment variable) may leave as the user allowed.
+    const privacy = { classes, allow: Object.values(grant.env ?? {}) };
     const store = kv ? openKvStore(home, m.name, kv) : undefined;
     let confirmations = 0;
     const confirm: ConfirmService = {
@@ -153,6 +155,7 @@ export class ToolHost {
     };
     const services: HostServices = {
       log: (r) => this.#opts.log?.(m.name, r),
+      onRedaction: (direction, counts) => this.#opts.audit({ type: 'redaction', package: m.name, tool: tool.name, direction, counts }),
       identity: { caller: async () => caller },
       confirm,
       ...(store ? { kv: store } : {}),
@@ -160,7 +163,7 @@ export class ToolHost {
     const base = { package: m.name, version: m.version, digest: pkg.digest.sha256, tool: tool.name, agent: agentOf(caller), inputSha256: sha256Hex(call.input) };
     let output: unknown;
     try {
-      output = await invokeTool({ pkg, tool: tool.name, input: call.input, grant: { ...grant, limits }, services, cacheDir: homePaths(home).componentCache });
+      output = await invokeTool({ pkg, tool: tool.name, input: call.input, grant: { ...grant, limits, privacy: { classes: [...classes], allow: [...privacy.allow] } }, services, cacheDir: homePaths(home).componentCache });
     } catch (e) {
       const code = isMppError(e) ? e.code : 'MPP_E_INTERNAL';
       this.#opts.audit({ type: 'invoke', ...base, durationMs: Math.round(performance.now() - started), outcome: 'error', code, redactions: {} });

@@ -127,6 +127,17 @@ function acceptIpv6(m: RegExpExecArray): Span | null {
   return [m.index, m.index + text.length];
 }
 
+/**
+ * Four-part version numbers look exactly like addresses. Refused when the
+ * text says so: `version 1.2.0.4`, `v1.2.0.4`, a Debian revision or suffix
+ * after it (`2.10.0.9-3`, `1.2.3.4~rc1`), or `pkg (1.4.0.23)` in a changelog.
+ */
+function looksLikeVersion(m: RegExpExecArray): boolean {
+  const before = m.input.slice(Math.max(0, m.index - 12), m.index);
+  const after = m.input.slice(m.index + m[0].length, m.index + m[0].length + 2);
+  return /(?:version|release|v)\s*$/i.test(before) || /^[-~+]\w/.test(after) || (before.endsWith('(') && after.startsWith(')'));
+}
+
 const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
 
 export const DETECTORS: readonly Detector[] = [
@@ -135,8 +146,15 @@ export const DETECTORS: readonly Detector[] = [
     cls: 'secret',
     id: 'pem-private-key',
     needs: 'PRIVATE KEY',
-    // An unterminated block (truncated output) is redacted to the end of the text: fail closed.
-    re: /-----BEGIN ((?:[A-Z0-9]+ ){0,4})PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END \1PRIVATE KEY(?: BLOCK)?-----|$)/g,
+    // A block without its END line (truncated output) is redacted as far as
+    // key material runs (fail closed); a lone BEGIN line with no key
+    // material after it (documentation) is not a key.
+    re: /-----BEGIN ((?:[A-Z0-9]+ ){0,4})PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]*?(-----END \1PRIVATE KEY(?: BLOCK)?-----)|[A-Za-z0-9+/=\s\\:,.-]*)/g,
+    accept: (m) => {
+      if (m[2] !== undefined) return whole(m);
+      const body = m[0].slice(m[0].indexOf('-----', 5) + 5);
+      return (body.match(/[A-Za-z0-9+/]/g)?.length ?? 0) >= 16 ? whole(m) : null;
+    },
   },
   {
     cls: 'secret',
@@ -178,8 +196,8 @@ export const DETECTORS: readonly Detector[] = [
     id: 'url-password',
     needs: '://',
     re: /\b[a-z][a-z0-9+.-]{1,15}:\/\/[^\s:/?#@'"<>]{1,128}:([^\s/?#@'"<>]{1,256})@/gi,
-    // Placeholders in documentation (`${PASS}`, `<password>`, `****`) are not secrets.
-    accept: (m) => (/^(?:[$<{%]|\*+$)/.test(m[1]!) ? null : group1(m)),
+    // Placeholders in documentation (`${PASS}`, `<password>`, `****`, `password`) are not secrets.
+    accept: (m) => (/^(?:[$<{%]|\*+$|x+$|(?:pass(?:word)?|secret|changeme)$)/i.test(m[1]!) ? null : group1(m)),
   },
 
   // --- payment-card ---
@@ -242,7 +260,7 @@ export const DETECTORS: readonly Detector[] = [
     id: 'ipv4',
     needs: '.',
     re: new RegExp(`(?<![\\w.])(?:${OCTET}\\.){3}${OCTET}(?![\\w]|\\.\\d)`, 'g'),
-    accept: (m) => (ipv4Reportable(m[0]) ? whole(m) : null),
+    accept: (m) => (ipv4Reportable(m[0]) && !looksLikeVersion(m) ? whole(m) : null),
   },
   { cls: 'ip-address', id: 'ipv6', needs: ':', re: /(?<![\w:.])[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(?![\w:])/g, accept: acceptIpv6 },
 ];

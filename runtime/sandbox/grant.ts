@@ -14,10 +14,14 @@
  * - env: already-resolved values; names are POSIX identifiers.
  * - limits: every limit is required to be a positive safe integer within a
  *   hard ceiling.
+ * - privacy: the PII classes redacted from outbound HTTP (spec/privacy.md)
+ *   and the exact strings never redacted; absent = no redaction.
  */
 import { realpathSync, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { MppError } from '../errors.ts';
+import type { PiiClass } from '../format/manifest.ts';
+import { isPiiClass } from '../privacy/redact.ts';
 
 export interface FsGrant {
   readonly hostPath: string;
@@ -48,11 +52,19 @@ export interface Limits {
   readonly maxOutputBytes: number;
 }
 
+export interface PrivacyGrant {
+  /** Classes redacted from every outbound HTTP request; empty = none. */
+  readonly classes: readonly PiiClass[];
+  /** Exact strings never redacted (granted environment values). */
+  readonly allow: readonly string[];
+}
+
 export interface Grant {
   readonly fs: readonly FsGrant[];
   readonly net: readonly NetGrant[];
   readonly env: Readonly<Record<string, string>>;
   readonly limits: Limits;
+  readonly privacy: PrivacyGrant;
 }
 
 /** What callers pass in: `port` may be omitted, limits may be partial. */
@@ -61,6 +73,7 @@ export interface GrantInput {
   net?: { scheme: string; host: string; port?: number; methods: string[] }[];
   env?: Record<string, string>;
   limits?: Partial<Limits>;
+  privacy?: { classes: PiiClass[]; allow?: string[] };
 }
 
 export const DEFAULT_LIMITS: Limits = Object.freeze({
@@ -93,7 +106,7 @@ const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]
 
 function invalid(message: string, detail?: Record<string, unknown>): MppError {
   return new MppError('MPP_E_GRANT_INVALID', message, {
-    hint: 'Grant an existing folder, a DNS name or IPv4 address with its port and methods, a valid variable name, or limits within range.',
+    hint: 'Grant an existing folder, a DNS name or IPv4 address with its port and methods, a valid variable name, limits within range, or known privacy classes.',
     ...(detail ? { detail } : {}),
   });
 }
@@ -213,6 +226,20 @@ function parseLimits(raw: unknown): Limits {
   return Object.freeze(out as unknown as Limits);
 }
 
+function parsePrivacy(raw: unknown): PrivacyGrant {
+  if (raw === undefined) return Object.freeze({ classes: Object.freeze([]), allow: Object.freeze([]) });
+  if (typeof raw !== 'object' || raw === null) throw invalid('privacy: expected an object.');
+  const r = raw as Record<string, unknown>;
+  if (!Array.isArray(r.classes) || !r.classes.every(isPiiClass)) {
+    throw invalid('privacy.classes: expected an array of PII classes (email, phone, payment-card, iban, national-id, ip-address, secret).');
+  }
+  const allow = r.allow ?? [];
+  if (!Array.isArray(allow) || !allow.every((a) => typeof a === 'string' && a.length > 0 && !a.includes('\0'))) {
+    throw invalid('privacy.allow: expected an array of non-empty strings without NUL.');
+  }
+  return Object.freeze({ classes: Object.freeze([...new Set(r.classes as PiiClass[])]), allow: Object.freeze([...(allow as string[])]) });
+}
+
 /** Validates and normalises a grant. Throws MPP_E_GRANT_INVALID. */
 export function parseGrant(input: GrantInput): Grant {
   if (typeof input !== 'object' || input === null) throw invalid('grant: expected an object.');
@@ -221,5 +248,6 @@ export function parseGrant(input: GrantInput): Grant {
     net: Object.freeze(parseNet(input.net)),
     env: parseEnv(input.env),
     limits: parseLimits(input.limits),
+    privacy: parsePrivacy(input.privacy),
   });
 }

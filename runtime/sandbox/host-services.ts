@@ -8,6 +8,7 @@
  * host details).
  */
 import type { MessagePort } from 'node:worker_threads';
+import type { RedactionCounts } from '../privacy/redact.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -43,6 +44,12 @@ export interface ConfirmService {
 
 export interface HostServices {
   log(record: LogRecord): void;
+  /**
+   * Called once per call that had outbound HTTP redacted (grant.privacy),
+   * before the call settles, with counts per class (never values): for the
+   * host's audit log.
+   */
+  onRedaction?(direction: 'http', counts: RedactionCounts): void;
   kv?: KvService;
   identity?: IdentityService;
   confirm?: ConfirmService;

@@ -10,6 +10,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { MppError } from '../errors.ts';
 import { isWithin } from '../paths.ts';
+import { isPiiClass, type RedactionCounts } from '../privacy/redact.ts';
 import { parseGrant, type Grant, type GrantInput } from './grant.ts';
 import { availability, serveHostRequests, type HostServices, type LogRecord } from './host-services.ts';
 import { prepareComponent, type PreparedComponent } from './prepare.ts';
@@ -296,6 +297,9 @@ export class ToolSandbox {
         case 'log':
           this.#log(m.record);
           return;
+        case 'redaction':
+          this.#redaction(m.counts);
+          return;
         case 'result':
         case 'failed': {
           const p = live.pending;
@@ -338,6 +342,20 @@ export class ToolSandbox {
   #kill(live: Live): void {
     live.dead = true;
     void live.worker.terminate();
+  }
+
+  /** Passes counts on to the audit hook, checked first: the worker runs tool-influenced code. */
+  #redaction(counts: unknown): void {
+    if (typeof counts !== 'object' || counts === null) return;
+    const clean: RedactionCounts = {};
+    for (const [k, v] of Object.entries(counts)) {
+      if (isPiiClass(k) && Number.isSafeInteger(v) && (v as number) > 0) clean[k] = v as number;
+    }
+    try {
+      this.#services.onRedaction?.('http', clean);
+    } catch {
+      // Like the log sink: a failing audit sink must not break the call.
+    }
   }
 
   #log(record: LogRecord): void {

@@ -4,6 +4,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { Grant } from './grant.ts';
+import type { RedactionCounts } from '../privacy/redact.ts';
 import type { LogLevel, LogRecord } from './host-services.ts';
 
 export interface WorkerInit {
@@ -50,7 +51,9 @@ export type WorkerMessage =
   | { readonly type: 'init-failed'; readonly error: WorkerError }
   | { readonly type: 'result'; readonly id: number; readonly output: string }
   | { readonly type: 'failed'; readonly id: number; readonly error: WorkerError }
-  | { readonly type: 'log'; readonly record: LogRecord };
+  | { readonly type: 'log'; readonly record: LogRecord }
+  /** Sent before the call's result: what was redacted from its outbound HTTP. */
+  | { readonly type: 'redaction'; readonly direction: 'http'; readonly counts: RedactionCounts };
 
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 

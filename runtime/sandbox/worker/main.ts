@@ -19,6 +19,7 @@ import { FdRegistry } from './fd-table.ts';
 import { openPreopen, RACE_FREE } from './fs-at.ts';
 import { createFilesystemImports, type Preopen } from './fs.ts';
 import { createMppImports } from './mpp.ts';
+import type { RedactionReport } from './io-extension.ts';
 import { createHttpImports, createSocketImports } from './net.ts';
 
 const MAX_OPEN_FDS = 256;
@@ -119,10 +120,12 @@ function sharedImports(): Record<string, unknown> {
   const cli = createCliImports({ env: grant.env, stdout: stdoutCapture, stderr: stderrCapture, maxRandomBytes: 1024 * 1024 });
   const netCtx = {
     grants: grant.net,
+    privacy: grant.privacy,
     extensionUrl: new URL(init.extensionUrl),
     denied: (reason: string) => emitLog({ level: 'warn', source: 'sandbox', message: `network request refused: ${reason}` }),
   };
   const http = createHttpImports(netCtx);
+  takeRedactions = http.takeRedactions;
   const sockets = createSocketImports();
   const mpp = createMppImports({
     port: init.hostPort,
@@ -173,6 +176,22 @@ type Glue = {
       instantiateCore: (m: WebAssembly.Module, i?: WebAssembly.Imports) => Promise<WebAssembly.Instance>,
     ): Promise<Record<string, unknown>>;
 };
+
+let takeRedactions: () => RedactionReport | null = () => null;
+
+/** Reports what the call's requests had redacted (counts only) and any request refused for it. */
+function reportRedactions(): void {
+  let report: RedactionReport | null;
+  try {
+    report = takeRedactions();
+  } catch {
+    emitLog({ level: 'error', source: 'sandbox', message: 'redaction counts of this call could not be collected' });
+    return;
+  }
+  if (!report) return;
+  for (const reason of report.refused) emitLog({ level: 'warn', source: 'sandbox', message: `network request refused: ${reason}` });
+  if (Object.keys(report.counts).length > 0) post({ type: 'redaction', direction: 'http', counts: report.counts });
+}
 
 let shared: { imports: Record<string, unknown>; glue: Glue } | undefined;
 
@@ -235,10 +254,12 @@ function serve(handler: ToolHandler, msg: CallMessage): void {
     output = handler.call(msg.tool, msg.input);
   } catch (e) {
     flushCaptures();
+    reportRedactions();
     post({ type: 'failed', id: msg.id, error: classify(e) });
     return;
   }
   flushCaptures();
+  reportRedactions();
   const limit = init.grant.limits.maxOutputBytes;
   if (typeof output !== 'string') {
     post({ type: 'failed', id: msg.id, error: { code: 'MPP_E_OUTPUT_INVALID', message: 'The tool returned something other than a string.', fatal: false } });

@@ -13,17 +13,22 @@
  * Redirects are not followed by the host: the tool sees the 3xx response, and
  * any request it makes to the new location goes through `handle` again.
  *
+ * Privacy: when the grant names PII classes, the IO worker redacts each
+ * request (URL, header values, body) before it is sent (io-extension.ts);
+ * `takeRedactions` collects the counts and refusals since the last take.
+ *
  * Raw sockets and name lookup are always refused: the grant model has no
  * socket capability.
  */
 import { http as shimHttp, sockets as shimSockets } from '@bytecodealliance/preview2-shim';
 import { callExtension } from '@bytecodealliance/preview2-shim/io-worker';
-import { isIpv4Literal, type NetGrant } from '../grant.ts';
+import { isIpv4Literal, type NetGrant, type PrivacyGrant } from '../grant.ts';
 import { checkRequest, namedAddresses } from '../net-policy.ts';
-import type { HostCheckResult } from './io-extension.ts';
+import type { HostCheckResult, RedactionReport } from './io-extension.ts';
 
 export interface NetContext {
   readonly grants: readonly NetGrant[];
+  readonly privacy: PrivacyGrant;
   readonly extensionUrl: URL;
   /** Records a refusal so the host log says why a fetch failed. */
   denied(reason: string): void;
@@ -39,7 +44,7 @@ const DENIED = { tag: 'HTTP-request-denied' } as const;
  * connection.
  */
 function configureIoWorker(ctx: NetContext): void {
-  callExtension(ctx.extensionUrl, 'configure', [namedAddresses(ctx.grants)]);
+  callExtension(ctx.extensionUrl, 'configure', [namedAddresses(ctx.grants), ctx.privacy]);
 }
 
 export function createHttpImports(ctx: NetContext) {
@@ -72,7 +77,10 @@ export function createHttpImports(ctx: NetContext) {
       return shimHandle(request, options as never);
     },
   };
-  return { types: shimHttp.types, outgoingHandler };
+  /** Counts and refusals of redaction since the last take; null when nothing can have been redacted. */
+  const takeRedactions = (): RedactionReport | null =>
+    configured && ctx.privacy.classes.length > 0 ? (callExtension(ctx.extensionUrl, 'take-redactions', []) as RedactionReport) : null;
+  return { types: shimHttp.types, outgoingHandler, takeRedactions };
 }
 
 const ACCESS_DENIED = 'access-denied';
