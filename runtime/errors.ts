@@ -45,10 +45,15 @@ export const ERROR_CODES = {
   MPP_E_INPUT_INVALID: 'The tool input is not valid JSON text or does not match the tool input schema.',
   MPP_E_OUTPUT_TOO_LARGE: 'The tool output is larger than the output size limit.',
   MPP_E_OUTPUT_INVALID: 'The tool returned output that is not valid JSON text or does not match its output schema.',
+  MPP_E_REDACTION_FAILED: 'Data that must be redacted could not be inspected, so it was not passed on.',
   MPP_E_KV_CORRUPT: 'A package key-value store is damaged, not an SQLite database, or written by a newer MPP.',
   MPP_E_NOT_INSTALLED: 'No installed package has that name.',
   MPP_E_VERSION_CONFLICT: 'That version of the package is already installed with different content.',
   MPP_E_STORE_CORRUPT: 'The local install store is damaged: an installed package file is missing or is not what was installed.',
+
+  MPP_E_AUDIT_TAMPERED: 'The audit log does not verify: a record was edited, deleted, inserted or reordered, or the log was truncated.',
+  MPP_E_AUDIT_UNAVAILABLE: 'The audit log could not be written, so the action was refused or reported as unrecorded.',
+  MPP_E_AUDIT_EVENT_INVALID: 'An audit event does not match the audit event schema (a bug in the code that recorded it).',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -95,10 +100,14 @@ export const DEFAULT_HINTS: Readonly<Record<ErrorCode, string>> = Object.freeze(
   MPP_E_INPUT_INVALID: "Fix the input; agents should follow the tool's `inputSchema`.",
   MPP_E_OUTPUT_TOO_LARGE: "Ask for less (a narrower query); publishers can raise `limits.maxOutputBytes`.",
   MPP_E_OUTPUT_INVALID: "A bug in the tool: report it to the publisher.",
+  MPP_E_REDACTION_FAILED: "Tools must send request bodies as uncompressed UTF-8 text, JSON or forms of at most 16 MiB while redaction applies; as a user, report it to the publisher.",
   MPP_E_KV_CORRUPT: "Update MPP if it is newer data; otherwise move the file named in `detail.path` aside or run `mpp uninstall --purge` (the package's stored data is lost).",
   MPP_E_NOT_INSTALLED: "See what is installed with `mpp list`; install with `mpp install <file.mpp>`.",
   MPP_E_VERSION_CONFLICT: "Publishers: bump the version. To replace it anyway, `mpp uninstall` it first (its data is kept).",
   MPP_E_STORE_CORRUPT: "If you did not change the file yourself, something else on this machine did. Reinstall the package from a file you trust with `mpp install <file.mpp>`.",
+  MPP_E_AUDIT_TAMPERED: "Something other than MPP changed the audit log at the record named in `detail.seq`: treat the records from there on as untrustworthy, keep a copy of the files for investigation, and compare with a head you anchored elsewhere (`mpp audit head`).",
+  MPP_E_AUDIT_UNAVAILABLE: "Check that the MPP home is writable and the disk is not full, and that no other process holds the audit log locked; then run the command again. `mpp audit verify` checks the log.",
+  MPP_E_AUDIT_EVENT_INVALID: "This is a bug in MPP or in the component that recorded the event: report it with the command you ran.",
 });
 
 export interface MppErrorOptions {

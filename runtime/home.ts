@@ -26,6 +26,12 @@ export interface HomePaths {
   readonly componentCache: string;
   /** Per-package key-value stores: `kv/<scope>/<name>.sqlite`. */
   readonly kv: string;
+  /** SQLite: the hash-chained audit log (audit.md). */
+  readonly audit: string;
+  /** The audit chain head (`<seq>:<hash>`), rewritten with every append: makes deleting the newest records detectable. */
+  readonly auditHead: string;
+  /** Rotated audit segments: `<first seq>-<last seq>.jsonl`. */
+  readonly auditArchive: string;
 }
 
 export function homePaths(home: string): HomePaths {
@@ -36,6 +42,9 @@ export function homePaths(home: string): HomePaths {
     packages: join(home, 'packages'),
     componentCache: join(home, 'cache', 'components'),
     kv: join(home, 'kv'),
+    audit: join(home, 'audit.db'),
+    auditHead: join(home, 'audit.head'),
+    auditArchive: join(home, 'audit'),
   });
 }
 

@@ -1,0 +1,224 @@
+/**
+ * The audit events (spec/audit-event.schema.json): what MPP records, one
+ * type per kind of event. Events hold identities, outcomes, digests and
+ * counts; never the data a tool read or returned.
+ */
+import { MppError } from '../errors.ts';
+import { compileSchema, describeSchemaError } from '../schema.ts';
+import eventSchema from '../../spec/audit-event.schema.json' with { type: 'json' };
+import { canonicalJson } from './hash.ts';
+
+/** Who called: the agent id of a verified credential, or `unverified:<label>`. */
+export interface AuditAgent {
+  readonly id: string;
+  readonly verified: boolean;
+}
+
+export const PII_CLASSES = ['email', 'phone', 'payment-card', 'iban', 'national-id', 'ip-address', 'secret'] as const;
+export type PiiClass = (typeof PII_CLASSES)[number];
+/** Redacted values per PII class; classes with none may be left out. */
+export type PiiCounts = Readonly<Partial<Record<PiiClass, number>>>;
+
+export type GrantScope = 'global' | { readonly workspace: string };
+
+export interface InstallEvent {
+  readonly type: 'install';
+  readonly package: string;
+  readonly version: string;
+  /** The package digest the author signed. */
+  readonly digest: string;
+  readonly publisher: { readonly keyid: string; readonly name?: string };
+  readonly change: 'installed' | 'unchanged' | 'upgraded' | 'downgraded' | 'replaced';
+  /** Where it came from: the file path given. */
+  readonly source?: string;
+}
+
+export interface UninstallEvent {
+  readonly type: 'uninstall';
+  readonly package: string;
+  /** Absent when only leftover data was purged. */
+  readonly version?: string;
+  readonly purge: boolean;
+}
+
+export interface VerifyEvent {
+  readonly type: 'verify';
+  readonly outcome: 'pass' | 'fail';
+  readonly package?: string;
+  readonly version?: string;
+  readonly digest?: string;
+  /** The refusal's error code, for `fail`. */
+  readonly code?: string;
+  readonly file?: string;
+}
+
+export interface TrustEvent {
+  readonly type: 'trust';
+  readonly action: 'add' | 'remove' | 'revoke';
+  readonly keyid: string;
+  readonly name?: string;
+}
+
+export interface AgentEvent {
+  readonly type: 'agent';
+  readonly action: 'add' | 'remove';
+  readonly agentId: string;
+  readonly keyid: string;
+}
+
+export interface GrantEvent {
+  readonly type: 'grant';
+  readonly package: string;
+  /** The publisher key id the grant is bound to. */
+  readonly publisher: string;
+  readonly scope: GrantScope;
+  readonly decision: 'granted' | 'denied';
+  /** Capability ids (manifest.md section 5). */
+  readonly capabilities: readonly string[];
+  readonly source: 'prompt' | 'cli' | 'editor' | 'command-line-flags';
+}
+
+export interface RevokeEvent {
+  readonly type: 'revoke';
+  readonly package: string;
+  readonly scope: GrantScope | 'all';
+  readonly capabilities: readonly string[] | 'all';
+}
+
+export interface InvokeEvent {
+  readonly type: 'invoke';
+  readonly package: string;
+  readonly version: string;
+  readonly digest: string;
+  readonly tool: string;
+  readonly agent: AuditAgent;
+  /** Whole milliseconds. */
+  readonly durationMs: number;
+  readonly outcome: 'ok' | 'error';
+  readonly code?: string;
+  /** SHA-256 of the input JSON text as the tool received it. */
+  readonly inputSha256: string;
+  /** SHA-256 of the output JSON text as passed on (after redaction). */
+  readonly outputSha256?: string;
+  readonly redactions: PiiCounts;
+}
+
+export interface DenyEvent {
+  readonly type: 'deny';
+  readonly package: string;
+  readonly tool?: string;
+  readonly agent: AuditAgent;
+  readonly code: string;
+  readonly reason: string;
+}
+
+export interface ConfirmAskedEvent {
+  readonly type: 'confirm-asked';
+  readonly requestId: string;
+  readonly package: string;
+  readonly tool: string;
+  readonly operation: string;
+  readonly agent: AuditAgent;
+  readonly argumentsSha256: string;
+  readonly sensitivity?: 'none' | 'read' | 'write' | 'destructive';
+}
+
+export interface ConfirmAnsweredEvent {
+  readonly type: 'confirm-answered';
+  readonly requestId: string;
+  readonly answer: 'approved' | 'denied' | 'timed-out';
+}
+
+export interface AttestationIssuedEvent {
+  readonly type: 'attestation-issued';
+  readonly nonce: string;
+  /** The signed attestation as issued: digests of the arguments, never their values. Integers only. */
+  readonly envelope: Readonly<Record<string, unknown>>;
+}
+
+export interface AttestationConsumedEvent {
+  readonly type: 'attestation-consumed';
+  readonly nonce: string;
+  readonly outcome: 'consumed' | 'refused';
+  readonly code?: string;
+}
+
+export interface RedactionEvent {
+  readonly type: 'redaction';
+  readonly package: string;
+  readonly tool: string;
+  readonly direction: 'output' | 'http';
+  readonly counts: PiiCounts;
+}
+
+export type AuditEvent =
+  | InstallEvent
+  | UninstallEvent
+  | VerifyEvent
+  | TrustEvent
+  | AgentEvent
+  | GrantEvent
+  | RevokeEvent
+  | InvokeEvent
+  | DenyEvent
+  | ConfirmAskedEvent
+  | ConfirmAnsweredEvent
+  | AttestationIssuedEvent
+  | AttestationConsumedEvent
+  | RedactionEvent;
+
+export type AuditEventType = AuditEvent['type'];
+
+export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = Object.freeze(
+  (eventSchema.oneOf as { $ref: string }[]).map((r) => r.$ref.slice('#/$defs/'.length) as AuditEventType),
+);
+
+// One validator per type, so that a refusal names the field of the event's own type.
+const validators = new Map(AUDIT_EVENT_TYPES.map((t) => [t as string, compileSchema<AuditEvent>(eventSchema, `#/$defs/${t}`)]));
+
+/** Why `value` is not a valid audit event, or undefined when it is one. */
+function whyInvalid(value: unknown): string | undefined {
+  const type = (value as { type?: unknown } | null)?.type;
+  const validate = typeof type === 'string' ? validators.get(type) : undefined;
+  if (!validate) return `the type ${JSON.stringify(type)} is not an audit event type`;
+  return validate(value) ? undefined : describeSchemaError(validate.errors);
+}
+
+export function isAuditEvent(value: unknown): value is AuditEvent {
+  return whyInvalid(value) === undefined;
+}
+
+/**
+ * The canonical text of `event`, checked against the schema in exactly the
+ * form that is stored and hashed. Recording data where the schema allows only
+ * a digest, or an unknown field, is a bug in the recording code: refused.
+ */
+export function canonicalEvent(event: AuditEvent): string {
+  let text: string;
+  try {
+    text = canonicalJson(event);
+  } catch (e) {
+    throw invalid((e as Error).message, event);
+  }
+  const why = whyInvalid(JSON.parse(text));
+  if (why) throw invalid(why, event);
+  return text;
+}
+
+/** Parses a stored event: undefined when it is not JSON or not a valid event. */
+export function parseStoredEvent(text: string): AuditEvent | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return isAuditEvent(value) ? value : undefined;
+}
+
+function invalid(why: string, event: unknown): MppError {
+  const type = (event as { type?: unknown } | null)?.type;
+  return new MppError('MPP_E_AUDIT_EVENT_INVALID', `The audit event${typeof type === 'string' ? ` "${type}"` : ''} is not valid: ${why}. Nothing was recorded.`, {
+    detail: { type: typeof type === 'string' ? type : null },
+  });
+}

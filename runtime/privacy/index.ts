@@ -1,0 +1,17 @@
+/**
+ * Privacy filters: redaction of PII and secrets from what leaves the sandbox
+ * (tool output, outbound HTTP). See spec/privacy.md.
+ */
+export {
+  PII_CLASSES,
+  addCounts,
+  effectiveClasses,
+  isPiiClass,
+  redactJson,
+  redactText,
+  redactionMarker,
+  totalCount,
+  type RedactionCounts,
+  type RedactionPolicy,
+} from './redact.ts';
+export { MAX_REDACTABLE_BODY_BYTES, redactHttpRequest, redactUrl, type HttpRequestParts, type RedactedHttpRequest } from './http.ts';
