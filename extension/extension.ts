@@ -4,8 +4,9 @@
  * Activation is lazy (the view, a command, or another extension asking for the
  * API) and reads nothing but the install index.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
+import { auditLogExists, openAuditLog, recordAudit, type AuditRecord } from '../runtime/audit/log.ts';
 import { isMppError } from '../runtime/errors.ts';
 import { mppHome } from '../runtime/home.ts';
 import { installPackage, listInstalled, loadInstalled, uninstallPackage } from '../runtime/store/packages.ts';
@@ -13,7 +14,9 @@ import { examinePackage, verifyPackage } from '../runtime/trust/gatekeeper.ts';
 import { fingerprint, parsePublicKeyPem, publicKeyFromSpki } from '../runtime/trust/keys.ts';
 import { addTrustedKey, TrustStore } from '../runtime/trust/store.ts';
 import pkg from '../package.json' with { type: 'json' };
+import type { AuditDialog } from '../webview/protocol.ts';
 import { askTrust, showInspector } from './dialogs.ts';
+import { DialogPanel } from './panel.ts';
 import { PackagesView, type Node, type PackageEntry } from './packages-view.ts';
 
 export interface MppApi {
@@ -53,6 +56,32 @@ async function pickPackage(node: Node | undefined, title: string): Promise<strin
   return (await vscode.window.showQuickPick(items, { title }))?.label;
 }
 
+const AUDIT_ROWS = 1000;
+
+function auditDialog(h: string): AuditDialog {
+  if (!auditLogExists(h)) return { kind: 'audit', records: [], chain: { ok: true, text: 'Nothing recorded yet.' } };
+  const log = openAuditLog(h, { readOnly: true });
+  try {
+    const chain = log.verify();
+    const records = log.query({ limit: AUDIT_ROWS }).reverse().map(auditRow);
+    const text = chain.ok
+      ? `Chain verified: ${chain.records} records intact${chain.head ? `, head #${chain.head.seq} ${chain.head.hash.slice(0, 16)}…` : ''}.`
+      : `Chain BROKEN at record #${chain.problem?.seq}: ${chain.problem?.message}`;
+    return { kind: 'audit', records, chain: { ok: chain.ok, text } };
+  } finally {
+    log.close();
+  }
+}
+
+function auditRow(r: AuditRecord): AuditDialog['records'][number] {
+  const { type, ...rest } = r.event as unknown as Record<string, unknown> & { type: string };
+  const agent = (rest.agent as { id?: string } | undefined)?.id ?? '';
+  const pkgName = typeof rest.package === 'string' ? rest.package : '';
+  delete rest.agent;
+  delete rest.package;
+  return { seq: r.seq, time: r.time, type, package: pkgName, agent, detail: JSON.stringify(rest) };
+}
+
 export function activate(context: vscode.ExtensionContext): MppApi {
   const view = new PackagesView(entries);
   const register = (id: string, run: (...args: never[]) => Promise<void> | void): void => {
@@ -82,11 +111,21 @@ export function activate(context: vscode.ExtensionContext): MppApi {
       if (!(await askTrust(context.extensionUri, examined))) throw e;
       const author = examined.signatures.find((s) => s.role === 'author')!;
       await addTrustedKey(h, publicKeyFromSpki(author.key.spki), examined.manifest.publisher.name);
+      recordAudit(h, { type: 'trust', action: 'add', keyid: author.key.keyid, name: examined.manifest.publisher.name });
       verified = verifyPackage(bytes, TrustStore.load(h));
     }
     const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Installing ${verified.manifest.name}` }, (progress) =>
       installPackage(h, bytes, { verified, onProgress: (message) => progress.report({ message }) }),
     );
+    recordAudit(h, {
+      type: 'install',
+      package: result.name,
+      version: result.version,
+      digest: result.digest,
+      publisher: result.publisher.name ? { keyid: result.publisher.keyid, name: result.publisher.name } : { keyid: result.publisher.keyid },
+      change: result.change,
+      source: file.fsPath,
+    });
     view.refresh();
     void vscode.window.showInformationMessage(`MPP: ${result.name}@${result.version} ${result.change}, signed by ${result.publisher.name ?? 'an unnamed key'} (${fingerprint(result.publisher.keyid)}).`);
   });
@@ -109,6 +148,7 @@ export function activate(context: vscode.ExtensionContext): MppApi {
     const answer = await vscode.window.showWarningMessage(`Uninstall ${name}? Its stored data is kept.`, { modal: true }, 'Uninstall');
     if (answer !== 'Uninstall') return;
     const result = await uninstallPackage(home(), name);
+    recordAudit(home(), { type: 'uninstall', package: name, version: result.version, purge: false });
     view.refresh();
     void vscode.window.showInformationMessage(`MPP: uninstalled ${name}@${result.version}.`);
   });
@@ -122,7 +162,25 @@ export function activate(context: vscode.ExtensionContext): MppApi {
     const answer = await vscode.window.showWarningMessage(`Trust key ${fingerprint(key.keyid)} as "${name}"? Packages it signs will install without asking.`, { modal: true }, 'Trust');
     if (answer !== 'Trust') return;
     await addTrustedKey(home(), key, name);
+    recordAudit(home(), { type: 'trust', action: 'add', keyid: key.keyid, name });
     view.refresh();
+  });
+
+  register('mpp.showAuditLog', () => {
+    const h = home();
+    const exportLog = (): void =>
+      void report(async () => {
+        const target = await vscode.window.showSaveDialog({ title: 'Export MPP Audit Log', filters: { 'JSON Lines': ['jsonl'] }, defaultUri: vscode.Uri.file('mpp-audit.jsonl') });
+        if (!target) return;
+        const log = openAuditLog(h, { readOnly: true });
+        try {
+          await writeFile(target.fsPath, log.exportLines());
+        } finally {
+          log.close();
+        }
+        void vscode.window.showInformationMessage(`MPP: audit log exported to ${target.fsPath}; check it with \`mpp audit verify\`.`);
+      });
+    void new DialogPanel(context.extensionUri, auditDialog(h), { onExport: exportLog }).answer;
   });
 
   register('mpp.buildPackage', () => {

@@ -10,6 +10,7 @@ const TITLES: Record<Dialog['kind'], string> = {
   confirm: 'MPP: Confirm',
   trust: 'MPP: Trust Publisher',
   inspect: 'MPP: Inspect',
+  audit: 'MPP: Audit Log',
 };
 
 /**
@@ -25,8 +26,9 @@ export class DialogPanel implements vscode.Disposable {
   readonly answer: Promise<Answer | undefined>;
   readonly #disposables: vscode.Disposable[] = [];
   #settle!: (a: Answer | undefined) => void;
+  readonly #onExport: (() => void) | undefined;
 
-  constructor(extensionUri: vscode.Uri, dialog: Dialog, opts: { timeoutMs?: number } = {}) {
+  constructor(extensionUri: vscode.Uri, dialog: Dialog, opts: { timeoutMs?: number; onExport?: () => void } = {}) {
     this.dialog = dialog;
     this.answer = new Promise((resolve) => (this.#settle = resolve));
     const media = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
@@ -35,6 +37,7 @@ export class DialogPanel implements vscode.Disposable {
       localResourceRoots: [media],
     });
     this.panel.webview.html = page(this.panel.webview, media);
+    this.#onExport = opts.onExport;
     this.#disposables.push(
       this.panel.webview.onDidReceiveMessage((m: unknown) => this.#receive(m)),
       this.panel.onDidDispose(() => this.#finish(undefined, false)),
@@ -49,6 +52,10 @@ export class DialogPanel implements vscode.Disposable {
     if (!validMessage(m)) return; // Not ours: a page that sends garbage gets nothing.
     if (m.type === 'ready') {
       void this.panel.webview.postMessage({ type: 'show', dialog: this.dialog });
+      return;
+    }
+    if (m.type === 'export') {
+      this.#onExport?.();
       return;
     }
     if (m.kind !== this.dialog.kind) return;

@@ -11,8 +11,8 @@ import '@vscode-elements/elements/dist/vscode-radio/index.js';
 import '@vscode-elements/elements/dist/vscode-radio-group/index.js';
 import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
-import '@vscode-elements/elements/dist/vscode-divider/index.js';
-import type { Answer, ConfirmDialog, ConsentDialog, Dialog, HostMessage, InspectDialog, TrustDialog, WebviewMessage } from './protocol.ts';
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import type { Answer, AuditDialog, ConfirmDialog, ConsentDialog, Dialog, HostMessage, InspectDialog, TrustDialog, WebviewMessage } from './protocol.ts';
 
 declare function acquireVsCodeApi(): { postMessage(message: WebviewMessage): void };
 const vscode = acquireVsCodeApi();
@@ -160,14 +160,15 @@ function section(title: string, open: boolean, ...content: HTMLElement[]): HTMLE
   return c;
 }
 
-function table(head: string[], rows: string[][]): HTMLElement {
+/** `nowrap`: columns of short words, kept whole; the others (hashes, JSON) wrap anywhere. */
+function table(head: string[], rows: string[][], nowrap: number[] = []): HTMLElement {
   const t = el('table');
   const tr = el('tr');
   for (const h of head) tr.append(el('th', h));
   t.append(tr);
   for (const r of rows) {
     const line = el('tr');
-    for (const cell of r) line.append(el('td', cell));
+    r.forEach((cell, i) => line.append(el('td', cell, nowrap.includes(i) ? 'nowrap' : undefined)));
     t.append(line);
   }
   return t;
@@ -178,13 +179,42 @@ function inspect(d: InspectDialog): void {
   root.append(
     section('Tools', true, ...d.tools.map((t) => section(`${t.name} — ${t.sensitivity}`, false, el('p', t.description), el('h3', 'Input schema'), pre(t.inputSchema), el('h3', 'Output schema'), pre(t.outputSchema)))),
     section('Permissions', true, d.permissions.length === 0 ? el('p', 'None: it only computes.') : table(['Capability', 'Meaning', 'Reason'], d.permissions.map((p) => [p.id, p.text, p.reason ?? '']))),
-    section('Signatures', true, table(['Role', 'Key fingerprint', 'Key id', 'Trust'], d.signatures.map((s) => [s.role, s.fingerprint, s.keyid, s.trusted]))),
-    section('Files', false, table(['Path', 'Bytes', 'SHA-256'], d.files.map((f) => [f.path, String(f.size), f.sha256]))),
+    section('Signatures', true, table(['Role', 'Key fingerprint', 'Key id', 'Trust'], d.signatures.map((s) => [s.role, s.fingerprint, s.keyid, s.trusted]), [0, 3])),
+    section('Files', false, table(['Path', 'Bytes', 'SHA-256'], d.files.map((f) => [f.path, String(f.size), f.sha256]), [0, 1])),
     section('Manifest', false, pre(d.manifest)),
   );
 }
 
-const RENDER: { [K in Dialog['kind']]: (d: Extract<Dialog, { kind: K }>) => void } = { consent, confirm: confirmDialog, trust, inspect };
+function audit(d: AuditDialog): void {
+  root.append(el('h1', 'MPP audit log'));
+  const chain = el('p', d.chain.text, d.chain.ok ? 'chain-ok' : 'chain-broken');
+  chain.setAttribute('role', 'status');
+  const filter = el('vscode-textfield');
+  filter.setAttribute('placeholder', 'Filter: type, package, agent or any text');
+  filter.setAttribute('aria-label', 'Filter');
+  const exportButton = button('Export…', true, (ev) => {
+    if (ev.isTrusted) vscode.postMessage({ type: 'export' });
+  });
+  const bar = el('div', undefined, 'actions');
+  bar.append(filter, exportButton);
+  const rows = d.records.map((r) => [String(r.seq), r.time, r.type, r.package, r.agent, r.detail]);
+  const t = table(['#', 'Time (UTC)', 'Event', 'Package', 'Agent', 'Detail'], rows, [0, 1, 2, 3]);
+  const count = el('p', `${rows.length} events`, 'reason');
+  filter.addEventListener('input', () => {
+    const q = ((filter as HTMLElement & { value?: string }).value ?? '').toLowerCase();
+    let shown = 0;
+    t.querySelectorAll('tr').forEach((tr, i) => {
+      if (i === 0) return;
+      const hit = q === '' || (tr.textContent ?? '').toLowerCase().includes(q);
+      tr.hidden = !hit;
+      if (hit) shown++;
+    });
+    count.textContent = `${shown} of ${rows.length} events`;
+  });
+  root.append(chain, bar, count, t);
+}
+
+const RENDER: { [K in Dialog['kind']]: (d: Extract<Dialog, { kind: K }>) => void } = { consent, confirm: confirmDialog, trust, inspect, audit };
 
 window.addEventListener('message', (ev: MessageEvent<HostMessage>) => {
   const m = ev.data;

@@ -63,7 +63,14 @@ export interface InspectDialog {
   readonly permissions: readonly PermissionItem[];
 }
 
-export type Dialog = ConsentDialog | ConfirmDialog | TrustDialog | InspectDialog;
+export interface AuditDialog {
+  readonly kind: 'audit';
+  /** Newest first. `detail` is the rest of the event as JSON. */
+  readonly records: readonly { seq: number; time: string; type: string; package: string; agent: string; detail: string }[];
+  readonly chain: { readonly ok: boolean; readonly text: string };
+}
+
+export type Dialog = ConsentDialog | ConfirmDialog | TrustDialog | InspectDialog | AuditDialog;
 
 /** Extension -> webview. */
 export type HostMessage = { readonly type: 'show'; readonly dialog: Dialog };
@@ -74,13 +81,13 @@ export type Answer =
   | { readonly type: 'answer'; readonly kind: 'confirm' | 'trust'; readonly decision: 'approve' | 'deny' };
 
 /** Webview -> extension. */
-export type WebviewMessage = { readonly type: 'ready' } | Answer;
+export type WebviewMessage = { readonly type: 'ready' } | { readonly type: 'export' } | Answer;
 
 const capabilityId = { type: 'string', minLength: 1, maxLength: 2048 } as const;
 
 export const WEBVIEW_MESSAGE_SCHEMA = {
   oneOf: [
-    { type: 'object', properties: { type: { const: 'ready' } }, required: ['type'], additionalProperties: false },
+    { type: 'object', properties: { type: { enum: ['ready', 'export'] } }, required: ['type'], additionalProperties: false },
     {
       type: 'object',
       properties: {
