@@ -15,7 +15,9 @@ import { fingerprint, parsePublicKeyPem, publicKeyFromSpki } from '../runtime/tr
 import { addTrustedKey, TrustStore } from '../runtime/trust/store.ts';
 import pkg from '../package.json' with { type: 'json' };
 import type { AuditDialog } from '../webview/protocol.ts';
+import { ToolCalls } from './calls.ts';
 import { askTrust, showInspector } from './dialogs.ts';
+import { registerLanguageModelTools, splitToolId } from './lm-tools.ts';
 import { DialogPanel } from './panel.ts';
 import { PackagesView, type Node, type PackageEntry } from './packages-view.ts';
 
@@ -23,6 +25,12 @@ export interface MppApi {
   readonly version: string;
   /** Names of the installed packages' tools, as `scope/name/tool`. */
   listTools(): string[];
+  /**
+   * Runs a tool for another extension's agent, guarded by the same dialogs.
+   * `agent` labels the caller (recorded as `unverified:<agent>` until signed
+   * agent credentials are checked).
+   */
+  callTool(request: { tool: string; input: unknown; agent: string }): Promise<unknown>;
 }
 
 /** The MPP home: the `mpp.home` setting, else the same folder the CLI uses. */
@@ -84,6 +92,8 @@ function auditRow(r: AuditRecord): AuditDialog['records'][number] {
 
 export function activate(context: vscode.ExtensionContext): MppApi {
   const view = new PackagesView(entries);
+  const calls = new ToolCalls(context.extensionUri, home);
+  context.subscriptions.push(calls, ...registerLanguageModelTools(calls, home));
   const register = (id: string, run: (...args: never[]) => Promise<void> | void): void => {
     context.subscriptions.push(vscode.commands.registerCommand(id, (...args: never[]) => report(async () => run(...args))));
   };
@@ -128,6 +138,21 @@ export function activate(context: vscode.ExtensionContext): MppApi {
     });
     view.refresh();
     void vscode.window.showInformationMessage(`MPP: ${result.name}@${result.version} ${result.change}, signed by ${result.publisher.name ?? 'an unnamed key'} (${fingerprint(result.publisher.keyid)}).`);
+  });
+
+  register('mpp.runTool', async (node?: Node) => {
+    let id = node?.type === 'tool' ? `${node.entry.record.name}/${node.tool}` : undefined;
+    if (!id) {
+      const items = listInstalled(home()).flatMap((r) => r.manifest.tools.map((t) => ({ label: `${r.name}/${t.name}`, description: t.sensitivity === 'none' ? '' : t.sensitivity, detail: t.description })));
+      id = (await vscode.window.showQuickPick(items, { title: 'Run MPP Tool' }))?.label;
+    }
+    const target = id ? splitToolId(id) : undefined;
+    if (!target) return;
+    const input = await vscode.window.showInputBox({ title: `Input for ${id}`, prompt: 'A JSON object matching the tool\'s input schema', value: '{}' });
+    if (input === undefined) return;
+    const output = await calls.call({ ...target, input, agent: 'unverified:user' });
+    calls.output.info(`${id} returned ${JSON.stringify(output)}`);
+    void vscode.window.showInformationMessage(`MPP: ${id} returned ${JSON.stringify(output)}`);
   });
 
   register('mpp.installFromRegistry', () => {
@@ -193,6 +218,11 @@ export function activate(context: vscode.ExtensionContext): MppApi {
   return {
     version: pkg.version,
     listTools: () => listInstalled(home()).flatMap((r) => r.manifest.tools.map((t) => `${r.name}/${t.name}`)),
+    callTool: async ({ tool, input, agent }) => {
+      const target = splitToolId(tool);
+      if (!target) throw new Error(`"${tool}" is not an MPP tool id (scope/package/tool).`);
+      return calls.call({ ...target, input: JSON.stringify(input ?? {}), agent: `unverified:${agent}` });
+    },
   };
 }
 

@@ -34,7 +34,7 @@ export function editorManifest(): Manifest {
       { name: 'loop', description: 'Never returns.', sensitivity: 'none', inputSchema: { type: 'object' }, outputSchema: { type: 'object' } },
     ],
     permissions: { kv: { maxBytes: 65536, reason: 'Remembers names it greeted.' } },
-    limits: { timeoutMs: 1500 },
+    limits: { timeoutMs: 6000 },
   } as Manifest;
 }
 
@@ -88,6 +88,65 @@ describe('the extension in VS Code (code-server)', { timeout: 600_000 }, () => {
     await view.getByText('wipe — destructive').waitFor();
     await view.getByText('trusted').first().waitFor();
     await screenshot(page, '03-inspector');
+    await page.keyboard.press('Control+W');
+  });
+
+  async function runTool(page: Editor['page'], id: string, input: string): Promise<void> {
+    await runCommand(page, 'MPP: Run Tool…');
+    await answerQuickInput(page, id, id);
+    await answerQuickInput(page, input);
+  }
+
+  it('runs a tool in the sandbox and shows its result', async () => {
+    const { page } = editor;
+    await runTool(page, 'e2e/editor/greet', '{"name":"Ada"}');
+    const result = await notification(page, 'e2e/editor/greet returned');
+    assert.match(result, /Hello, Ada!/);
+    await screenshot(page, '04-tool-result');
+  });
+
+  it('asks to confirm a destructive tool: approve runs it', async () => {
+    const { page } = editor;
+    await runTool(page, 'e2e/editor/wipe', '{"path":"build"}');
+    const confirm = await webview(page, 'MPP: Confirm');
+    await confirm.getByText('Confirm: wipe').waitFor();
+    await confirm.getByText('unverified:user').waitFor();
+    await confirm.getByText('"path": "build"').waitFor();
+    await screenshot(page, '05-confirm-dialog');
+    await confirm.locator('vscode-button', { hasText: 'Approve' }).click();
+    assert.match(await notification(page, 'e2e/editor/wipe returned'), /"wiped":"build"/);
+  });
+
+  it('asks to confirm a destructive tool: deny refuses it', async () => {
+    const { page } = editor;
+    await runTool(page, 'e2e/editor/wipe', '{"path":"src"}');
+    const confirm = await webview(page, 'MPP: Confirm');
+    await confirm.getByText('Confirm: wipe').waitFor();
+    // Deny holds the focus: Enter on the dialog denies.
+    await confirm.locator('vscode-button', { hasText: 'Deny' }).click();
+    assert.match(await notification(page, 'MPP_E_CONFIRMATION_DENIED'), /you denied it/);
+  });
+
+  it('stops a looping tool at its time limit while the editor stays responsive', async () => {
+    const { page } = editor;
+    await runTool(page, 'e2e/editor/loop', '{}');
+    await page.locator('.statusbar', { hasText: 'MPP: 1 running' }).waitFor({ timeout: 10_000 });
+    // The loop runs in a worker: the extension host still answers commands meanwhile.
+    await runCommand(page, 'MPP: Show Version');
+    await notification(page, 'MPP 0.1.0', 10_000);
+    assert.ok(await page.locator('.statusbar', { hasText: 'MPP: 1 running' }).isVisible(), 'the loop is still running while the command answered');
+    await screenshot(page, '06-loop-running');
+    assert.match(await notification(page, 'MPP_E_TOOL_TIMEOUT', 30_000), /time limit|timed out|ran past/i);
+  });
+
+  it('shows the audit log with its events and a verified chain', async () => {
+    const { page } = editor;
+    await runCommand(page, 'MPP: Show Audit Log');
+    const view = await webview(page, 'MPP: Audit Log');
+    await view.getByText(/Chain verified: \d+ records intact/).waitFor();
+    await view.locator('td', { hasText: 'install' }).first().waitFor();
+    await view.locator('td', { hasText: 'trust' }).first().waitFor();
+    await screenshot(page, '07-audit-log');
     await page.keyboard.press('Control+W');
   });
 });
