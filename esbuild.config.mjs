@@ -2,7 +2,7 @@
 // payloads or native binaries (componentize-js, jco-transpile, esbuild) stay
 // external and are loaded from node_modules only when a command needs them.
 import { build } from 'esbuild';
-import { chmodSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 
 const external = ['@bytecodealliance/*', 'componentize-qjs', 'esbuild'];
 
@@ -33,16 +33,69 @@ await Promise.all([
     legalComments: 'none',
     logLevel: 'warning',
   }),
-  build({
-    entryPoints: ['extension/extension.ts'],
-    outfile: 'dist/extension.cjs',
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    external: ['vscode', ...external],
-    legalComments: 'none',
-    logLevel: 'warning',
-  }),
+  ...extensionBuilds(),
 ]);
 chmodSync('dist/cli.js', 0o755);
+
+/**
+ * The VS Code extension ships no node_modules (and so no native module):
+ * everything it runs is bundled into dist/extension/, beside the files the
+ * bundled libraries load by URL at run time, and the dialogs' page into
+ * dist/webview/. The extension host loads CommonJS; the sandbox's threads
+ * are ES modules.
+ */
+function extensionBuilds() {
+  const out = 'dist/extension';
+  rmSync(out, { recursive: true, force: true });
+  rmSync('dist/webview', { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  mkdirSync('dist/webview', { recursive: true });
+  // jco-transpile compiles its own two components from files next to its module.
+  const vendor = 'node_modules/@bytecodealliance/jco-transpile/vendor';
+  for (const f of readdirSync(vendor)) if (f.endsWith('.wasm')) copyFileSync(`${vendor}/${f}`, `${out}/${f}`);
+  // preview2-shim starts its IO worker from this file, next to the module that imports it.
+  copyFileSync('node_modules/@bytecodealliance/preview2-shim/dist/io/worker-thread.bundle.js', `${out}/worker-thread.bundle.js`);
+  copyFileSync('webview/dialog.css', 'dist/webview/dialog.css');
+  // Only the (unused) minify and optimise options of jco-transpile need these native/large packages.
+  const unused = { 'oxc-minify': './extension/unbundled.ts', binaryen: './extension/unbundled.ts' };
+  return [
+    build({
+      entryPoints: { extension: 'extension/extension.ts' },
+      outdir: out,
+      outExtension: { '.js': '.cjs' },
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      external: ['vscode'],
+      alias: unused,
+      // The runtime finds its worker entries and jco its files beside the running module.
+      define: { 'import.meta.url': '__mppModuleUrl' },
+      banner: { js: 'const __mppModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
+      legalComments: 'none',
+      logLevel: 'warning',
+    }),
+    build({
+      entryPoints: { 'sandbox-worker': 'runtime/sandbox/worker/main.ts', 'sandbox-io-extension': 'runtime/sandbox/worker/io-extension.ts' },
+      outdir: out,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'esm',
+      banner: { js: 'import { createRequire as __mppCreateRequire } from "node:module"; const require = __mppCreateRequire(import.meta.url);' },
+      legalComments: 'none',
+      logLevel: 'warning',
+    }),
+    build({
+      entryPoints: { dialog: 'webview/main.ts' },
+      outdir: 'dist/webview',
+      bundle: true,
+      platform: 'browser',
+      target: 'es2022',
+      format: 'esm',
+      minify: true,
+      legalComments: 'none',
+      logLevel: 'warning',
+    }),
+  ];
+}

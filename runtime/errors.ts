@@ -50,6 +50,7 @@ export const ERROR_CODES = {
   MPP_E_NOT_INSTALLED: 'No installed package has that name.',
   MPP_E_VERSION_CONFLICT: 'That version of the package is already installed with different content.',
   MPP_E_STORE_CORRUPT: 'The local install store is damaged: an installed package file is missing or is not what was installed.',
+  MPP_E_CONFIRMATION_DENIED: 'A sensitive operation needed a human confirmation, which was denied, timed out or could not be asked.',
 
   MPP_E_AUDIT_TAMPERED: 'The audit log does not verify: a record was edited, deleted, inserted or reordered, or the log was truncated.',
   MPP_E_AUDIT_UNAVAILABLE: 'The audit log could not be written, so the action was refused or reported as unrecorded.',
@@ -117,6 +118,7 @@ export const DEFAULT_HINTS: Readonly<Record<ErrorCode, string>> = Object.freeze(
   MPP_E_NOT_INSTALLED: "See what is installed with `mpp list`; install with `mpp install <file.mpp>`.",
   MPP_E_VERSION_CONFLICT: "Publishers: bump the version. To replace it anyway, `mpp uninstall` it first (its data is kept).",
   MPP_E_STORE_CORRUPT: "If you did not change the file yourself, something else on this machine did. Reinstall the package from a file you trust with `mpp install <file.mpp>`.",
+  MPP_E_CONFIRMATION_DENIED: 'Approve it when the host asks; a host without a way to ask a human (no terminal, an MCP client without elicitation) cannot run sensitive operations.',
   MPP_E_AUDIT_TAMPERED: "Something other than MPP changed the audit log at the record named in `detail.seq`: treat the records from there on as untrustworthy, keep a copy of the files for investigation, and compare with a head you anchored elsewhere (`mpp audit head`).",
   MPP_E_AUDIT_UNAVAILABLE: "Check that the MPP home is writable and the disk is not full, and that no other process holds the audit log locked; then run the command again. `mpp audit verify` checks the log.",
   MPP_E_AUDIT_EVENT_INVALID: "This is a bug in MPP or in the component that recorded the event: report it with the command you ran.",

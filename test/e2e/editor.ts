@@ -1,0 +1,169 @@
+/**
+ * A real VS Code (code-server) with the packaged extension installed from its
+ * .vsix, driven through Debian's chromium by playwright-core. Everything the
+ * editor writes lives in one temporary folder per run.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { chromium, type BrowserContext, type FrameLocator, type Page } from 'playwright-core';
+import { ROOT } from '../helpers/cli.ts';
+import { CHROMIUM, codeServerEntry, ensurePrerequisites } from './setup.ts';
+
+const run = promisify(execFile);
+export const ARTIFACTS = join(ROOT, 'test-artifacts', 'e2e');
+
+export interface Editor {
+  readonly page: Page;
+  readonly dir: string;
+  /** The folder open in the editor. */
+  readonly workspace: string;
+  /** MPP_HOME of the editor's extension host. */
+  readonly mppHome: string;
+  readonly log: () => string;
+  close(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+export async function startEditor(vsix: string, opts: { settings?: Record<string, unknown> } = {}): Promise<Editor> {
+  await ensurePrerequisites((l) => process.stderr.write(`e2e: ${l}\n`));
+  const dir = mkdtempSync(join(tmpdir(), 'mpp-e2e-'));
+  const paths = { home: join(dir, 'home'), tmp: join(dir, 'tmp'), data: join(dir, 'data'), extensions: join(dir, 'extensions'), workspace: join(dir, 'workspace'), mpp: join(dir, 'mpp-home') };
+  for (const p of Object.values(paths)) mkdirSync(p, { recursive: true });
+  mkdirSync(join(paths.data, 'User'), { recursive: true });
+  writeFileSync(
+    join(paths.data, 'User', 'settings.json'),
+    JSON.stringify({ 'workbench.startupEditor': 'none', 'workbench.tips.enabled': false, 'security.workspace.trust.enabled': false, 'chat.disableAIFeatures': true, ...opts.settings }),
+  );
+  const config = join(dir, 'config.yaml');
+  writeFileSync(config, 'auth: none\ncert: false\n');
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: paths.home,
+    TMPDIR: paths.tmp,
+    XDG_CONFIG_HOME: join(paths.home, '.config'),
+    XDG_DATA_HOME: join(paths.home, '.local', 'share'),
+    XDG_CACHE_HOME: join(paths.home, '.cache'),
+    MPP_HOME: paths.mpp,
+  };
+  const base = [codeServerEntry(), '--config', config, '--user-data-dir', paths.data, '--extensions-dir', paths.extensions];
+  // The packaged artifact itself, as a user installs it.
+  await run(process.execPath, [...base, '--install-extension', vsix], { env });
+
+  const port = await freePort();
+  let output = '';
+  const server: ChildProcess = spawn(
+    process.execPath,
+    [...base, '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', '--ignore-last-opened', paths.workspace],
+    { env, stdio: ['ignore', 'pipe', 'pipe'], detached: false },
+  );
+  server.stdout!.on('data', (d) => (output += d));
+  server.stderr!.on('data', (d) => (output += d));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`code-server did not start:\n${output}`)), 60_000);
+    const check = (): void => {
+      if (output.includes('HTTP server listening')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    server.stdout!.on('data', check);
+    server.on('exit', (code) => reject(new Error(`code-server exited with ${code}:\n${output}`)));
+  });
+
+  let context: BrowserContext | undefined;
+  try {
+    context = await chromium.launchPersistentContext(join(dir, 'browser'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1400, height: 900 },
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const page = context.pages()[0] ?? (await context.newPage());
+    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(paths.workspace)}`);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    await page.locator('.statusbar').waitFor({ timeout: 60_000 });
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const ctx = context;
+    return {
+      page,
+      dir,
+      workspace: paths.workspace,
+      mppHome: paths.mpp,
+      log: () => output,
+      async close() {
+        await ctx.close().catch(() => {});
+        server.kill();
+        await new Promise((r) => (server.exitCode !== null ? r(undefined) : server.once('exit', r)));
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    await context?.close().catch(() => {});
+    server.kill();
+    throw e;
+  }
+}
+
+/** Runs a command from the palette by its title (retried: the palette sometimes opens before the workbench takes keys). */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  let last: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget .quick-input-box input');
+      await input.waitFor({ timeout: 10_000 });
+      await input.fill(`>${title}`);
+      await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 10_000 });
+      await page.keyboard.press('Enter');
+      return;
+    } catch (e) {
+      last = e;
+      await page.keyboard.press('Escape');
+    }
+  }
+  throw last;
+}
+
+/** Answers an open quick input (a file path, a text, a pick) by typing and pressing Enter. */
+export async function answerQuickInput(page: Page, text: string, pick?: string): Promise<void> {
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ timeout: 15_000 });
+  await input.fill(text);
+  if (pick) await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: pick }).first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Enter');
+}
+
+/** The content of the webview panel whose tab has `title`. */
+export async function webview(page: Page, title: string): Promise<FrameLocator> {
+  await page.locator('.tabs-container .tab', { hasText: title }).first().waitFor({ timeout: 30_000 });
+  return page.frameLocator('iframe.webview.ready').last().frameLocator('iframe#active-frame');
+}
+
+/** Waits for a notification containing `text` and returns its full text. */
+export async function notification(page: Page, text: string | RegExp, timeout = 60_000): Promise<string> {
+  const toast = page.locator('.notifications-toasts .notification-toast', { hasText: text }).last();
+  await toast.waitFor({ timeout });
+  return (await toast.innerText()).trim();
+}
+
+export async function clearNotifications(page: Page): Promise<void> {
+  await runCommand(page, 'Notifications: Clear All Notifications').catch(() => {});
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+}
