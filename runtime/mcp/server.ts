@@ -233,7 +233,6 @@ function elicitingConfirmer(server: Server): Confirmer {
 
 function confirmationMessage(r: ConfirmationRequest): string {
   const shown = r.arguments.length > ARGUMENTS_SHOWN ? `${r.arguments.slice(0, ARGUMENTS_SHOWN)}… (${r.arguments.length - ARGUMENTS_SHOWN} more characters not shown)` : r.arguments;
-  const who = r.agent.verified ? r.agent.displayName : `${r.agent.displayName}, unverified`;
   const what = r.kind === 'call' ? `call ${r.tool} of ${r.package} ${r.version} (${r.sensitivity})` : `let ${r.tool} of ${r.package} ${r.version} do ${JSON.stringify(r.operation)}`;
-  return `MPP: ${who} wants to ${what}.\n${r.kind === 'call' ? 'Input' : 'Details'}: ${shown}`;
+  return `MPP: ${r.agent.displayName} wants to ${what}.\n${r.kind === 'call' ? 'Input' : 'Details'}: ${shown}`;
 }
