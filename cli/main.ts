@@ -18,9 +18,10 @@ import { registerGrant } from './commands/grant.ts';
 import { registerRevoke } from './commands/revoke.ts';
 import { registerAgent } from './commands/agent.ts';
 import { registerAudit } from './commands/audit.ts';
+import { registerMcp } from './commands/mcp.ts';
 import pkg from '../package.json' with { type: 'json' };
 
-const COMMANDS: RegisterCommand[] = [registerInit, registerBuild, registerKeygen, registerSign, registerVerify, registerInspect, registerTrust, registerInstall, registerList, registerUninstall, registerRun, registerPermissions, registerGrant, registerRevoke, registerAgent, registerAudit];
+const COMMANDS: RegisterCommand[] = [registerInit, registerBuild, registerKeygen, registerSign, registerVerify, registerInspect, registerTrust, registerInstall, registerList, registerUninstall, registerRun, registerPermissions, registerGrant, registerRevoke, registerAgent, registerAudit, registerMcp];
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode: number = EXIT.OK;

@@ -36,6 +36,6 @@ export function cliCaller(credentialFile: string | undefined, env: NodeJS.Proces
 }
 
 /** Tool log lines go to stderr, marked with their source, never mixed into the result. */
-function logLine(r: LogRecord): void {
+export function logLine(r: LogRecord): void {
   process.stderr.write(`[${r.source}] ${r.level}: ${printable(r.message)}\n`);
 }

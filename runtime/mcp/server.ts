@@ -1,0 +1,238 @@
+/**
+ * MPP tools as an MCP server (spec/mcp.md), independent of the transport:
+ * `mpp mcp` connects it to stdio, the editor to loopback HTTP.
+ *
+ *   tools/list: installed packages (read at each request) -> filter -> one
+ *               MCP tool per MPP tool, with its schemas and a mapped name
+ *   tools/call: name -> package + tool -> ToolHost.call (grants, confirmations,
+ *               identity, sandbox, redaction, audit) -> structured result,
+ *               or a tool error carrying the MPP code and hint
+ *
+ * Nothing is decided here that the ToolHost decides elsewhere: grants must
+ * exist already (nobody can be asked to consent over MCP), and confirmations
+ * go to the human through MCP elicitation, or are refused when the client
+ * cannot elicit.
+ */
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { AuditEvent } from '../audit/events.ts';
+import { ERROR_CODES, MppError, isMppError } from '../errors.ts';
+import { PACKAGE_NAME_RE, type ToolDefinition } from '../format/manifest.ts';
+import type { ConfirmationRequest, Confirmer } from '../governance/confirm.ts';
+import { ToolHost } from '../governance/tool-host.ts';
+import type { HostPolicy } from '../policy/host-policy.ts';
+import type { LogRecord } from '../sandbox/host-services.ts';
+import { listInstalled, type InstalledRecord } from '../store/packages.ts';
+import { mcpToolName } from './names.ts';
+import manifestSchema from '../../spec/manifest.schema.json' with { type: 'json' };
+
+export { mcpToolName } from './names.ts';
+
+/** Which tools to offer. Entries of one list are alternatives; both lists must hold. Absent or empty: everything. */
+export interface McpToolFilter {
+  /** Package names (`scope/name`). */
+  readonly packages?: readonly string[];
+  /** `scope/name/tool`, or a bare tool name (that tool in any package). */
+  readonly tools?: readonly string[];
+}
+
+export interface MppMcpServerOptions {
+  readonly home: string;
+  /** The folder `${workspace}` stands for in every call. */
+  readonly workspace: string;
+  /** Appends one audit event (e.g. `recordAudit(home, e)`); a failure refuses the call. */
+  readonly audit: (event: AuditEvent) => void;
+  /** Where tool log lines go (never to the protocol stream). */
+  readonly log?: (pkg: string, record: LogRecord) => void;
+  readonly filter?: McpToolFilter;
+  /** An agent credential (the text `mpp agent credential` writes): calls are made as that agent. Absent: `unverified:<clientInfo.name>`. */
+  readonly credential?: string;
+  /** Stricter-only policy overrides (editor settings). */
+  readonly policy?: Partial<HostPolicy>;
+  readonly serverInfo?: { readonly name: string; readonly version: string };
+  /** How often (ms) to look for installs and uninstalls, to send `notifications/tools/list_changed`; 0: never. Default 2000. */
+  readonly watchMs?: number;
+}
+
+/** One MPP tool as offered over MCP. */
+export interface OfferedTool {
+  /** The MCP tool name (names.ts). */
+  readonly name: string;
+  readonly package: InstalledRecord;
+  readonly tool: ToolDefinition;
+}
+
+const TOOL_NAME_RE = new RegExp(manifestSchema.$defs.tool.properties.name.pattern);
+/** `_meta` key of an error result: the MPP error as JSON (code, message, hint, detail). */
+export const MCP_ERROR_META = 'mpp.dev/error';
+const ARGUMENTS_SHOWN = 2000;
+
+/** Refuses a malformed filter (a typo would otherwise silently offer nothing). */
+export function checkToolFilter(filter: McpToolFilter): void {
+  const bad = (what: string, value: string, expected: string) =>
+    new MppError('MPP_E_USAGE', `${what} ${JSON.stringify(value)} is not ${expected}.`, { hint: 'Give --package as scope/name and --tool as scope/name/tool or a tool name.' });
+  for (const p of filter.packages ?? []) if (!PACKAGE_NAME_RE.test(p)) throw bad('The package', p, 'a package name (scope/name)');
+  for (const t of filter.tools ?? []) {
+    const cut = t.lastIndexOf('/');
+    const ok = cut < 0 ? TOOL_NAME_RE.test(t) : PACKAGE_NAME_RE.test(t.slice(0, cut)) && TOOL_NAME_RE.test(t.slice(cut + 1));
+    if (!ok) throw bad('The tool', t, 'scope/name/tool or a tool name');
+  }
+}
+
+/** The tools offered now: installed packages, sorted by name, through `filter`. */
+export function offeredTools(home: string, filter: McpToolFilter = {}): OfferedTool[] {
+  const packages = filter.packages?.length ? new Set(filter.packages) : undefined;
+  const tools = filter.tools?.length ? new Set(filter.tools) : undefined;
+  const seen = new Set<string>();
+  const out: OfferedTool[] = [];
+  for (const record of listInstalled(home)) {
+    if (packages && !packages.has(record.name)) continue;
+    for (const tool of record.manifest.tools) {
+      if (tools && !tools.has(tool.name) && !tools.has(`${record.name}/${tool.name}`)) continue;
+      const name = mcpToolName(record.name, tool.name);
+      // Only a 64-bit hash collision gets here: offer the first, never a tool the agent did not pick.
+      if (seen.has(name)) continue;
+      seen.add(name);
+      out.push(Object.freeze({ name, package: record, tool }));
+    }
+  }
+  return out;
+}
+
+/** The MCP tool definition of an offered tool. */
+export function mcpToolDefinition(t: OfferedTool): Tool {
+  const m = t.package.manifest;
+  const publisher = t.package.publisher.name ?? m.publisher.name;
+  const confirm = t.tool.sensitivity === 'write' || t.tool.sensitivity === 'destructive' ? ' Each call asks the user to confirm.' : '';
+  return {
+    name: t.name,
+    ...(t.tool.title ? { title: t.tool.title } : {}),
+    description: `${t.tool.description}\n\n(MPP tool ${t.tool.name} of ${m.name} ${m.version} by ${publisher}, signed and sandboxed; sensitivity: ${t.tool.sensitivity}.${confirm})`,
+    inputSchema: t.tool.inputSchema,
+    outputSchema: t.tool.outputSchema,
+    annotations: {
+      readOnlyHint: t.tool.sensitivity === 'none' || t.tool.sensitivity === 'read',
+      destructiveHint: t.tool.sensitivity === 'destructive',
+      openWorldHint: (m.permissions?.network?.length ?? 0) > 0,
+    },
+  };
+}
+
+/** An MPP refusal as an MCP tool error: the agent reads what happened and what the user can do. */
+export function mcpErrorResult(e: unknown): CallToolResult {
+  const err = isMppError(e) ? e : new MppError('MPP_E_INTERNAL', `${ERROR_CODES.MPP_E_INTERNAL} ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  return {
+    isError: true,
+    content: [{ type: 'text', text: `${err.code}: ${err.message}\nWhat to do: ${err.hint}` }],
+    _meta: { [MCP_ERROR_META]: err.toJSON() },
+  };
+}
+
+/**
+ * Creates the server; connect it to a transport with `server.connect(t)`.
+ * It sets `server.oninitialized` and `server.onclose` (to watch the install
+ * store while connected): wrap, do not replace, them.
+ */
+export function createMppMcpServer(opts: MppMcpServerOptions): Server {
+  if (opts.filter) checkToolFilter(opts.filter);
+  const server = new Server(opts.serverInfo ?? { name: 'mpp', version: '0' }, {
+    capabilities: { tools: { listChanged: true } },
+    instructions:
+      'Tools from signed MPP packages, run in a sandbox with what the user granted. A tool error starting with an MPP_E_ code says what was refused and what the user can do (for example `mpp grant <package> --all`).',
+  });
+  const offered = () => offeredTools(opts.home, opts.filter);
+  // What the client was last shown, to tell it (once) when installs change it.
+  let listed: string | undefined;
+  const signature = (tools: readonly OfferedTool[]) => tools.map((t) => `${t.name}@${t.package.version}:${t.package.digest}`).join('\n');
+
+  server.setRequestHandler(ListToolsRequestSchema, () => {
+    let tools: OfferedTool[];
+    try {
+      tools = offered();
+    } catch (e) {
+      const err = isMppError(e) ? e : undefined;
+      throw new McpError(ErrorCode.InternalError, err ? `${err.code}: ${err.message}` : String(e), err?.toJSON());
+    }
+    listed = signature(tools);
+    return { tools: tools.map(mcpToolDefinition) };
+  });
+
+  server.setRequestHandler(CallToolRequestSchema, async (request) => {
+    try {
+      const target = offered().find((t) => t.name === request.params.name);
+      if (!target) {
+        throw new MppError('MPP_E_TOOL_UNKNOWN', `No MPP tool is offered here as ${JSON.stringify(request.params.name.slice(0, 100))}.`, {
+          hint: 'List the tools again: the package may have been uninstalled, or this server was started with --package/--tool that leave it out.',
+        });
+      }
+      const canElicit = Boolean(server.getClientCapabilities()?.elicitation?.form);
+      const host = new ToolHost({
+        home: opts.home,
+        // No consent prompter: grants are made with `mpp grant` or in the editor.
+        ...(canElicit ? { confirmer: elicitingConfirmer(server) } : {}),
+        ...(opts.policy ? { policy: opts.policy } : {}),
+        audit: opts.audit,
+        ...(opts.log ? { log: opts.log } : {}),
+      });
+      const result = await host.call({
+        target: { installed: target.package.name },
+        tool: target.tool.name,
+        input: JSON.stringify(request.params.arguments ?? {}),
+        caller: { ...(opts.credential !== undefined ? { credential: opts.credential } : {}), label: server.getClientVersion()?.name ?? '' },
+        workspace: opts.workspace,
+      });
+      const output = result.output as Record<string, unknown>;
+      return {
+        content: [{ type: 'text', text: JSON.stringify(output) }, ...result.notices.map((n) => ({ type: 'text' as const, text: `Notice: ${n}` }))],
+        structuredContent: output,
+      };
+    } catch (e) {
+      return mcpErrorResult(e);
+    }
+  });
+
+  const watchMs = opts.watchMs ?? 2000;
+  let timer: NodeJS.Timeout | undefined;
+  server.oninitialized = () => {
+    if (watchMs <= 0) return;
+    timer = setInterval(() => {
+      if (listed === undefined) return;
+      try {
+        if (signature(offered()) === listed) return;
+      } catch {
+        return; // the next tools/list reports it
+      }
+      listed = undefined;
+      server.sendToolListChanged().catch(() => {});
+    }, watchMs);
+    timer.unref();
+  };
+  server.onclose = () => clearInterval(timer);
+  return server;
+}
+
+/** Confirmations as MCP form elicitations: approved only by an explicit accept with approve = true. */
+function elicitingConfirmer(server: Server): Confirmer {
+  return {
+    async confirm(request, signal) {
+      const result = await server.elicitInput(
+        {
+          message: confirmationMessage(request),
+          requestedSchema: {
+            type: 'object',
+            properties: { approve: { type: 'boolean', title: 'Approve', description: 'Allow this operation, once.', default: false } },
+            required: ['approve'],
+          },
+        },
+        { signal, timeout: request.timeoutMs },
+      );
+      return result.action === 'accept' && result.content?.approve === true ? 'approved' : 'denied';
+    },
+  };
+}
+
+function confirmationMessage(r: ConfirmationRequest): string {
+  const shown = r.arguments.length > ARGUMENTS_SHOWN ? `${r.arguments.slice(0, ARGUMENTS_SHOWN)}… (${r.arguments.length - ARGUMENTS_SHOWN} more characters not shown)` : r.arguments;
+  const what = r.kind === 'call' ? `call ${r.tool} of ${r.package} ${r.version} (${r.sensitivity})` : `let ${r.tool} of ${r.package} ${r.version} do ${JSON.stringify(r.operation)}`;
+  return `MPP: ${r.agent.displayName} wants to ${what}.\n${r.kind === 'call' ? 'Input' : 'Details'}: ${shown}`;
+}
