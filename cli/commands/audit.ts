@@ -4,7 +4,11 @@ import { mppHome } from '../../runtime/home.ts';
 import { AUDIT_EVENT_TYPES, type AuditEventType } from '../../runtime/audit/events.ts';
 import { auditLogExists, openAuditLog, readAuditHead, verifyAuditExport, type AuditFilter, type AuditLog, type AuditRecord, type ChainHead, type ChainReport } from '../../runtime/audit/log.ts';
 import { writeFileAtomic } from '../../runtime/store/atomic.ts';
+import { checkAuditAttestations } from '../../runtime/attest/audit-check.ts';
+import { readHostKey } from '../../runtime/attest/host-key.ts';
+import { fingerprint, parsePublicKeyPem, publicKeyToPem } from '../../runtime/trust/keys.ts';
 import type { RegisterCommand } from '../context.ts';
+import { readUserFile } from '../files.ts';
 import { printable, usage } from '../output.ts';
 
 interface ListOptions {
@@ -45,15 +49,32 @@ export const registerAudit: RegisterCommand = (program, run) => {
     .description('Check the whole audit log (archive segments, live records, head): exit 1 with MPP_E_AUDIT_TAMPERED and the record where it breaks.')
     .option('--expect-head <seq:hash>', 'also check against a head saved earlier outside this machine (`mpp audit head`)')
     .option('--file <export.jsonl>', 'check an exported log (`mpp audit export`) instead of this home\'s')
+    .option('--host-key <pub.pem>', "also verify every attestation with this host public key (default: this home's host key, if any)")
     .option('--json', 'print the result as JSON')
-    .action((opts: { expectHead?: string; file?: string; json?: boolean }) =>
+    .action((opts: { expectHead?: string; file?: string; hostKey?: string; json?: boolean }) =>
       run(async ({ out }) => {
         const expect = opts.expectHead === undefined ? undefined : parseHead(opts.expectHead);
         const vopts = expect ? { expect } : {};
         const report = opts.file ? verifyAuditExport(opts.file, vopts) : (readOnly((log) => log.verify(vopts)) ?? emptyReport(expect));
         if (!report.ok) throw tamperedError(report);
         const head = report.head ? `${report.head.seq}:${report.head.hash}` : 'none';
-        out.result(`Chain intact: ${report.records} records, head ${head}.`, { records: report.records, head: report.head });
+        const hostKey = opts.hostKey ? parsePublicKeyPem(readUserFile(opts.hostKey, 'host public key').toString('utf8'), opts.hostKey) : readHostKey(mppHome())?.publicKey;
+        const lines = hostKey ? (opts.file ? readUserFile(opts.file, 'audit export').toString('utf8') : (readOnly((log) => log.exportLines()) ?? '')) : '';
+        const attestations = hostKey ? checkAuditAttestations(lines, hostKey) : undefined;
+        const attested = attestations ? ` ${attestations.issued} attestations verified with host key ${fingerprint(hostKey!.keyid)}, ${attestations.consumed} consumed.` : '';
+        out.result(`Chain intact: ${report.records} records, head ${head}.${attested}`, { records: report.records, head: report.head, ...(attestations ? { attestations, hostKey: hostKey!.keyid } : {}) });
+      }, opts),
+    );
+
+  audit
+    .command('host-key')
+    .description("Print this host's public key (SPKI PEM), which signs attestations: give it to auditors.")
+    .option('--json', 'print the result as JSON')
+    .action((opts: { json?: boolean }) =>
+      run(async ({ out }) => {
+        const key = readHostKey(mppHome());
+        if (!key) throw new MppError('MPP_E_IO', 'This host has no host key yet: it is made at the first confirmed operation.', { hint: 'Nothing has been attested on this host.' });
+        out.result(publicKeyToPem(key.publicKey), { keyid: key.publicKey.keyid, publicKey: publicKeyToPem(key.publicKey) });
       }, opts),
     );
 

@@ -91,6 +91,17 @@ describe('governance from the command line', () => {
     assert.equal(body(await cli(['run', 'probes/misc', 'delete', '--input', '{"path":"a.txt","confirmed":true}'])).error?.code, 'MPP_E_CONFIRMATION_DENIED');
   });
 
+  it('auditors verify the attestations offline from an export and the host public key alone', async () => {
+    const pem = JSON.parse((await cli(['audit', 'host-key'])).stdout) as { publicKey: string };
+    writeFileSync(join(dir, 'host.pub.pem'), pem.publicKey);
+    assert.equal((await cli(['audit', 'export', '--out', join(dir, 'audit.jsonl')])).code, 0);
+    const checked = JSON.parse((await mpp(['audit', 'verify', '--file', join(dir, 'audit.jsonl'), '--host-key', join(dir, 'host.pub.pem'), '--json'], { home: join(dir, 'auditor') })).stdout) as { attestations: { issued: number; consumed: number } };
+    assert.deepEqual(checked.attestations, { issued: 1, consumed: 1 });
+    writeFileSync(join(dir, 'other.pub.pem'), publicKeyToPem(generateKey().publicKey));
+    const wrong = await mpp(['audit', 'verify', '--file', join(dir, 'audit.jsonl'), '--host-key', join(dir, 'other.pub.pem'), '--json'], { home: join(dir, 'auditor') });
+    assert.equal(body(wrong).error?.code, 'MPP_E_ATTESTATION_INVALID');
+  });
+
   it('agents: register a key, make a credential, call as that agent; a forged one is refused', async () => {
     const agentKey = generateKey();
     writeFileSync(join(dir, 'agent.pem'), privateKeyToPem(agentKey), { mode: 0o600 });

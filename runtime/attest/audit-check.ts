@@ -1,0 +1,39 @@
+import { MppError, isMppError } from '../errors.ts';
+import { parseRecordLines } from '../audit/segments.ts';
+import type { PublicKey } from '../trust/keys.ts';
+import { verifyAttestation } from './attestation.ts';
+
+export interface AttestationAudit {
+  readonly issued: number;
+  readonly consumed: number;
+}
+
+/**
+ * The auditor's offline check over an exported log whose chain already
+ * verified: every issued attestation is signed by the host key and binds what
+ * its record says, and every consumption names an attestation issued before it.
+ */
+export function checkAuditAttestations(exportLines: string, hostKey: PublicKey): AttestationAudit {
+  const issued = new Set<string>();
+  let consumed = 0;
+  for (const r of parseRecordLines(exportLines, 'the audit log')) {
+    const event = r.event as { type?: string; nonce?: string; envelope?: unknown; outcome?: string };
+    if (event?.type === 'attestation-issued') {
+      try {
+        const payload = verifyAttestation(JSON.stringify(event.envelope), hostKey);
+        if (payload.nonce !== event.nonce) throw new MppError('MPP_E_ATTESTATION_INVALID', 'its nonce differs from the one recorded');
+      } catch (e) {
+        throw new MppError('MPP_E_ATTESTATION_INVALID', `The attestation in audit record ${String(r.seq)} does not verify with host key ${hostKey.keyid.slice(0, 16)}...: ${isMppError(e) ? e.message : String(e)}`, {
+          detail: { seq: r.seq },
+        });
+      }
+      issued.add(event.nonce!);
+    } else if (event?.type === 'attestation-consumed' && event.outcome === 'consumed') {
+      if (!issued.has(event.nonce!)) {
+        throw new MppError('MPP_E_ATTESTATION_INVALID', `Audit record ${String(r.seq)} consumes attestation ${String(event.nonce)}, which no earlier record issued.`, { detail: { seq: r.seq } });
+      }
+      consumed++;
+    }
+  }
+  return Object.freeze({ issued: issued.size, consumed });
+}
