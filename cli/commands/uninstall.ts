@@ -6,9 +6,9 @@ import type { RegisterCommand } from '../context.ts';
 export const registerUninstall: RegisterCommand = (program, run) => {
   program
     .command('uninstall')
-    .description('Remove an installed package. Its stored data (key-value store) is kept unless --purge.')
+    .description('Remove an installed package. Its stored data (key-value store) and your permission decisions are kept unless --purge.')
     .argument('<name>', 'the package name (scope/name), as `mpp list` shows it')
-    .option('--purge', 'also delete the data the package stored')
+    .option('--purge', 'also delete the data the package stored and forget what you granted it')
     .option('--json', 'print the result as JSON')
     .action((name: string, opts: { purge?: boolean; json?: boolean }) =>
       run(async ({ out }) => {

@@ -30,6 +30,7 @@ import { sha256Hex } from '../hash.ts';
 import { hasBlob, putBlob, readBlob } from './blobs.ts';
 import { allRecords, deleteRecord, getRecord, getSummary, indexExists, indexTransaction, openIndex, putRecord, type InstalledRecord, type RecordSummary } from './installed-index.ts';
 import { reclaim } from './reclaim.ts';
+import { GrantStore } from '../state/grants.ts';
 
 export type { InstalledRecord } from './installed-index.ts';
 
@@ -188,6 +189,15 @@ export async function uninstallPackage(home: string, name: string, opts: { purge
   }
   if (!removed && !(opts.purge && existsSync(kvDatabasePath(home, name)))) throw notInstalled(name);
   const purged = opts.purge ? deleteKvData(home, name) : false;
+  // Permission decisions outlive a plain uninstall (a reinstall keeps them), like data; a purge forgets them.
+  if (opts.purge && indexExists(home)) {
+    const grants = GrantStore.open(home);
+    try {
+      grants.forget(name);
+    } finally {
+      grants.close();
+    }
+  }
   return Object.freeze({ version: removed, purged });
 }
 

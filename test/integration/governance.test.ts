@@ -11,8 +11,8 @@ import { grantPermissions, revokePermissions } from '../../runtime/governance/de
 import { ToolHost, type ToolCall } from '../../runtime/governance/tool-host.ts';
 import { createCredential } from '../../runtime/identity/credential.ts';
 import { AgentRegistry } from '../../runtime/state/agents.ts';
-import { GLOBAL_SCOPE, workspaceScope } from '../../runtime/state/grants.ts';
-import { installPackage } from '../../runtime/store/packages.ts';
+import { GLOBAL_SCOPE, GrantStore, workspaceScope } from '../../runtime/state/grants.ts';
+import { installPackage, uninstallPackage } from '../../runtime/store/packages.ts';
 import { generateKey, type PrivateKey } from '../../runtime/trust/keys.ts';
 import { signPackage } from '../../runtime/trust/sign.ts';
 import { addTrustedKey, TrustStore } from '../../runtime/trust/store.ts';
@@ -296,6 +296,21 @@ describe('governance: consent, confirmations, attestations, identity, privacy, a
         log.close();
       }
     });
+  });
+
+  it('uninstall keeps the decisions (a reinstall runs as before); --purge forgets them', async () => {
+    const store = GrantStore.open(home);
+    try {
+      assert.ok(store.list('probes/misc').length > 0);
+      await uninstallPackage(home, 'probes/misc');
+      assert.ok(store.list('probes/misc').length > 0);
+      await install(manifestV1);
+      await uninstallPackage(home, 'probes/misc', { purge: true });
+      assert.deepEqual(store.list('probes/misc'), []);
+    } finally {
+      store.close();
+    }
+    await install({ ...manifestV1, version: '2.0.0' });
   });
 
   it('GLOBAL_SCOPE decisions apply where the workspace has none', async () => {
