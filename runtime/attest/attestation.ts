@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { MppError } from '../errors.ts';
 import { homePaths } from '../home.ts';
-import { guardDatabase, openDatabase, transaction, type Database } from '../state/sqlite.ts';
+import { StateTable, transaction } from '../state/sqlite.ts';
 import type { PrivateKey, PublicKey } from '../trust/keys.ts';
 import { openStatement, payloadValidator, signStatement } from '../trust/statement.ts';
 
@@ -45,31 +45,13 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS attestations (
 ) STRICT`;
 
 /** The table of issued nonces: an attestation counts only if this host issued it and it was never consumed. */
-export class AttestationLedger {
-  readonly #db: Database;
-  readonly #path: string;
-
-  private constructor(db: Database, path: string) {
-    this.#db = db;
-    this.#path = path;
+export class AttestationLedger extends StateTable {
+  private constructor(path: string) {
+    super(path, 'attestation ledger', SCHEMA);
   }
 
   static open(home: string): AttestationLedger {
-    const path = homePaths(home).db;
-    return guardDatabase(path, 'attestation ledger', () => {
-      const db = openDatabase(path);
-      try {
-        db.exec(SCHEMA);
-      } catch (e) {
-        db.close();
-        throw e;
-      }
-      return new AttestationLedger(db, path);
-    });
-  }
-
-  close(): void {
-    this.#db.close();
+    return new AttestationLedger(homePaths(home).db);
   }
 
   issue(key: PrivateKey, binding: AttestationBinding, ttlMs: number, now = new Date()): Attestation {
@@ -85,11 +67,11 @@ export class AttestationLedger {
       expiresAt: new Date(now.getTime() + ttlMs).toISOString(),
     };
     const envelope = signStatement(key, PAYLOAD_TYPE, payload);
-    guardDatabase(this.#path, 'attestation ledger', () => {
+    this.guard(() => {
       // Expired nonces are dropped as new ones come: the table stays small,
       // and an expired attestation is refused on its expiry before its nonce is looked up.
-      this.#db.prepare('DELETE FROM attestations WHERE expires_at < ?').run(new Date(now.getTime() - 3600_000).toISOString());
-      this.#db.prepare("INSERT INTO attestations (nonce, expires_at, state) VALUES (?, ?, 'issued')").run(payload.nonce, payload.expiresAt);
+      this.db.prepare('DELETE FROM attestations WHERE expires_at < ?').run(new Date(now.getTime() - 3600_000).toISOString());
+      this.db.prepare("INSERT INTO attestations (nonce, expires_at, state) VALUES (?, ?, 'issued')").run(payload.nonce, payload.expiresAt);
     });
     return Object.freeze({ envelope, payload: Object.freeze(payload) });
   }
@@ -104,8 +86,8 @@ export class AttestationLedger {
     const mismatch = differs(payload, expected);
     if (mismatch) throw new MppError('MPP_E_ATTESTATION_MISMATCH', `The attestation was issued for another ${mismatch}.`, { detail: { nonce: payload.nonce, field: mismatch } });
     if (Date.parse(payload.expiresAt) <= now.getTime()) throw new MppError('MPP_E_ATTESTATION_EXPIRED', `The attestation expired at ${payload.expiresAt}.`, { detail: { nonce: payload.nonce } });
-    const consumed = guardDatabase(this.#path, 'attestation ledger', () =>
-      transaction(this.#db, () => Number(this.#db.prepare("UPDATE attestations SET state = 'consumed' WHERE nonce = ? AND state = 'issued'").run(payload.nonce).changes)),
+    const consumed = this.guard(() =>
+      transaction(this.db, () => Number(this.db.prepare("UPDATE attestations SET state = 'consumed' WHERE nonce = ? AND state = 'issued'").run(payload.nonce).changes)),
     );
     if (consumed !== 1) throw new MppError('MPP_E_ATTESTATION_REPLAYED', `The attestation ${payload.nonce} was already used, or was not issued by this host.`, { detail: { nonce: payload.nonce } });
     return payload;

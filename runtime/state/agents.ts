@@ -5,7 +5,7 @@
 import { MppError } from '../errors.ts';
 import { homePaths } from '../home.ts';
 import { publicKeyFromSpki, type PublicKey } from '../trust/keys.ts';
-import { guardDatabase, openDatabase, transaction, type Database } from './sqlite.ts';
+import { StateTable, transaction } from './sqlite.ts';
 
 export const AGENT_ID_RE = /^[a-z0-9][a-z0-9._-]{0,63}(\/[a-z0-9][a-z0-9._-]{0,63})?$/;
 
@@ -29,66 +29,48 @@ interface Row {
   added_at: string;
 }
 
-export class AgentRegistry {
-  readonly #db: Database;
-  readonly #path: string;
-
-  private constructor(db: Database, path: string) {
-    this.#db = db;
-    this.#path = path;
+export class AgentRegistry extends StateTable {
+  private constructor(path: string) {
+    super(path, 'agent registry', SCHEMA);
   }
 
   static open(home: string): AgentRegistry {
-    const path = homePaths(home).db;
-    return guardDatabase(path, 'agent registry', () => {
-      const db = openDatabase(path);
-      try {
-        db.exec(SCHEMA);
-      } catch (e) {
-        db.close();
-        throw e;
-      }
-      return new AgentRegistry(db, path);
-    });
-  }
-
-  close(): void {
-    this.#db.close();
+    return new AgentRegistry(homePaths(home).db);
   }
 
   get(id: string): AgentRecord | undefined {
-    return this.#guard(() => {
-      const row = this.#db.prepare('SELECT * FROM agents WHERE id = ?').get(id) as Row | undefined;
+    return this.guard(() => {
+      const row = this.db.prepare('SELECT * FROM agents WHERE id = ?').get(id) as Row | undefined;
       return row ? this.#toRecord(row) : undefined;
     });
   }
 
   list(): AgentRecord[] {
-    return this.#guard(() => (this.#db.prepare('SELECT * FROM agents ORDER BY id').all() as unknown as Row[]).map((r) => this.#toRecord(r)));
+    return this.guard(() => (this.db.prepare('SELECT * FROM agents ORDER BY id').all() as unknown as Row[]).map((r) => this.#toRecord(r)));
   }
 
   /** Registers `id` with `key`; the same pair again is a no-op, another key for a known id is refused. */
   add(id: string, key: PublicKey, now = new Date()): { record: AgentRecord; added: boolean } {
     checkAgentId(id);
-    return this.#guard(() =>
-      transaction(this.#db, () => {
+    return this.guard(() =>
+      transaction(this.db, () => {
         const existing = this.get(id);
         if (existing) {
           if (existing.key.keyid !== key.keyid) throw new MppError('MPP_E_AGENT_EXISTS', `The agent ${id} is already registered with another key (${existing.key.keyid.slice(0, 16)}...).`);
           return { record: existing, added: false };
         }
-        this.#db.prepare('INSERT INTO agents (id, keyid, spki, added_at) VALUES (?, ?, ?, ?)').run(id, key.keyid, key.spki, now.toISOString());
+        this.db.prepare('INSERT INTO agents (id, keyid, spki, added_at) VALUES (?, ?, ?, ?)').run(id, key.keyid, key.spki, now.toISOString());
         return { record: Object.freeze({ id, key, addedAt: now.toISOString() }), added: true };
       }),
     );
   }
 
   remove(id: string): AgentRecord {
-    return this.#guard(() =>
-      transaction(this.#db, () => {
+    return this.guard(() =>
+      transaction(this.db, () => {
         const existing = this.get(id);
         if (!existing) throw new MppError('MPP_E_AGENT_UNKNOWN', `No agent ${JSON.stringify(id)} is registered.`);
-        this.#db.prepare('DELETE FROM agents WHERE id = ?').run(id);
+        this.db.prepare('DELETE FROM agents WHERE id = ?').run(id);
         return existing;
       }),
     );
@@ -105,9 +87,6 @@ export class AgentRegistry {
     return Object.freeze({ id: row.id, key, addedAt: row.added_at });
   }
 
-  #guard<T>(fn: () => T): T {
-    return guardDatabase(this.#path, 'agent registry', fn);
-  }
 }
 
 export function checkAgentId(id: string): string {

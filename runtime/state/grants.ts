@@ -9,7 +9,7 @@ import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MppError } from '../errors.ts';
 import { homePaths } from '../home.ts';
-import { guardDatabase, openDatabase, transaction, type Database } from './sqlite.ts';
+import { StateTable, transaction } from './sqlite.ts';
 
 /** `global`, or the real path of one workspace folder. */
 export type WorkspaceScope = { readonly kind: 'workspace'; readonly path: string };
@@ -72,31 +72,13 @@ export function scopeLabel(s: GrantScope): string {
   return s.kind === 'global' ? 'global' : `workspace ${s.path}`;
 }
 
-export class GrantStore {
-  readonly #db: Database;
-  readonly #path: string;
-
-  private constructor(db: Database, path: string) {
-    this.#db = db;
-    this.#path = path;
+export class GrantStore extends StateTable {
+  private constructor(path: string) {
+    super(path, 'grant store', SCHEMA);
   }
 
   static open(home: string): GrantStore {
-    const path = homePaths(home).db;
-    return guardDatabase(path, 'grant store', () => {
-      const db = openDatabase(path);
-      try {
-        db.exec(SCHEMA);
-      } catch (e) {
-        db.close();
-        throw e;
-      }
-      return new GrantStore(db, path);
-    });
-  }
-
-  close(): void {
-    this.#db.close();
+    return new GrantStore(homePaths(home).db);
   }
 
   /** The decision in force for a call in `workspace`: the workspace's own, else the global one. */
@@ -105,27 +87,27 @@ export class GrantStore {
   }
 
   get(pkg: string, publisher: string, scope: GrantScope): GrantRecord | undefined {
-    return this.#guard(() => {
-      const row = this.#db.prepare('SELECT * FROM grants WHERE package = ? AND publisher = ? AND scope = ?').get(pkg, publisher, scopeKey(scope)) as Row | undefined;
-      return row ? toRecord(row, this.#path) : undefined;
+    return this.guard(() => {
+      const row = this.db.prepare('SELECT * FROM grants WHERE package = ? AND publisher = ? AND scope = ?').get(pkg, publisher, scopeKey(scope)) as Row | undefined;
+      return row ? toRecord(row, this.path) : undefined;
     });
   }
 
   /** Every decision about `pkg` (all publishers and scopes), newest first. */
   list(pkg?: string): GrantRecord[] {
-    return this.#guard(() => {
+    return this.guard(() => {
       const rows = (pkg === undefined
-        ? this.#db.prepare('SELECT * FROM grants ORDER BY package, updated_at DESC').all()
-        : this.#db.prepare('SELECT * FROM grants WHERE package = ? ORDER BY updated_at DESC').all(pkg)) as unknown as Row[];
-      return rows.map((r) => toRecord(r, this.#path));
+        ? this.db.prepare('SELECT * FROM grants ORDER BY package, updated_at DESC').all()
+        : this.db.prepare('SELECT * FROM grants WHERE package = ? ORDER BY updated_at DESC').all(pkg)) as unknown as Row[];
+      return rows.map((r) => toRecord(r, this.path));
     });
   }
 
   put(record: Omit<GrantRecord, 'updatedAt'>, now = new Date()): GrantRecord {
     const full: GrantRecord = Object.freeze({ ...record, capabilities: [...new Set(record.capabilities)].sort(), reviewed: [...new Set(record.reviewed)].sort(), updatedAt: now.toISOString() });
-    this.#guard(() =>
-      transaction(this.#db, () => {
-        this.#db
+    this.guard(() =>
+      transaction(this.db, () => {
+        this.db
           .prepare('INSERT OR REPLACE INTO grants (package, publisher, scope, decision, capabilities, reviewed, source, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
           .run(full.package, full.publisher, scopeKey(full.scope), full.decision, JSON.stringify(full.capabilities), JSON.stringify(full.reviewed), full.source, full.updatedAt);
       }),
@@ -139,15 +121,15 @@ export class GrantStore {
    * transaction. Returns the rows as they were before.
    */
   revoke(pkg: string, scope: GrantScope | 'all', capabilities: readonly string[] | 'all', now = new Date()): GrantRecord[] {
-    return this.#guard(() =>
-      transaction(this.#db, () => {
+    return this.guard(() =>
+      transaction(this.db, () => {
         const rows = (scope === 'all'
-          ? this.#db.prepare('SELECT * FROM grants WHERE package = ?').all(pkg)
-          : this.#db.prepare('SELECT * FROM grants WHERE package = ? AND scope = ?').all(pkg, scopeKey(scope))) as unknown as Row[];
-        const before = rows.map((r) => toRecord(r, this.#path));
+          ? this.db.prepare('SELECT * FROM grants WHERE package = ?').all(pkg)
+          : this.db.prepare('SELECT * FROM grants WHERE package = ? AND scope = ?').all(pkg, scopeKey(scope))) as unknown as Row[];
+        const before = rows.map((r) => toRecord(r, this.path));
         for (const r of before) {
           const kept = capabilities === 'all' ? [] : r.capabilities.filter((c) => !capabilities.includes(c));
-          this.#db
+          this.db
             .prepare('UPDATE grants SET capabilities = ?, updated_at = ? WHERE package = ? AND publisher = ? AND scope = ?')
             .run(JSON.stringify(kept), now.toISOString(), r.package, r.publisher, scopeKey(r.scope));
         }
@@ -158,12 +140,9 @@ export class GrantStore {
 
   /** Forgets every decision about `pkg` (uninstall with --purge). */
   forget(pkg: string): number {
-    return this.#guard(() => Number(this.#db.prepare('DELETE FROM grants WHERE package = ?').run(pkg).changes));
+    return this.guard(() => Number(this.db.prepare('DELETE FROM grants WHERE package = ?').run(pkg).changes));
   }
 
-  #guard<T>(fn: () => T): T {
-    return guardDatabase(this.#path, 'grant store', fn);
-  }
 }
 
 function toRecord(row: Row, path: string): GrantRecord {

@@ -127,3 +127,38 @@ export function guardDatabase<T>(path: string, what: string, fn: () => T): T {
     });
   }
 }
+
+/** Opens `path` and makes sure `schema` (CREATE ... IF NOT EXISTS) is in place; failures are coded as `what`'s. */
+export function openWithSchema(path: string, what: string, schema: string): Database {
+  return guardDatabase(path, what, () => {
+    const db = openDatabase(path);
+    try {
+      db.exec(schema);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    return db;
+  });
+}
+
+/** A table of MPP state held open by one object: closing, and coding failures as the table's. */
+export abstract class StateTable {
+  protected readonly db: Database;
+  protected readonly path: string;
+  readonly #what: string;
+
+  protected constructor(path: string, what: string, schema: string) {
+    this.db = openWithSchema(path, what, schema);
+    this.path = path;
+    this.#what = what;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  protected guard<T>(fn: () => T): T {
+    return guardDatabase(this.path, this.#what, fn);
+  }
+}

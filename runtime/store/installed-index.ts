@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { MppError } from '../errors.ts';
 import { homePaths } from '../home.ts';
 import { parseManifest, type Manifest } from '../format/manifest.ts';
-import { guardDatabase, openDatabase, transaction, type Database } from '../state/sqlite.ts';
+import { guardDatabase, openWithSchema, transaction, type Database } from '../state/sqlite.ts';
 
 export interface InstalledRecord {
   readonly name: string;
@@ -53,17 +53,7 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS installed_packages (
 
 /** Opens the index, creating the table on first use. Close it when done. */
 export function openIndex(home: string): Database {
-  const path = homePaths(home).db;
-  return guardDatabase(path, 'install index', () => {
-    const db = openDatabase(path);
-    try {
-      db.exec(SCHEMA);
-    } catch (e) {
-      db.close();
-      throw e;
-    }
-    return db;
-  });
+  return openWithSchema(homePaths(home).db, 'install index', SCHEMA);
 }
 
 /** Whether an index exists at all: read-only commands must not create one. */
