@@ -16,6 +16,7 @@ import { loadHostPolicy, mergePolicy, type HostPolicy } from '../policy/host-pol
 import { effectiveLimits } from '../policy/limits.ts';
 import { effectiveClasses, redactJson, type RedactionCounts as PiiCounts } from '../privacy/index.ts';
 import { checkInput, checkInputSize, findTool, invokeTool } from '../run/invoke.ts';
+import type { SandboxPool } from '../run/sandbox-pool.ts';
 import type { Caller, ConfirmService, HostServices, LogRecord } from '../sandbox/host-services.ts';
 import { HostServiceError } from '../sandbox/host-services.ts';
 import { AgentRegistry } from '../state/agents.ts';
@@ -51,6 +52,8 @@ export interface ToolHostOptions {
   readonly userHome?: string;
   /** Where consent decisions made through `consent` are recorded as coming from. */
   readonly consentSource?: 'prompt' | 'editor';
+  /** Sandboxes kept between calls by a long-running host (`mpp mcp`, the editor), which disposes the pool; each call still gets a fresh instance. */
+  readonly sandboxes?: SandboxPool;
 }
 
 export interface ToolCall {
@@ -163,7 +166,7 @@ export class ToolHost {
     const base = { package: m.name, version: m.version, digest: pkg.digest.sha256, tool: tool.name, agent: agentOf(caller), inputSha256: sha256Hex(call.input) };
     let output: unknown;
     try {
-      output = await invokeTool({ pkg, tool: tool.name, input: call.input, grant: { ...grant, limits, privacy: { classes: [...classes], allow: [...privacy.allow] } }, services, cacheDir: homePaths(home).componentCache });
+      output = await invokeTool({ pkg, tool: tool.name, input: call.input, grant: { ...grant, limits, privacy: { classes: [...classes], allow: [...privacy.allow] } }, services, cacheDir: homePaths(home).componentCache, ...(this.#opts.sandboxes ? { pool: this.#opts.sandboxes } : {}) });
     } catch (e) {
       const code = isMppError(e) ? e.code : 'MPP_E_INTERNAL';
       this.#opts.audit({ type: 'invoke', ...base, durationMs: Math.round(performance.now() - started), outcome: 'error', code, redactions: {} });

@@ -20,6 +20,7 @@ import { ERROR_CODES, MppError, isMppError } from '../errors.ts';
 import { PACKAGE_NAME_RE, type ToolDefinition } from '../format/manifest.ts';
 import type { ConfirmationRequest, Confirmer } from '../governance/confirm.ts';
 import { ToolHost } from '../governance/tool-host.ts';
+import { SandboxPool } from '../run/sandbox-pool.ts';
 import type { HostPolicy } from '../policy/host-policy.ts';
 import type { LogRecord } from '../sandbox/host-services.ts';
 import { listInstalled, type InstalledRecord } from '../store/packages.ts';
@@ -141,6 +142,8 @@ export function createMppMcpServer(opts: MppMcpServerOptions): Server {
       'Tools from signed MPP packages, run in a sandbox with what the user granted. A tool error starting with an MPP_E_ code says what was refused and what the user can do (for example `mpp grant <package> --all`).',
   });
   const offered = () => offeredTools(opts.home, opts.filter);
+  // Kept for the session: a call runs in a fresh instance prepared while the server was idle.
+  const sandboxes = new SandboxPool({ max: 16, idleMs: 5 * 60_000 });
   // What the client was last shown, to tell it (once) when installs change it.
   let listed: string | undefined;
   const signature = (tools: readonly OfferedTool[]) => tools.map((t) => `${t.name}@${t.package.version}:${t.package.digest}`).join('\n');
@@ -172,6 +175,7 @@ export function createMppMcpServer(opts: MppMcpServerOptions): Server {
         ...(canElicit ? { confirmer: elicitingConfirmer(server) } : {}),
         ...(opts.policy ? { policy: opts.policy } : {}),
         audit: opts.audit,
+        sandboxes,
         ...(opts.log ? { log: opts.log } : {}),
       });
       const result = await host.call({
@@ -207,7 +211,10 @@ export function createMppMcpServer(opts: MppMcpServerOptions): Server {
     }, watchMs);
     timer.unref();
   };
-  server.onclose = () => clearInterval(timer);
+  server.onclose = () => {
+    clearInterval(timer);
+    void sandboxes.dispose();
+  };
   return server;
 }
 

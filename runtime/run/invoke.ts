@@ -2,6 +2,8 @@ import { MppError } from '../errors.ts';
 import type { ToolDefinition } from '../format/manifest.ts';
 import { describeToolSchemaErrors, toolSchemaValidator } from '../schema.ts';
 import { createSandbox } from '../sandbox/index.ts';
+import { sha256Hex } from '../hash.ts';
+import type { SandboxPool } from './sandbox-pool.ts';
 import type { GrantInput, Limits } from '../sandbox/grant.ts';
 import type { HostServices } from '../sandbox/host-services.ts';
 import { COMPONENT_ENTRY } from '../format/layout.ts';
@@ -19,6 +21,8 @@ export interface Invocation {
   readonly services: HostServices;
   /** Transpiled-component cache (trusted code; never inside a grant). */
   readonly cacheDir: string;
+  /** Keep sandboxes between calls (long-running hosts); absent: one sandbox for this call, stopped after it. */
+  readonly pool?: SandboxPool;
 }
 
 export function findTool(pkg: ExaminedPackage, name: string): ToolDefinition {
@@ -79,20 +83,25 @@ export function checkOutput(tool: ToolDefinition, output: string): unknown {
 
 /**
  * One call: tool -> input checked -> a fresh sandbox instance under the grant
- * -> output checked. The component is compiled once per process and its
+ * -> output checked (from a kept sandbox when `pool` is given). The component is compiled once per process and its
  * transpilation cached on disk, so a fresh instance costs an instantiation.
  */
 export async function invokeTool(inv: Invocation): Promise<unknown> {
   const tool = findTool(inv.pkg, inv.tool);
   checkInputSize(inv.input, inv.grant.limits);
   checkInput(tool, inv.input);
-  const sandbox = await createSandbox({
+  const options = {
     component: inv.pkg.entries.component.data,
     componentDigest: entrySha256(inv.pkg.digest, COMPONENT_ENTRY),
     grant: inv.grant,
     cacheDir: inv.cacheDir,
-    services: inv.services,
-  });
+  };
+  if (inv.pool) {
+    // One kept sandbox per component and exact grant: a changed grant never reuses one.
+    const key = sha256Hex(JSON.stringify([options.componentDigest, inv.grant]));
+    return checkOutput(tool, await inv.pool.call(key, options, inv.services, tool.name, inv.input));
+  }
+  const sandbox = await createSandbox({ ...options, services: inv.services });
   try {
     return checkOutput(tool, await sandbox.call(tool.name, inv.input));
   } finally {

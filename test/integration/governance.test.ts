@@ -9,6 +9,7 @@ import type { ConfirmationRequest, Confirmer } from '../../runtime/governance/co
 import type { ConsentAnswer, ConsentPrompter, ConsentRequest } from '../../runtime/governance/consent.ts';
 import { grantPermissions, revokePermissions } from '../../runtime/governance/decisions.ts';
 import { ToolHost, type ToolCall } from '../../runtime/governance/tool-host.ts';
+import { SandboxPool } from '../../runtime/run/sandbox-pool.ts';
 import { createCredential } from '../../runtime/identity/credential.ts';
 import { AgentRegistry } from '../../runtime/state/agents.ts';
 import { GLOBAL_SCOPE, GrantStore, workspaceScope } from '../../runtime/state/grants.ts';
@@ -65,7 +66,7 @@ describe('governance: consent, confirmations, attestations, identity, privacy, a
     ...base,
     name: 'probes/misc',
     version: '1.0.0',
-    tools: [tool('env', 'read'), tool('echo'), tool('caller'), tool('delete', 'destructive'), tool('confirm'), tool('contact'), tool('bot-only', 'none', { agents: ['acme/bot'] })],
+    tools: [tool('env', 'read'), tool('echo'), tool('counter'), tool('caller'), tool('delete', 'destructive'), tool('confirm'), tool('contact'), tool('bot-only', 'none', { agents: ['acme/bot'] })],
     permissions: { environment: [{ name: 'PROBE_TOKEN' }, { name: 'PROBE_OTHER' }] },
     privacy: { redact: ['email', 'phone', 'payment-card'] },
   };
@@ -296,6 +297,25 @@ describe('governance: consent, confirmations, attestations, identity, privacy, a
         log.close();
       }
     });
+  });
+
+  it('a long-running host keeps sandboxes, yet every call gets a fresh instance, its own caller and the grant in force', async () => {
+    const sandboxes = new SandboxPool({ max: 4, idleMs: 60_000 });
+    const h = new ToolHost({ home, audit: (e) => recordAudit(home, e), env, sandboxes });
+    try {
+      const counts = [];
+      for (let i = 0; i < 3; i++) counts.push(((await call(h, 'counter')).output as { calls: number }).calls);
+      assert.deepEqual(counts, [1, 1, 1], 'no state survives between calls');
+      const [a, b] = await Promise.all([call(h, 'caller', {}, { caller: { label: 'first' } }), call(h, 'caller', {}, { caller: { label: 'second' } })]);
+      assert.equal((a.output as { caller: { agentId: string } }).caller.agentId, 'unverified:first');
+      assert.equal((b.output as { caller: { agentId: string } }).caller.agentId, 'unverified:second');
+      grantPermissions(home, { package: 'probes/misc', capabilities: ['env:PROBE_TOKEN'], scope: workspaceScope(ws), source: 'cli' }, (e) => recordAudit(home, e));
+      assert.deepEqual(((await call(h, 'env', { name: 'x' })).output as { env: string[][] }).env.map(([k]) => k).includes('PROBE_TOKEN'), true);
+      revokePermissions(home, { package: 'probes/misc', capabilities: 'all', scope: workspaceScope(ws) }, (e) => recordAudit(home, e));
+      assert.deepEqual(((await call(h, 'env', { name: 'x' })).output as { env: string[][] }).env, []);
+    } finally {
+      await sandboxes.dispose();
+    }
   });
 
   it('uninstall keeps the decisions (a reinstall runs as before); --purge forgets them', async () => {

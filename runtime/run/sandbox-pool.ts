@@ -1,0 +1,125 @@
+import { createSandbox, type SandboxOptions, type ToolSandbox } from '../sandbox/index.ts';
+import type { HostServices } from '../sandbox/host-services.ts';
+
+/**
+ * Sandboxes kept between calls in a long-running host (`mpp mcp`, the
+ * editor), one per component and grant. A sandbox still runs every call in a
+ * fresh instance (sandbox.md); keeping it only means the next instance is
+ * prepared while the host is idle, so a call does not wait for a start-up.
+ *
+ * Services are bound when a sandbox starts, so each kept sandbox gets
+ * services that forward to the call in flight; calls to one sandbox run one
+ * at a time, and the forwarding target is set when a call starts. A changed
+ * grant (a revocation) is another key: the old sandbox is never used again.
+ */
+export interface PoolOptions {
+  /** Most sandboxes kept; the least recently used is stopped first. */
+  readonly max: number;
+  /** A sandbox unused this long is stopped. */
+  readonly idleMs: number;
+}
+
+interface Entry {
+  readonly sandbox: Promise<ToolSandbox>;
+  readonly forward: Forwarder;
+  queue: Promise<unknown>;
+  lastUsed: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** Services that forward to whatever call is current (set by the pool). */
+class Forwarder {
+  current: HostServices | undefined;
+
+  services(kv: boolean): HostServices {
+    const now = (): HostServices => {
+      if (!this.current) throw new Error('no call in flight');
+      return this.current;
+    };
+    return {
+      log: (r) => this.current?.log(r),
+      onRedaction: (direction, counts) => this.current?.onRedaction?.(direction, counts),
+      identity: { caller: () => now().identity!.caller() },
+      confirm: { request: (operation, details) => now().confirm!.request(operation, details) },
+      ...(kv
+        ? {
+            kv: {
+              get: (key) => now().kv!.get(key),
+              set: (key, value) => now().kv!.set(key, value),
+              delete: (key) => now().kv!.delete(key),
+              listKeys: (prefix, limit) => now().kv!.listKeys(prefix, limit),
+            },
+          }
+        : {}),
+    };
+  }
+}
+
+export class SandboxPool {
+  readonly #opts: PoolOptions;
+  readonly #entries = new Map<string, Entry>();
+
+  constructor(opts: PoolOptions) {
+    this.#opts = opts;
+  }
+
+  /**
+   * Calls `tool` in the sandbox kept under `key` (made from `options` on first
+   * use), with `services` answering for this call only. `services` must offer
+   * identity and confirm; kv exactly when the grant allows it.
+   */
+  call(key: string, options: Omit<SandboxOptions, 'services'>, services: HostServices, tool: string, input: string): Promise<string> {
+    let entry = this.#entries.get(key);
+    if (!entry) {
+      const forward = new Forwarder();
+      const sandbox = createSandbox({ ...options, services: forward.services(services.kv !== undefined) });
+      sandbox.catch(() => this.#drop(key));
+      entry = { sandbox, forward, queue: Promise.resolve(), lastUsed: Date.now(), timer: undefined };
+      this.#entries.set(key, entry);
+      this.#evict();
+    }
+    const e = entry;
+    // Most recently used last: Map iteration order is the eviction order.
+    this.#entries.delete(key);
+    this.#entries.set(key, e);
+    const run = e.queue.then(async () => {
+      clearTimeout(e.timer);
+      const sandbox = await e.sandbox;
+      e.forward.current = services;
+      try {
+        return await sandbox.call(tool, input);
+      } finally {
+        e.forward.current = undefined;
+        e.lastUsed = Date.now();
+        e.timer = setTimeout(() => this.#drop(key), this.#opts.idleMs);
+        e.timer.unref();
+      }
+    });
+    e.queue = run.catch(() => {});
+    return run;
+  }
+
+  /** Stops every kept sandbox. */
+  async dispose(): Promise<void> {
+    const keys = [...this.#entries.keys()];
+    await Promise.all(keys.map((k) => this.#drop(k)));
+  }
+
+  #evict(): void {
+    while (this.#entries.size > this.#opts.max) {
+      const oldest = this.#entries.keys().next().value as string;
+      void this.#drop(oldest);
+    }
+  }
+
+  async #drop(key: string): Promise<void> {
+    const e = this.#entries.get(key);
+    if (!e) return;
+    this.#entries.delete(key);
+    clearTimeout(e.timer);
+    // Let a call in flight finish before its sandbox stops.
+    await e.queue;
+    const sandbox = await e.sandbox.catch(() => undefined);
+    await sandbox?.dispose();
+  }
+}
