@@ -13,9 +13,13 @@ import { registerInstall } from './commands/install.ts';
 import { registerList } from './commands/list.ts';
 import { registerUninstall } from './commands/uninstall.ts';
 import { registerRun } from './commands/run.ts';
+import { registerRegistry } from './commands/registry.ts';
+import { registerPublish } from './commands/publish.ts';
+import { registerSearch } from './commands/search.ts';
+import { registerUpdate } from './commands/update.ts';
 import pkg from '../package.json' with { type: 'json' };
 
-const COMMANDS: RegisterCommand[] = [registerInit, registerBuild, registerKeygen, registerSign, registerVerify, registerInspect, registerTrust, registerInstall, registerList, registerUninstall, registerRun];
+const COMMANDS: RegisterCommand[] = [registerInit, registerBuild, registerKeygen, registerSign, registerVerify, registerInspect, registerTrust, registerInstall, registerList, registerUninstall, registerRun, registerRegistry, registerPublish, registerSearch, registerUpdate];
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode: number = EXIT.OK;

@@ -26,6 +26,12 @@ export interface HomePaths {
   readonly componentCache: string;
   /** Per-package key-value stores: `kv/<scope>/<name>.sqlite`. */
   readonly kv: string;
+  /** The registries this host uses, with their pinned keys (JSON, spec/registry.schema.json). */
+  readonly registries: string;
+  /** SQLite: what each registry's signed index said last (rollback and freeze protection, offline installs). */
+  readonly registryState: string;
+  /** Package files downloaded from registries, content-addressed, for installs while a registry is down. */
+  readonly downloads: string;
 }
 
 export function homePaths(home: string): HomePaths {
@@ -36,6 +42,9 @@ export function homePaths(home: string): HomePaths {
     packages: join(home, 'packages'),
     componentCache: join(home, 'cache', 'components'),
     kv: join(home, 'kv'),
+    registries: join(home, 'registries.json'),
+    registryState: join(home, 'registry.db'),
+    downloads: join(home, 'cache', 'downloads'),
   });
 }
 
