@@ -73,7 +73,7 @@ export async function startRegistry(options: RegistryOptions): Promise<RunningRe
     // Node checks the two timeouts above on this interval (30 s by default).
     connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(opts.requestTimeoutMs / 4))),
   }, (req, res) => {
-    handle(req, res, { ...opts, db, key, signer }).catch((e) => sendError(res, e));
+    handle(req, res, { ...opts, db, key, signer }).catch((e) => drain(req, opts.maxPackageBytes).then(() => sendError(res, e)));
   });
   server.setTimeout(opts.idleTimeoutMs);
   await new Promise<void>((resolve, reject) => {
@@ -190,6 +190,25 @@ function sendBlob(res: ServerResponse, ctx: Context, sha256: string): void {
   createReadStream(file).pipe(res);
 }
 
+/**
+ * A refusal before the body was read (no token, a name taken) is answered
+ * after reading the rest of it (bounded), so that the client, still sending,
+ * gets the answer instead of a reset connection.
+ */
+function drain(req: IncomingMessage, limit: number): Promise<void> {
+  if (req.complete || req.destroyed || Number(req.headers['content-length'] ?? 0) > limit) return Promise.resolve();
+  return new Promise((resolve) => {
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) req.destroy();
+    });
+    req.once('end', resolve);
+    req.once('close', resolve);
+    req.resume();
+  });
+}
+
 function send(res: ServerResponse, status: number, type: string, body: string | Buffer): void {
   res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
   res.end(body);
@@ -206,8 +225,8 @@ function sendError(res: ServerResponse, e: unknown): void {
     res.destroy();
     return;
   }
-  // An upload refused before its end is not read further: close the connection.
-  res.setHeader('Connection', 'close');
+  // A body not read to its end (too large) leaves the connection unusable.
+  if (!res.req.complete) res.setHeader('Connection', 'close');
   sendJson(res, STATUS[err.code] ?? 422, { error: { code: err.code, message: err.message, hint: err.hint } });
 }
 
