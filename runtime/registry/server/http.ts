@@ -219,12 +219,13 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 }
 
 function sendError(res: ServerResponse, e: unknown): void {
-  const err = isMppError(e) ? e : new MppError('MPP_E_INTERNAL', 'The registry failed unexpectedly.', { cause: e });
-  if (!isMppError(e)) process.stderr.write(`registry: ${String((e as Error)?.stack ?? e)}\n`);
-  if (res.headersSent || res.destroyed) {
+  // A client that went away (or was timed out by Node) gets no answer.
+  if (res.headersSent || res.destroyed || !res.socket || res.socket.destroyed) {
     res.destroy();
     return;
   }
+  const err = isMppError(e) ? e : new MppError('MPP_E_INTERNAL', 'The registry failed unexpectedly.', { cause: e });
+  if (!isMppError(e)) process.stderr.write(`registry: ${String((e as Error)?.stack ?? e)}\n`);
   // A body not read to its end (too large) leaves the connection unusable.
   if (!res.req.complete) res.setHeader('Connection', 'close');
   sendJson(res, STATUS[err.code] ?? 422, { error: { code: err.code, message: err.message, hint: err.hint } });
