@@ -68,7 +68,9 @@ export async function installFromRegistry(home: string, name: string, opts: Regi
   let bytes = cachedDownload(home, entry);
   const fromCache = bytes !== undefined;
   if (!bytes) {
-    if (!believed.fresh) throw new MppError('MPP_E_REGISTRY_UNREACHABLE', `No registry for ${name} can be reached, and ${name}@${version} was never downloaded on this host.`, { detail: { name, version } });
+    if (!believed.fresh) {
+      throw new MppError(believed.unavailable?.code ?? 'MPP_E_REGISTRY_UNREACHABLE', `No registry for ${name} can be reached (${believed.unavailable?.message ?? 'offline'}), and ${name}@${version} was never downloaded on this host.`, { detail: { name, version } });
+    }
     progress(`downloading ${name}@${version} from ${registry.name}…`);
     bytes = await download(registry, entry, opts);
     writeFileAtomic(join(homePaths(home).downloads, `${entry.sha256}.mpp`), bytes, 0o600);
@@ -96,20 +98,20 @@ export function refuseDowngrade(installed: InstalledRecord | undefined, version:
  */
 export async function findPackage(home: string, name: string, opts: Pick<RegistryInstallOptions, 'transfer'> = {}): Promise<BelievedIndex> {
   const registries = route(loadRegistries(home), name);
-  let down: unknown;
+  let down: MppError | undefined;
   for (const registry of registries) {
     try {
       const believed = await fetchIndex(home, registry, opts.transfer);
       if (believed.index.packages[name]) return believed;
     } catch (e) {
       if (!isUnavailable(e)) throw e;
-      down ??= e;
+      down ??= e as MppError;
     }
   }
   if (down) {
     for (const registry of registries) {
       const last = lastSeenIndex(home, registry);
-      if (last?.index.packages[name]) return last;
+      if (last?.index.packages[name]) return { ...last, unavailable: down };
     }
     throw down;
   }
@@ -165,9 +167,19 @@ async function checkKeyContinuity(home: string, r: Resolved, installed: Installe
   if (!rotationLeadsTo(pkg.rotations, pkg.keys[0]!, entry.publisher)) throw mismatch(pkg.keys[0]!);
   if (!installed || installed.publisher.keyid === entry.publisher) return undefined;
   if (!rotationLeadsTo(pkg.rotations, installed.publisher.keyid, entry.publisher)) throw mismatch(installed.publisher.keyid);
+  // A stolen key can sign a rotation to the thief's key: a hand-over by a revoked key is refused.
   const trust = TrustStore.load(home);
+  const steps = pkg.rotations.map((s) => openRotation(Buffer.from(s, 'utf8')));
+  for (let at = installed.publisher.keyid, step = steps.find((s) => s.from === at); step && at !== entry.publisher; at = step.to, step = steps.find((s) => s.from === at)) {
+    if (trust.state(step.from) === 'revoked') {
+      throw new MppError('MPP_E_REVOKED_KEY', `${name}@${version} is published with a key that revoked key ${fingerprint(step.from)} handed the name to.`, {
+        hint: 'Do not install it. Get the publisher\'s current key through another channel and trust it explicitly if it is genuine.',
+        detail: { name, version, revoked: step.from, publisher: entry.publisher },
+      });
+    }
+  }
   if (trust.state(installed.publisher.keyid) !== 'trusted' || trust.state(entry.publisher) !== 'unknown') return undefined;
-  const statement = pkg.rotations.map((s) => openRotation(Buffer.from(s, 'utf8'))).find((s) => s.to === entry.publisher)!;
+  const statement = steps.find((s) => s.to === entry.publisher)!;
   await addTrustedKey(home, publicKeyFromSpki(Buffer.from(statement.toPublicKey, 'base64')), trust.name(installed.publisher.keyid) ?? installed.manifest.publisher.name);
   return entry.publisher;
 }

@@ -25,6 +25,8 @@ export interface BelievedIndex {
   readonly index: RegistryIndex;
   /** False when read from the last one seen, because the registry could not be reached. */
   readonly fresh: boolean;
+  /** Why the registry could not be reached, when not fresh. */
+  readonly unavailable?: MppError;
 }
 
 const SCHEMA = `
