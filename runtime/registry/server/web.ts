@@ -85,7 +85,7 @@ function packagePage(name: string, versions: VersionRow[], keys: string[]): stri
   const manifest = JSON.parse(latest.manifest) as Manifest;
   const permissions = describePermissions(manifest);
   const signatures = JSON.parse(latest.signatures) as { keyid: string; role: string }[];
-  const tools = manifest.tools.map((t) => `<li><h4><code>${esc(t.name)}</code>${t.title ? ` — ${esc(t.title)}` : ''}</h4><p>${esc(t.description)}</p><p class="meta">Sensitivity: ${esc(t.sensitivity)} (${esc(describeSensitivity(t))})</p></li>`).join('');
+  const tools = manifest.tools.map((t) => `<li><h3><code>${esc(t.name)}</code>${t.title ? ` — ${esc(t.title)}` : ''}</h3><p>${esc(t.description)}</p><p class="meta">Sensitivity: ${esc(t.sensitivity)} (${esc(describeSensitivity(t))})</p></li>`).join('');
   const perms = permissions.length
     ? `<ul>${permissions.map((p) => `<li>${esc(p.text)}${p.reason ? ` <span class="meta">— “${esc(p.reason)}”</span>` : ''}</li>`).join('')}</ul>`
     : '<p>This package asks for no permissions: it computes only on the input it is given.</p>';
