@@ -19,9 +19,13 @@ import { registerRevoke } from './commands/revoke.ts';
 import { registerAgent } from './commands/agent.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerMcp } from './commands/mcp.ts';
+import { registerRegistry } from './commands/registry.ts';
+import { registerPublish } from './commands/publish.ts';
+import { registerSearch } from './commands/search.ts';
+import { registerUpdate } from './commands/update.ts';
 import pkg from '../package.json' with { type: 'json' };
 
-const COMMANDS: RegisterCommand[] = [registerInit, registerBuild, registerKeygen, registerSign, registerVerify, registerInspect, registerTrust, registerInstall, registerList, registerUninstall, registerRun, registerPermissions, registerGrant, registerRevoke, registerAgent, registerAudit, registerMcp];
+const COMMANDS: RegisterCommand[] = [registerInit, registerBuild, registerKeygen, registerSign, registerVerify, registerInspect, registerTrust, registerInstall, registerList, registerUninstall, registerRun, registerPermissions, registerGrant, registerRevoke, registerAgent, registerAudit, registerMcp, registerRegistry, registerPublish, registerSearch, registerUpdate];
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode: number = EXIT.OK;

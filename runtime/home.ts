@@ -32,6 +32,12 @@ export interface HomePaths {
   readonly auditHead: string;
   /** Rotated audit segments: `<first seq>-<last seq>.jsonl`. */
   readonly auditArchive: string;
+  /** The registries this host uses, with their pinned keys (JSON, spec/registry.schema.json). */
+  readonly registries: string;
+  /** SQLite: what each registry's signed index said last (rollback and freeze protection, offline installs). */
+  readonly registryState: string;
+  /** Package files downloaded from registries, content-addressed, for installs while a registry is down. */
+  readonly downloads: string;
 }
 
 export function homePaths(home: string): HomePaths {
@@ -45,6 +51,9 @@ export function homePaths(home: string): HomePaths {
     audit: join(home, 'audit.db'),
     auditHead: join(home, 'audit.head'),
     auditArchive: join(home, 'audit'),
+    registries: join(home, 'registries.json'),
+    registryState: join(home, 'registry.db'),
+    downloads: join(home, 'cache', 'downloads'),
   });
 }
 

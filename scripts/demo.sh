@@ -1,43 +1,89 @@
 #!/usr/bin/env bash
-# The main job: the whole pipeline on the example tool, as a user runs it.
-# Uses its own MPP home under .cache/demo so your real one is untouched.
+# The main job: the whole pipeline on the example tool, as a user runs it:
+# build -> sign -> start the embedded registry -> publish -> install by name
+# (signed index, digest, gatekeeper) -> run in the sandbox.
+# Uses its own MPP home and registry under .cache/demo so your real ones are untouched.
+# Each step is one function, run in order at the bottom: add a step by adding a function and its line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export MPP_HOME="$PWD/.cache/demo/home"
-rm -rf .cache/demo && mkdir -p "$MPP_HOME"
+DEMO="$PWD/.cache/demo"
+export MPP_HOME="$DEMO/home"
+REGISTRY_DIR="$DEMO/registry"
+rm -rf "$DEMO" && mkdir -p "$MPP_HOME"
 mpp() { node dist/cli.js "$@"; }
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+REGISTRY_PID=
+trap '[ -n "$REGISTRY_PID" ] && kill "$REGISTRY_PID" 2>/dev/null; true' EXIT
 
-step "mpp build examples/hello"
-mpp build examples/hello --out .cache/demo/hello.mpp
+build() {
+  step "mpp build examples/hello"
+  mpp build examples/hello --out "$DEMO/hello.mpp"
+}
 
-step "mpp keygen"
-mpp keygen
+sign() {
+  step "mpp keygen, mpp sign (the publisher)"
+  mpp keygen
+  mpp sign "$DEMO/hello.mpp"
+}
 
-step "mpp sign"
-mpp sign .cache/demo/hello.mpp
+serve_registry() {
+  step "mpp registry serve (the embedded registry, on loopback; it creates its index key)"
+  # node itself in the background (not the mpp function), so that $! is the server to stop at exit.
+  node dist/cli.js registry serve --dir "$REGISTRY_DIR" --port 0 --json > "$DEMO/registry.json" &
+  REGISTRY_PID=$!
+  for _ in $(seq 1 100); do grep -q '"url"' "$DEMO/registry.json" 2>/dev/null && break; sleep 0.1; done
+  REGISTRY_URL=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).url)' "$DEMO/registry.json")
+  echo "registry at $REGISTRY_URL, index key in $REGISTRY_DIR/registry-key.pub.pem"
+}
 
-step "mpp verify (a host that has never seen this key refuses it)"
-if mpp verify .cache/demo/hello.mpp; then echo "demo: an untrusted key was accepted" >&2; exit 1; fi
+publish() {
+  step "mpp registry token create, mpp registry add (pin the registry's key), mpp publish"
+  MPP_REGISTRY_TOKEN=$(mpp registry token create --dir "$REGISTRY_DIR" --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).token))')
+  export MPP_REGISTRY_TOKEN
+  mpp registry add local "$REGISTRY_URL" --key "$REGISTRY_DIR/registry-key.pub.pem"
+  mpp publish "$DEMO/hello.mpp"
+  echo "web page: $REGISTRY_URL/packages/mpp-examples/hello"
+}
 
-step "mpp trust add (the user trusts the publisher's key explicitly)"
-mpp trust add "$MPP_HOME/keys/default.pub.pem" --name "MPP Examples"
+search() {
+  step "mpp search"
+  mpp search hello
+}
 
-step "mpp verify"
-mpp verify .cache/demo/hello.mpp
+install_untrusted() {
+  step "mpp install by name (a host that has never seen the publisher's key refuses it)"
+  if mpp install mpp-examples/hello; then echo "demo: an untrusted key was accepted" >&2; exit 1; fi
+}
 
-step "mpp inspect"
-mpp inspect .cache/demo/hello.mpp
+trust() {
+  step "mpp trust add (the user trusts the publisher's key explicitly)"
+  mpp trust add "$MPP_HOME/keys/default.pub.pem" --name "MPP Examples"
+}
 
-step "mpp install (verified again, component prepared for offline start)"
-mpp install .cache/demo/hello.mpp
+install() {
+  step "mpp install mpp-examples/hello@^0.1 (signed index -> download -> digest -> gatekeeper -> component prepared)"
+  mpp install 'mpp-examples/hello@^0.1'
+  mpp list
+}
 
-step "mpp list"
-mpp list
+run_tools() {
+  step "mpp run: each call in a clean sandboxed instance, nothing granted"
+  mpp run mpp-examples/hello greet --input '{"name":"Ada","language":"fr"}'
+  mpp run mpp-examples/hello count-words --input '{"text":"the cat saw the other cat"}'
+}
 
-step "mpp run: each call in a clean sandboxed instance, nothing granted"
-mpp run mpp-examples/hello greet --input '{"name":"Ada","language":"fr"}'
-mpp run mpp-examples/hello count-words --input '{"text":"the cat saw the other cat"}'
+refuse_bad_input() {
+  step "mpp run with input its schema refuses (the tool is never called)"
+  if mpp run mpp-examples/hello greet --input '{"nom":"Ada"}'; then echo "demo: invalid input was accepted" >&2; exit 1; fi
+}
 
-step "mpp run with input its schema refuses (the tool is never called)"
-if mpp run mpp-examples/hello greet --input '{"nom":"Ada"}'; then echo "demo: invalid input was accepted" >&2; exit 1; fi
+build
+sign
+serve_registry
+publish
+search
+install_untrusted
+trust
+install
+run_tools
+refuse_bad_input

@@ -38,6 +38,9 @@ echo "dev.sh: node $(node --version), npm $(npm --version)" >&2
 if [ "${1:-}" = test ]; then
   missing=()
   for tool in openssl jq zip unzip script; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+  # The OCI tests start a real CNCF distribution; the web frontend tests drive Debian's chromium.
+  [ -x /usr/bin/docker-registry ] || missing+=(docker-registry)
+  [ -x /usr/bin/chromium ] || missing+=(chromium fonts-dejavu-core)
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
       pkgs=$(printf '%s\n' "${missing[@]}" | sed 's/^script$/bsdutils/' | sort -u | tr '\n' ' ')

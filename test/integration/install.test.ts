@@ -146,11 +146,13 @@ describe('mpp install / list / uninstall', () => {
 
   it('refuses arguments that are not a package file or a package name with MPP_E_USAGE (exit 2)', async () => {
     const home = join(dir, 'usage');
-    for (const args of [['install', join(dir, 'missing.mpp')], ['install', dir], ['install', 'acme/hello'], ['uninstall', '../../etc'], ['uninstall', 'Acme/Hello']]) {
+    for (const args of [['install', join(dir, 'missing.mpp')], ['install', dir], ['uninstall', '../../etc'], ['uninstall', 'Acme/Hello']]) {
       const r = await mpp([...args, '--json'], { home });
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}`);
       assert.equal(json<Fail>(r.stdout).error.code, 'MPP_E_USAGE', args.join(' '));
     }
+    // A package name is looked up in the registries: none is configured here.
+    assert.equal(json<Fail>((await mpp(['install', 'acme/hello', '--json'], { home })).stdout).error.code, 'MPP_E_REGISTRY_UNKNOWN');
   });
 
   it('refuses to use a damaged index with MPP_E_STORE_CORRUPT', async () => {

@@ -1,0 +1,80 @@
+/** The writing side of the registry API (publish, yank, rotate; token-authenticated) and search. */
+import { MppError } from '../../errors.ts';
+import { compileSchema, describeSchemaError, type Validator } from '../../schema.ts';
+import { examinePackage } from '../../trust/gatekeeper.ts';
+import registrySchema from '../../../spec/registry.schema.json' with { type: 'json' };
+import type { RegistryEntry } from './config.ts';
+import { transfer, type Progress, type TransferOptions } from './http.ts';
+import type { SearchResult } from '../server/web.ts';
+
+export interface PublishAnswer {
+  name: string;
+  version: string;
+  sha256: string;
+  size: number;
+  digest: string;
+  publisher: string;
+  indexVersion: number;
+}
+
+const validatePublished = compileSchema<PublishAnswer>(registrySchema, '#/$defs/published');
+const validateSearch = compileSchema<{ results: SearchResult[] }>(registrySchema, '#/$defs/searchResults');
+const SMALL = 1024 * 1024;
+
+type Timing = Pick<TransferOptions, 'timeoutMs' | 'idleTimeoutMs'>;
+
+/** Examined here first, so a damaged or unsigned package is refused before any upload. */
+export async function publishPackage(registry: RegistryEntry, bytes: Uint8Array, token: string, opts: Timing & { onProgress?: Progress } = {}): Promise<PublishAnswer & { created: boolean }> {
+  const pkg = examinePackage(bytes);
+  if (!pkg.signatures.some((s) => s.role === 'author')) {
+    throw new MppError('MPP_E_UNSIGNED', `${pkg.manifest.name}@${pkg.manifest.version} has no author signature; registries only accept signed packages.`, {
+      hint: 'Sign it first: `mpp sign <file.mpp> --key <key.pem>`.',
+    });
+  }
+  const res = await transfer(`${registry.url}/v1/packages`, {
+    ...opts,
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/vnd.mpp.package.v1+zip' },
+    body: bytes,
+    maxBytes: SMALL,
+  });
+  return { ...parse(res.body, validatePublished, registry), created: res.status === 201 };
+}
+
+export async function yankVersion(registry: RegistryEntry, name: string, version: string, yanked: boolean, token: string, opts: Timing = {}): Promise<void> {
+  await transfer(`${registry.url}/v1/packages/${name}/${encodeURIComponent(version)}/${yanked ? 'yank' : 'unyank'}`, {
+    ...opts,
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+    maxBytes: SMALL,
+  });
+}
+
+export async function postRotation(registry: RegistryEntry, statement: Uint8Array, token: string, opts: Timing = {}): Promise<{ names: string[] }> {
+  const res = await transfer(`${registry.url}/v1/rotations`, {
+    ...opts,
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: statement,
+    maxBytes: SMALL,
+  });
+  const doc = JSON.parse(res.body.toString('utf8')) as { names?: unknown };
+  return { names: Array.isArray(doc.names) ? doc.names.filter((n): n is string => typeof n === 'string') : [] };
+}
+
+/** Search results are a listing only: what gets installed is decided by the signed index. */
+export async function searchRegistry(registry: RegistryEntry, text: string, opts: Timing = {}): Promise<SearchResult[]> {
+  const res = await transfer(`${registry.url}/v1/search?q=${encodeURIComponent(text)}`, { ...opts, maxBytes: 4 * SMALL });
+  return parse(res.body, validateSearch, registry).results;
+}
+
+function parse<T>(body: Buffer, validate: Validator<T>, registry: RegistryEntry): T {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body.toString('utf8'));
+  } catch (e) {
+    throw new MppError('MPP_E_REGISTRY_PROTOCOL', `Registry "${registry.name}" answered something that is not JSON.`, { cause: e });
+  }
+  if (!validate(doc)) throw new MppError('MPP_E_REGISTRY_PROTOCOL', `Registry "${registry.name}" answered: ${describeSchemaError(validate.errors)}.`);
+  return doc;
+}

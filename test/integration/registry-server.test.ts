@@ -1,0 +1,147 @@
+/**
+ * The registry server under load and abuse, with real sockets on loopback:
+ * concurrent publishes, size limits, slow clients, and a kill -9 of a real
+ * `mpp registry serve` process in the middle of an upload.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, it } from 'node:test';
+import { isMppError } from '../../runtime/errors.ts';
+import type { RegistryEntry } from '../../runtime/registry/client/config.ts';
+import { publishPackage } from '../../runtime/registry/client/publish.ts';
+import { fetchIndex } from '../../runtime/registry/client/signed-index.ts';
+import { createToken } from '../../runtime/registry/server/store.ts';
+import { generateKey } from '../../runtime/trust/keys.ts';
+import { signPackage } from '../../runtime/trust/sign.ts';
+import { tempDir } from '../helpers/cli.ts';
+import { baseManifest, fakeComponent, makePackage } from '../helpers/packages.ts';
+import { inProcessRegistry, registryBlobs, servedRegistry, stop, useRegistry } from '../helpers/registry.ts';
+
+const key = generateKey();
+const pkg = (name: string, version = '1.0.0', size = 1024) => signPackage(makePackage(baseManifest({ name, version }), {}, fakeComponent(size)), key);
+
+async function rejectsCode(p: Promise<unknown>, code: string): Promise<void> {
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(isMppError(e), `expected an MppError, got ${String(e)}`);
+    assert.equal(e.code, code, e.message);
+    return true;
+  });
+}
+
+/** Sends raw bytes and resolves with what the server answered before closing. */
+function raw(url: string, request: string | Buffer, opts: { keepOpen?: boolean } = {}): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(request));
+    let answer = '';
+    socket.on('data', (d) => (answer += d));
+    socket.on('error', () => resolve(answer));
+    socket.on('close', () => resolve(answer));
+    if (!opts.keepOpen) socket.setTimeout(30_000, () => reject(new Error('no answer')));
+  });
+}
+
+describe('registry server', () => {
+  it('publishes different names concurrently, each once, all in one consistent index', async (t) => {
+    const dir = tempDir(t, 'reg-conc');
+    const reg = await inProcessRegistry(t, join(dir, 'registry'));
+    const home = join(dir, 'home');
+    const entry = await useRegistry(home, reg.dir, reg.url);
+    const names = Array.from({ length: 8 }, (_, i) => `acme/tool-${i}`);
+    const results = await Promise.all(names.map((n) => publishPackage(entry, pkg(n), reg.token)));
+    assert.deepEqual(results.map((r) => r.name).sort(), [...names].sort());
+    const { index } = await fetchIndex(home, entry);
+    assert.deepEqual(Object.keys(index.packages).sort(), [...names].sort());
+    assert.ok(index.version >= names.length + 1, 'every publish took its own index version');
+    // Two publishes of the same new name with different keys: exactly one binds it.
+    const other = generateKey();
+    const race = await Promise.allSettled([
+      publishPackage(entry, pkg('acme/contested'), reg.token),
+      publishPackage(entry, signPackage(makePackage(baseManifest({ name: 'acme/contested', version: '2.0.0' })), other), reg.token),
+    ]);
+    assert.equal(race.filter((r) => r.status === 'fulfilled').length, 1);
+    const failed = race.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    assert.equal(failed.reason.code, 'MPP_E_REGISTRY_PUBLISHER_MISMATCH');
+  });
+
+  it('refuses packages over the size limit, whether declared or streamed, and keeps working', async (t) => {
+    const dir = tempDir(t, 'reg-size');
+    const reg = await inProcessRegistry(t, join(dir, 'registry'), { maxPackageBytes: 64 * 1024 });
+    const entry: RegistryEntry = await useRegistry(join(dir, 'home'), reg.dir, reg.url);
+    const big = pkg('acme/big', '1.0.0', 200 * 1024);
+    const declared = await raw(reg.url, Buffer.concat([Buffer.from(`POST /v1/packages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${reg.token}\r\nContent-Length: ${big.length}\r\n\r\n`), big]));
+    assert.match(declared, /^HTTP\/1\.1 413 /);
+    assert.match(declared, /MPP_E_REGISTRY_TOO_LARGE/);
+    const chunked = await raw(reg.url, `POST /v1/packages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${reg.token}\r\nTransfer-Encoding: chunked\r\n\r\n${(100 * 1024).toString(16)}\r\n${'x'.repeat(100 * 1024)}\r\n`);
+    assert.match(chunked, /^HTTP\/1\.1 413 /, 'a body without a declared length is cut at the limit');
+    assert.deepEqual(readdirSync(registryBlobs(reg.dir)), [], 'nothing of the refused uploads is left');
+    const ok = await publishPackage(entry, pkg('acme/small'), reg.token);
+    assert.equal(ok.name, 'acme/small');
+  });
+
+  it('cuts off a client that sends its request too slowly, and keeps serving others', async (t) => {
+    const dir = tempDir(t, 'reg-slow');
+    const reg = await inProcessRegistry(t, join(dir, 'registry'), { requestTimeoutMs: 1000 });
+    const entry = await useRegistry(join(dir, 'home'), reg.dir, reg.url);
+    const { hostname, port } = new URL(reg.url);
+    const answer = await new Promise<string>((resolve) => {
+      const socket = connect(Number(port), hostname, () => socket.write(`POST /v1/packages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${reg.token}\r\nContent-Length: 100000\r\n\r\nPK`));
+      let text = '';
+      // One byte now and then: never enough to finish.
+      const drip = setInterval(() => socket.write('x'), 200);
+      socket.on('data', (d) => (text += d));
+      socket.on('close', () => {
+        clearInterval(drip);
+        resolve(text);
+      });
+      socket.on('error', () => undefined);
+    });
+    assert.match(answer, /^HTTP\/1\.1 408 |^$/, 'answered 408 Request Timeout, or closed');
+    assert.deepEqual(readdirSync(registryBlobs(reg.dir)), [], 'the partial upload is discarded');
+    assert.equal((await publishPackage(entry, pkg('acme/after-slow'), reg.token)).name, 'acme/after-slow');
+  });
+
+  it('kill -9 of the registry in the middle of an upload leaves nothing visible; the restarted registry works', async (t) => {
+    const dir = tempDir(t, 'reg-kill');
+    const regDir = join(dir, 'registry');
+    const home = join(dir, 'home');
+    const first = await servedRegistry(regDir);
+    t.after(() => stop(first.child, 'SIGKILL'));
+    const token = createToken(regDir, 'test');
+    const bytes = pkg('acme/killed', '1.0.0', 256 * 1024);
+    const { hostname, port } = new URL(first.url);
+    const socket = connect(Number(port), hostname);
+    socket.on('error', () => undefined);
+    socket.write(`POST /v1/packages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Length: ${bytes.length}\r\n\r\n`);
+    socket.write(bytes.subarray(0, bytes.length / 2));
+    // Wait until the server has begun writing the upload to disk, then kill it there.
+    const uploading = () => existsSync(registryBlobs(regDir)) && readdirSync(registryBlobs(regDir)).some((n) => n.startsWith('.upload-'));
+    for (let i = 0; i < 500 && !uploading(); i++) await sleep(20);
+    assert.ok(uploading(), 'the upload was in progress');
+    await stop(first.child, 'SIGKILL');
+    socket.destroy();
+
+    const second = await servedRegistry(regDir);
+    t.after(() => stop(second.child));
+    const entry = await useRegistry(home, regDir, second.url);
+    const { index } = await fetchIndex(home, entry);
+    assert.deepEqual(Object.keys(index.packages), [], 'no partial package is visible');
+    assert.deepEqual(readdirSync(registryBlobs(regDir)), [], 'the partial upload was swept at start');
+    const done = await publishPackage(entry, bytes, token);
+    assert.equal(done.name, 'acme/killed');
+    assert.deepEqual(Object.keys((await fetchIndex(home, entry)).index.packages), ['acme/killed']);
+  });
+
+  it('answers unknown routes and bad tokens with coded errors', async (t) => {
+    const dir = tempDir(t, 'reg-codes');
+    const reg = await inProcessRegistry(t, join(dir, 'registry'));
+    const entry = await useRegistry(join(dir, 'home'), reg.dir, reg.url);
+    await rejectsCode(publishPackage(entry, pkg('acme/x'), 'mpp_not-a-token'), 'MPP_E_REGISTRY_UNAUTHORIZED');
+    const res = await fetch(`${reg.url}/v1/nothing`);
+    assert.equal(res.status, 404);
+    assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'MPP_E_REGISTRY_NOT_FOUND');
+  });
+});

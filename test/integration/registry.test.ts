@@ -1,0 +1,142 @@
+/**
+ * The embedded registry end to end, as users run it: `mpp registry serve`
+ * as a real process on loopback, and the CLI publishing, searching,
+ * installing, updating, yanking and rotating keys against it.
+ */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { generateKey, privateKeyToPem, publicKeyToPem, type PrivateKey } from '../../runtime/trust/keys.ts';
+import { mpp, tempDir } from '../helpers/cli.ts';
+import { exampleBuild, examplePackage } from '../helpers/installable.ts';
+import { makePackage } from '../helpers/packages.ts';
+import { servedRegistry, stop } from '../helpers/registry.ts';
+import { registryPaths } from '../../runtime/registry/server/store.ts';
+import type { ChildProcess } from 'node:child_process';
+
+const NAME = 'mpp-examples/hello';
+const json = <T>(s: string): T => JSON.parse(s) as T;
+type Fail = { ok: false; error: { code: string; message: string } };
+
+describe('mpp registry serve / publish / install / update', () => {
+  const dir = tempDir({ after }, 'registry');
+  const regDir = join(dir, 'registry');
+  const home = join(dir, 'home');
+  const file = (n: string) => join(dir, n);
+  let server: { child: ChildProcess; url: string };
+  let token: string;
+  let key: PrivateKey;
+  let newKey: PrivateKey;
+  const run = (args: string[], env: Record<string, string> = {}) => mpp([...args, '--json'], { home, env });
+
+  before(async () => {
+    const build = await exampleBuild();
+    key = generateKey();
+    newKey = generateKey();
+    const other = generateKey();
+    for (const v of ['0.1.0', '0.2.0', '0.3.0']) writeFileSync(file(`${v}.mpp`), examplePackage(build, key, { version: v }));
+    writeFileSync(file('0.2.0-other.mpp'), examplePackage(build, key, { version: '0.2.0', description: 'Same version, other content.' }));
+    writeFileSync(file('0.4.0-impostor.mpp'), examplePackage(build, other, { version: '0.4.0' }));
+    writeFileSync(file('0.4.0-new-key.mpp'), examplePackage(build, newKey, { version: '0.4.0' }));
+    writeFileSync(file('unsigned.mpp'), makePackage());
+    writeFileSync(file('key.pem'), privateKeyToPem(key));
+    writeFileSync(file('key.pub.pem'), publicKeyToPem(key.publicKey));
+    writeFileSync(file('new.pem'), privateKeyToPem(newKey));
+    server = await servedRegistry(regDir);
+    const created = await mpp(['registry', 'token', 'create', '--dir', regDir, '--json'], { home });
+    token = json<{ token: string }>(created.stdout).token;
+    assert.match(token, /^mpp_[A-Za-z0-9_-]{43}$/);
+  });
+  after(() => stop(server.child));
+
+  it('pins the registry key: refused without --key and no terminal, accepted with it', async () => {
+    const refused = await run(['registry', 'add', 'local', server.url]);
+    assert.equal(json<Fail>(refused.stdout).error.code, 'MPP_E_REGISTRY_NEEDS_KEY');
+    const wrong = await run(['registry', 'add', 'local', server.url, '--key', file('key.pub.pem')]);
+    assert.equal(json<Fail>(wrong.stdout).error.code, 'MPP_E_REGISTRY_BAD_SIGNATURE', 'an index not signed by the pinned key is refused at once');
+    const added = await run(['registry', 'add', 'local', server.url, '--key', registryPaths(regDir).publicKey]);
+    assert.equal(added.code, 0, added.stdout + added.stderr);
+    const list = json<{ registries: { name: string; url: string }[] }>((await run(['registry', 'list'])).stdout);
+    assert.deepEqual(list.registries.map((r) => [r.name, r.url]), [['local', server.url]]);
+  });
+
+  it('publishes only with a token, only signed packages, versions immutable', async () => {
+    assert.equal(json<Fail>((await run(['publish', file('0.1.0.mpp')])).stdout).error.code, 'MPP_E_USAGE');
+    assert.equal(json<Fail>((await run(['publish', file('0.1.0.mpp'), '--token', 'mpp_wrong'])).stdout).error.code, 'MPP_E_REGISTRY_UNAUTHORIZED');
+    assert.equal(json<Fail>((await run(['publish', file('unsigned.mpp'), '--token', token])).stdout).error.code, 'MPP_E_UNSIGNED');
+    const first = await run(['publish', file('0.1.0.mpp')], { MPP_REGISTRY_TOKEN: token });
+    assert.equal(first.code, 0, first.stdout);
+    assert.equal(json<{ publisher: string }>(first.stdout).publisher, key.publicKey.keyid, 'the first publish binds the name to its key');
+    const again = await run(['publish', file('0.1.0.mpp'), '--token', token]);
+    assert.equal(again.code, 0, 'the same file again is accepted and changes nothing');
+    assert.equal(json<{ created: boolean }>(again.stdout).created, false);
+    assert.equal((await run(['publish', file('0.2.0.mpp'), '--token', token])).code, 0);
+    assert.equal(json<Fail>((await run(['publish', file('0.2.0-other.mpp'), '--token', token])).stdout).error.code, 'MPP_E_REGISTRY_VERSION_EXISTS');
+    assert.equal(json<Fail>((await run(['publish', file('0.4.0-impostor.mpp'), '--token', token])).stdout).error.code, 'MPP_E_REGISTRY_PUBLISHER_MISMATCH');
+  });
+
+  it('searches, and installs by name and range after trusting the publisher', async () => {
+    const found = json<{ results: { name: string; version: string }[] }>((await run(['search', 'greets'])).stdout);
+    assert.deepEqual(found.results.map((r) => `${r.name}@${r.version}`), [`${NAME}@0.2.0`]);
+    const untrusted = await run(['install', `${NAME}@^0.1`]);
+    assert.equal(json<Fail>(untrusted.stdout).error.code, 'MPP_E_UNTRUSTED_KEY', 'the registry vouches for nothing: the gatekeeper decides');
+    assert.equal((await mpp(['trust', 'add', file('key.pub.pem'), '--name', 'Examples'], { home })).code, 0);
+    const installed = await run(['install', `${NAME}@^0.1`]);
+    assert.equal(installed.code, 0, installed.stdout + installed.stderr);
+    assert.deepEqual([json<{ version: string }>(installed.stdout).version, json<{ change: string }>(installed.stdout).change], ['0.1.0', 'installed']);
+  });
+
+  it('lists outdated packages and updates them', async () => {
+    const outdated = json<{ outdated: { name: string; installed: string; latest: string }[] }>((await run(['list', '--outdated'])).stdout);
+    assert.deepEqual(outdated.outdated.map((o) => [o.name, o.installed, o.latest]), [[NAME, '0.1.0', '0.2.0']]);
+    const updated = await run(['update']);
+    assert.equal(updated.code, 0, updated.stdout);
+    assert.deepEqual(json<{ updated: { to: string }[] }>(updated.stdout).updated.map((u) => u.to), ['0.2.0']);
+    assert.deepEqual(json<{ outdated: unknown[] }>((await run(['list', '--outdated'])).stdout).outdated, []);
+  });
+
+  it('yank hides a version from resolution without deleting it; never a downgrade without --allow-downgrade', async () => {
+    assert.equal((await run(['registry', 'yank', `${NAME}@0.2.0`, '--token', token])).code, 0);
+    assert.equal(json<Fail>((await run(['install', `${NAME}@0.2.0`])).stdout).error.code, 'MPP_E_REGISTRY_NOT_FOUND');
+    const down = await run(['update', NAME]);
+    assert.equal(json<Fail>(down.stdout).error.code, 'MPP_E_REGISTRY_DOWNGRADE', '0.1.0 is now the newest unyanked one');
+    const allowed = await run(['update', NAME, '--allow-downgrade']);
+    assert.equal(json<{ change: string }>(allowed.stdout).change, 'downgraded');
+    assert.equal((await run(['registry', 'yank', `${NAME}@0.2.0`, '--undo', '--token', token])).code, 0);
+    assert.equal(json<{ version: string }>((await run(['update', NAME])).stdout).version, '0.2.0');
+  });
+
+  it('a key rotation signed by the bound key hands the name over; the client follows it and trusts the new key', async () => {
+    assert.equal(json<Fail>((await run(['publish', file('0.4.0-new-key.mpp'), '--token', token])).stdout).error.code, 'MPP_E_REGISTRY_PUBLISHER_MISMATCH');
+    const rotated = await run(['registry', 'rotate', '--key', file('key.pem'), '--new-key', file('new.pem'), '--token', token]);
+    assert.equal(rotated.code, 0, rotated.stdout);
+    assert.deepEqual(json<{ names: string[] }>(rotated.stdout).names, [NAME]);
+    assert.equal((await run(['publish', file('0.4.0-new-key.mpp'), '--token', token])).code, 0);
+    assert.equal(json<Fail>((await run(['publish', file('0.3.0.mpp'), '--token', token])).stdout).error.code, 'MPP_E_REGISTRY_PUBLISHER_MISMATCH', 'the old key publishes no more');
+    const updated = await run(['update', NAME]);
+    assert.equal(updated.code, 0, updated.stdout + updated.stderr);
+    const r = json<{ version: string; trustedByRotation: string; publisher: { keyid: string; name: string } }>(updated.stdout);
+    assert.deepEqual([r.version, r.trustedByRotation, r.publisher.keyid, r.publisher.name], ['0.4.0', newKey.publicKey.keyid, newKey.publicKey.keyid, 'Examples']);
+  });
+
+  it('serves the web pages and counts downloads', async () => {
+    const page = await (await fetch(`${server.url}/packages/${NAME}`)).text();
+    assert.match(page, /mpp install mpp-examples\/hello/);
+    assert.match(page, /<td>yanked<\/td>|<td>available<\/td>/);
+    const search = await fetch(`${server.url}/search?q=%3Cscript%3E`);
+    assert.match(search.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+    assert.ok(!(await search.text()).includes('<script>'), 'the query is escaped');
+  });
+
+  it('installs from the download cache while the registry is down, and the installed package keeps running', async () => {
+    assert.equal((await mpp(['uninstall', NAME], { home })).code, 0);
+    await stop(server.child);
+    const offline = await run(['install', NAME, '--timeout', '2000']);
+    assert.equal(offline.code, 0, offline.stdout + offline.stderr);
+    const o = json<{ version: string; offline: boolean; fromCache: boolean }>(offline.stdout);
+    assert.deepEqual([o.version, o.offline, o.fromCache], ['0.4.0', true, true]);
+    const ran = await mpp(['run', NAME, 'greet', '--input', '{"name":"Ada"}'], { home });
+    assert.equal(ran.code, 0, ran.stderr);
+  });
+});
