@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: the whole pipeline on the example tool, as a user runs it:
 # build -> sign -> start the embedded registry -> publish -> install by name
-# (signed index, digest, gatekeeper) -> run in the sandbox.
+# (signed index, digest, gatekeeper) -> consent -> run in the sandbox -> the audit trail.
 # Uses its own MPP home and registry under .cache/demo so your real ones are untouched.
 # Each step is one function, run in order at the bottom: add a step by adding a function and its line.
 set -euo pipefail
@@ -67,9 +67,23 @@ install() {
 }
 
 run_tools() {
-  step "mpp run: each call in a clean sandboxed instance, nothing granted"
+  step "mpp run: each call verified again, in a clean sandboxed instance with what was granted, its output redacted and audited"
   mpp run mpp-examples/hello greet --input '{"name":"Ada","language":"fr"}'
   mpp run mpp-examples/hello count-words --input '{"text":"the cat saw the other cat"}'
+}
+
+consent() {
+  step "mpp permissions, mpp grant (the user decides what the package may do; deny means it does not run)"
+  mpp permissions mpp-examples/hello
+  mpp grant mpp-examples/hello --deny
+  if mpp run mpp-examples/hello greet --input '{"name":"Ada"}'; then echo "demo: a denied package ran" >&2; exit 1; fi
+  mpp grant mpp-examples/hello --all
+}
+
+audit_trail() {
+  step "mpp audit, mpp audit verify (every install, trust change, grant, call and refusal, hash-chained)"
+  mpp audit
+  mpp audit verify
 }
 
 refuse_bad_input() {
@@ -85,5 +99,7 @@ search
 install_untrusted
 trust
 install
+consent
 run_tools
 refuse_bad_input
+audit_trail

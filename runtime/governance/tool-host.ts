@@ -121,8 +121,13 @@ export class ToolHost {
     const limits = effectiveLimits(m, call.timeoutMs ? { timeoutMs: call.timeoutMs } : {});
 
     // Before any human is asked: never confirm a call that cannot run.
-    checkInputSize(call.input, limits);
-    checkInput(tool, call.input);
+    try {
+      checkInputSize(call.input, limits);
+      checkInput(tool, call.input);
+    } catch (e) {
+      if (isMppError(e)) deny(e.code, 'input refused before the call');
+      throw e;
+    }
     const binding = (operation: string, args: string): AttestationBinding => ({
       package: { name: m.name, version: m.version, digest: pkg.digest.sha256 },
       tool: tool.name,
