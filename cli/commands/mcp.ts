@@ -5,7 +5,8 @@ import type { McpToolFilter } from '../../runtime/mcp/server.ts';
 import { AgentRegistry } from '../../runtime/state/agents.ts';
 import type { RegisterCommand } from '../context.ts';
 import { printable } from '../output.ts';
-import { auditTo, cliCaller, logLine } from '../tool-host.ts';
+import { openAuditLog } from '../../runtime/audit/log.ts';
+import { cliCaller, logLine } from '../tool-host.ts';
 import pkg from '../../package.json' with { type: 'json' };
 
 interface McpOptions {
@@ -45,10 +46,12 @@ export const registerMcp: RegisterCommand = (program, run) => {
         // Loaded here, not at the top: every other command would pay for the MCP SDK at start.
         const { createMppMcpServer, offeredTools } = await import('../../runtime/mcp/server.ts');
         const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
+        // One audit log open for the session (appends stay safe alongside other processes).
+        const auditLog = openAuditLog(home);
         const server = createMppMcpServer({
           home,
           workspace,
-          audit: auditTo(home),
+          audit: (event) => void auditLog.append(event),
           log: (_pkg, r) => logLine(r),
           filter,
           ...(credential !== undefined ? { credential } : {}),
@@ -65,7 +68,11 @@ export const registerMcp: RegisterCommand = (program, run) => {
         });
         await server.connect(new StdioServerTransport());
         process.stdin.once('end', () => void server.close());
-        await closed;
+        try {
+          await closed;
+        } finally {
+          auditLog.close();
+        }
       }, opts),
     );
 };
