@@ -149,7 +149,10 @@ const ratio = (name: string) => ({
 });
 console.log('Ratios against the plain MCP server (higher = slower than plain):');
 console.table({ 'mpp mcp': ratio('mpp mcp'), 'ToolHost in process': ratio('ToolHost in process') });
-console.log(
-  `Of mpp mcp's median ${ms(median(latency['mpp mcp']!))} ms, the governed call itself (ToolHost in process) takes ${ms(median(latency['ToolHost in process']!))} ms; ` +
-    `MCP over stdio adds about ${ms(median(latency['mpp mcp']!) - median(latency['ToolHost in process']!))} ms (the plain server's whole call: ${ms(median(latency['plain MCP']!))} ms).`,
-);
+{
+  const diff = median(latency['mpp mcp']!) - median(latency['ToolHost in process']!);
+  console.log(
+    `Of mpp mcp's median ${ms(median(latency['mpp mcp']!))} ms, the governed call itself (ToolHost in process) takes ${ms(median(latency['ToolHost in process']!))} ms: ` +
+      `MCP over stdio ${diff > 0 ? `adds about ${ms(diff)} ms` : 'adds less than the noise'} (the plain server's whole call: ${ms(median(latency['plain MCP']!))} ms).`,
+  );
+}
