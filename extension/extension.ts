@@ -54,9 +54,15 @@ async function report(action: () => Promise<void>): Promise<void> {
   try {
     await action();
   } catch (e) {
-    const text = isMppError(e) ? `${e.message}${e.hint ? ` ${e.hint}` : ''} (${e.code})` : `MPP failed: ${(e as Error).message}`;
-    void vscode.window.showErrorMessage(text);
+    const said = isMppError(e) && typeof e.detail?.toolMessage === 'string' ? ` The tool said: ${String(e.detail.toolCode)}: ${e.detail.toolMessage}` : '';
+    const text = isMppError(e) ? `${e.message}${said}${e.hint ? ` ${e.hint}` : ''} (${e.code})` : `MPP failed: ${(e as Error).message}`;
+    void vscode.window.showErrorMessage(inert(text));
   }
+}
+
+/** Notifications turn `[label](command:…)` into links: text from a tool must not become one. */
+function inert(text: string): string {
+  return text.replace(/\]\(/g, ']\u200b(');
 }
 
 async function pickPackage(node: Node | undefined, title: string): Promise<string | undefined> {
@@ -92,7 +98,9 @@ function auditRow(r: AuditRecord): AuditDialog['records'][number] {
   const pkgName = typeof rest.package === 'string' ? rest.package : '';
   delete rest.agent;
   delete rest.package;
-  return { seq: r.seq, time: r.time, type, package: pkgName, agent, detail: JSON.stringify(rest) };
+  // Digests shortened for reading (the export and `mpp audit` keep them whole); time to the second.
+  const detail = JSON.stringify(rest).replace(/\b([0-9a-f]{12})[0-9a-f]{52}\b/g, '$1…');
+  return { seq: r.seq, time: r.time.slice(0, 19).replace('T', ' '), type, package: pkgName, agent, detail };
 }
 
 /** The in-host MCP server as the editor's agent mode sees it (spec/mcp.md §7). */
@@ -190,7 +198,7 @@ export function activate(context: vscode.ExtensionContext): MppApi {
     try {
       const { output } = await calls.call({ ...target, input, caller: { label: 'vscode-user' } });
       calls.output.info(`${id} returned ${JSON.stringify(output)}`);
-      void vscode.window.showInformationMessage(`MPP: ${id} returned ${JSON.stringify(output)}`);
+      void vscode.window.showInformationMessage(inert(`MPP: ${id} returned ${JSON.stringify(output)}`));
     } finally {
       view.refresh(); // a consent answer changes the permissions shown
     }
@@ -202,7 +210,13 @@ export function activate(context: vscode.ExtensionContext): MppApi {
     const h = home();
     const here = workspaceOpen() ? workspaceScope(workspaceFolder(h)) : GLOBAL_SCOPE;
     const now = permissionsOf(h, name, here);
-    const current = now.effective ? `${now.effective.decision} (${now.effective.scope.kind === 'global' ? 'all workspaces' : 'this workspace'})` : 'no decision yet: it asks before its first run';
+    const where = now.effective?.scope.kind === 'global' ? 'all workspaces' : 'this workspace';
+    const granted = now.effective?.capabilities.length ?? 0;
+    const current = !now.effective
+      ? 'no decision yet: it asks before its first run'
+      : now.effective.decision === 'denied'
+        ? `denied (${where})`
+        : `allowed to run with ${granted} of ${now.capabilities.length} permissions granted (${where})`;
     const answer = await askConsent(context.extensionUri, consentDialog(now, 'manage', current));
     if (!answer) return;
     const scope = answer.scope === 'global' ? GLOBAL_SCOPE : here;

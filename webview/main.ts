@@ -205,19 +205,33 @@ function audit(d: AuditDialog): void {
   });
   const bar = el('div', undefined, 'actions');
   bar.append(filter, exportButton);
-  const rows = d.records.map((r) => [String(r.seq), r.time, r.type, r.package, r.agent, r.detail]);
-  const t = table(['#', 'Time (UTC)', 'Event', 'Package', 'Agent', 'Detail'], rows, [0, 1, 2, 3]);
-  const count = el('p', `${rows.length} events`, 'reason');
+  // One record per tbody: its fields on one line, its details full width below (a narrow column would squeeze them).
+  const t = el('table', undefined, 'audit');
+  const head = el('tr');
+  for (const h of ['#', 'Time (UTC)', 'Event', 'Package', 'Agent']) head.append(el('th', h));
+  t.append(head);
+  const records = d.records.map((r) => {
+    const body = el('tbody');
+    const line = el('tr');
+    for (const cell of [String(r.seq), r.time, r.type, r.package, r.agent]) line.append(el('td', cell, 'nowrap'));
+    const detail = el('tr', undefined, 'detail');
+    const cell = el('td', r.detail);
+    cell.colSpan = 5;
+    detail.append(cell);
+    body.append(line, detail);
+    t.append(body);
+    return body;
+  });
+  const count = el('p', `${records.length} events`, 'reason');
   filter.addEventListener('input', () => {
     const q = ((filter as HTMLElement & { value?: string }).value ?? '').toLowerCase();
     let shown = 0;
-    t.querySelectorAll('tr').forEach((tr, i) => {
-      if (i === 0) return;
-      const hit = q === '' || (tr.textContent ?? '').toLowerCase().includes(q);
-      tr.hidden = !hit;
+    for (const body of records) {
+      const hit = q === '' || (body.textContent ?? '').toLowerCase().includes(q);
+      body.hidden = !hit;
       if (hit) shown++;
-    });
-    count.textContent = `${shown} of ${rows.length} events`;
+    }
+    count.textContent = `${shown} of ${records.length} events`;
   });
   root.append(chain, bar, count, t);
 }
