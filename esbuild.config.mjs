@@ -2,9 +2,12 @@
 // payloads or native binaries (componentize-js, jco-transpile, esbuild) stay
 // external and are loaded from node_modules only when a command needs them.
 import { build } from 'esbuild';
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 
 const external = ['@bytecodealliance/*', 'componentize-qjs', 'esbuild'];
+// Bundles carry the transpiler version (runtime/sandbox/prepare.ts): the .vsix has no node_modules to read it from.
+const jcoVersion = JSON.parse(readFileSync('node_modules/@bytecodealliance/jco-transpile/package.json', 'utf8')).version;
+const define = { __MPP_JCO_TRANSPILE_VERSION__: JSON.stringify(jcoVersion) };
 
 await Promise.all([
   build({
@@ -15,6 +18,7 @@ await Promise.all([
     target: 'node22',
     format: 'esm',
     external,
+    define,
     banner: { js: '#!/usr/bin/env node\nimport { createRequire as __mppCreateRequire } from "node:module"; const require = __mppCreateRequire(import.meta.url);' },
     legalComments: 'none',
     logLevel: 'warning',
@@ -29,6 +33,7 @@ await Promise.all([
     target: 'node22',
     format: 'esm',
     external,
+    define,
     banner: { js: 'import { createRequire as __mppCreateRequire } from "node:module"; const require = __mppCreateRequire(import.meta.url);' },
     legalComments: 'none',
     logLevel: 'warning',
@@ -70,7 +75,7 @@ function extensionBuilds() {
       external: ['vscode'],
       alias: unused,
       // The runtime finds its worker entries and jco its files beside the running module.
-      define: { 'import.meta.url': '__mppModuleUrl' },
+      define: { ...define, 'import.meta.url': '__mppModuleUrl' },
       banner: { js: 'const __mppModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
       legalComments: 'none',
       logLevel: 'warning',
@@ -82,6 +87,7 @@ function extensionBuilds() {
       platform: 'node',
       target: 'node20',
       format: 'esm',
+      define,
       banner: { js: 'import { createRequire as __mppCreateRequire } from "node:module"; const require = __mppCreateRequire(import.meta.url);' },
       legalComments: 'none',
       logLevel: 'warning',

@@ -1,21 +1,25 @@
 /**
- * Tool calls from the editor. Until runtime/governance's ToolHost is merged,
- * this is the interim path: the package re-verified on load -> confirmation
- * dialog for write/destructive tools (deny on timeout or close) -> the
- * sandbox with an empty grant (deny by default: no files, network,
- * environment or storage) -> output checked against its schema. Stored
- * grants, consent and audit of calls come with the ToolHost.
+ * Tool calls from the editor go through the governed call path every face
+ * shares (runtime/governance ToolHost: package re-verified -> caller identity
+ * -> agent restrictions -> stored grants, asking consent -> confirmation with
+ * a one-time attestation -> sandbox -> redaction -> audit). What the editor
+ * adds is its faces: the consent and confirmation dialogs, and its settings
+ * as stricter-only policy overrides.
  */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { MppError } from '../runtime/errors.ts';
-import { describeSensitivity } from '../runtime/format/describe.ts';
-import { homePaths } from '../runtime/home.ts';
-import { effectiveLimits } from '../runtime/policy/limits.ts';
-import { findTool, invokeTool } from '../runtime/run/invoke.ts';
+import { recordAudit } from '../runtime/audit/log.ts';
+import type { AuditEvent } from '../runtime/audit/events.ts';
+import type { PiiClass } from '../runtime/format/manifest.ts';
+import type { ConfirmationRequest, Confirmer } from '../runtime/governance/confirm.ts';
+import type { ConsentAnswer, ConsentPrompter, ConsentRequest } from '../runtime/governance/consent.ts';
+import { ToolHost, type ToolCallResult } from '../runtime/governance/tool-host.ts';
+import type { CallerClaim } from '../runtime/identity/credential.ts';
+import type { HostPolicy } from '../runtime/policy/host-policy.ts';
 import type { LogRecord } from '../runtime/sandbox/host-services.ts';
-import { loadInstalled } from '../runtime/store/packages.ts';
-import { TrustStore } from '../runtime/trust/store.ts';
-import type { ConfirmDialog } from '../webview/protocol.ts';
+import { fingerprint } from '../runtime/trust/keys.ts';
+import type { ConfirmDialog, ConsentDialog } from '../webview/protocol.ts';
 import { DialogPanel } from './panel.ts';
 
 export interface CallRequest {
@@ -23,64 +27,141 @@ export interface CallRequest {
   readonly tool: string;
   /** The input JSON text. */
   readonly input: string;
-  /** Who asks: `unverified:<label>` until agent credentials are checked by the ToolHost. */
-  readonly agent: string;
+  /** Who asks: an agent credential to verify, or only a label (recorded as `unverified:<label>`). */
+  readonly caller: CallerClaim;
+}
+
+const PERSONAL: readonly PiiClass[] = ['email', 'phone', 'payment-card', 'iban', 'national-id', 'ip-address', 'secret'];
+
+/** The editor's settings as policy overrides; ToolHost merges them stricter-only over policy.json. */
+export function editorPolicy(): Partial<HostPolicy> {
+  const settings = vscode.workspace.getConfiguration('mpp');
+  const seconds = settings.get<number>('confirmation.timeoutSeconds');
+  return {
+    ...(seconds ? { confirmTimeoutMs: seconds * 1000 } : {}),
+    privacyMinimum: settings.get<string>('privacy.minimumRedaction') === 'personal' ? PERSONAL : ['secret'],
+  };
+}
+
+/** Per-call limits from the settings: they only lower what the package asks. */
+function editorLimits(): { timeoutMs?: number; memoryBytes?: number } {
+  const settings = vscode.workspace.getConfiguration('mpp');
+  const timeoutMs = settings.get<number>('limits.timeoutMs');
+  const memoryMb = settings.get<number>('limits.memoryMb');
+  return { ...(timeoutMs ? { timeoutMs } : {}), ...(memoryMb ? { memoryBytes: memoryMb * 1024 * 1024 } : {}) };
+}
+
+export function workspaceOpen(): boolean {
+  return vscode.workspace.workspaceFolders?.[0]?.uri.scheme === 'file';
+}
+
+/**
+ * The folder `${workspace}` stands for: the first folder open. With none, an
+ * empty folder in the MPP home, so a workspace grant reaches nothing of the user's.
+ */
+export function workspaceFolder(home: string): string {
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  if (folder?.scheme === 'file') return folder.fsPath;
+  const empty = join(home, 'no-workspace');
+  mkdirSync(empty, { recursive: true });
+  return empty;
+}
+
+export function auditTo(home: string): (event: AuditEvent) => void {
+  return (event) => recordAudit(home, event);
+}
+
+export function consentDialog(request: Pick<ConsentRequest, 'package' | 'version' | 'publisher' | 'capabilities'>, reason: ConsentDialog['reason'], current?: string): ConsentDialog {
+  return {
+    kind: 'consent',
+    packageName: request.package,
+    version: request.version,
+    publisher: request.publisher.name ?? 'an unnamed key',
+    fingerprint: fingerprint(request.publisher.keyid),
+    permissions: request.capabilities.map((c) => ({ id: c.id, text: c.text, ...(c.reason ? { reason: c.reason } : {}), grantable: c.grantable, state: c.state })),
+    reason,
+    workspaceOpen: workspaceOpen(),
+    ...(current ? { current } : {}),
+  };
+}
+
+/** Shows the consent dialog; undefined when the user closed it (nothing is recorded). */
+export async function askConsent(extensionUri: vscode.Uri, dialog: ConsentDialog): Promise<ConsentAnswer | undefined> {
+  const answer = await new DialogPanel(extensionUri, dialog).answer;
+  if (answer?.kind !== 'consent') return undefined;
+  // A deny without a scope choice covers the narrowest scope there is.
+  if (answer.decision === 'deny') return { decision: 'deny', capabilities: [], scope: dialog.workspaceOpen ? 'workspace' : 'global' };
+  return { decision: 'grant', capabilities: answer.ids, scope: answer.scope };
+}
+
+/** Consent before a first run and after an update that asks for more: the consent dialog. */
+export function editorConsent(extensionUri: vscode.Uri): ConsentPrompter {
+  return { ask: (request) => askConsent(extensionUri, consentDialog(request, request.reason)) };
+}
+
+/** Confirmations: the confirmation dialog. Only the user's click approves; closing it, or the host's timeout, denies. */
+export function editorConfirmer(extensionUri: vscode.Uri): Confirmer {
+  return {
+    async confirm(request: ConfirmationRequest, signal: AbortSignal) {
+      let args: string;
+      try {
+        args = JSON.stringify(JSON.parse(request.arguments), null, 2);
+      } catch {
+        args = request.arguments;
+      }
+      const dialog: ConfirmDialog = {
+        kind: 'confirm',
+        packageName: `${request.package}@${request.version}`,
+        tool: request.tool,
+        operation: request.kind === 'call' ? `Run ${request.tool} (${request.sensitivity})` : request.operation,
+        sensitivity: request.sensitivity,
+        args,
+        agent: request.agent.verified ? `${request.agent.displayName} — verified agent ${request.agent.agentId}` : request.agent.agentId,
+        timeoutSeconds: Math.round(request.timeoutMs / 1000),
+      };
+      const panel = new DialogPanel(extensionUri, dialog, { timeoutMs: request.timeoutMs });
+      // The host stopped waiting (its deadline): the dialog goes, its late click counts for nothing.
+      signal.addEventListener('abort', () => panel.dispose(), { once: true });
+      const answer = await panel.answer;
+      return answer?.kind === 'confirm' && answer.decision === 'approve' ? 'approved' : 'denied';
+    },
+  };
 }
 
 export class ToolCalls implements vscode.Disposable {
   readonly #status: vscode.StatusBarItem;
-  readonly #log: vscode.OutputChannel;
-  readonly #extensionUri: vscode.Uri;
+  readonly #log: vscode.LogOutputChannel;
   readonly #home: () => string;
+  readonly consent: ConsentPrompter;
+  readonly confirmer: Confirmer;
   #running = 0;
 
   constructor(extensionUri: vscode.Uri, home: () => string) {
-    this.#extensionUri = extensionUri;
     this.#home = home;
+    this.consent = editorConsent(extensionUri);
+    this.confirmer = editorConfirmer(extensionUri);
     this.#status = vscode.window.createStatusBarItem('mpp.running', vscode.StatusBarAlignment.Left, 10);
     this.#status.name = 'MPP tool calls';
     this.#log = vscode.window.createOutputChannel('MPP', { log: true });
   }
 
   get output(): vscode.LogOutputChannel {
-    return this.#log as vscode.LogOutputChannel;
+    return this.#log;
   }
 
-  async call(req: CallRequest): Promise<unknown> {
+  readonly toolLog = (pkg: string, r: LogRecord): void => this.#log.appendLine(`[${pkg}] ${r.level}: ${r.message}`);
+
+  async call(req: CallRequest): Promise<ToolCallResult> {
     const home = this.#home();
-    const { pkg } = loadInstalled(home, req.packageName, TrustStore.load(home));
-    const tool = findTool(pkg, req.tool);
-    if (tool.sensitivity === 'write' || tool.sensitivity === 'destructive') await this.#confirm(req, pkg.manifest.name, tool.description, tool.sensitivity, describeSensitivity(tool));
-    const settings = vscode.workspace.getConfiguration('mpp');
-    const limits = effectiveLimits(pkg.manifest, { timeoutMs: settings.get<number>('limits.timeoutMs'), memoryBytes: (settings.get<number>('limits.memoryMb') ?? 256) * 1024 * 1024 });
+    const host = new ToolHost({ home, consent: this.consent, confirmer: this.confirmer, consentSource: 'editor', policy: editorPolicy(), audit: auditTo(home), log: this.toolLog });
     this.#changeRunning(+1, `${req.packageName}/${req.tool}`);
     try {
-      return await invokeTool({
-        pkg,
-        tool: tool.name,
-        input: req.input,
-        grant: { fs: [], net: [], env: {}, limits },
-        services: { log: (r: LogRecord) => this.#log.appendLine(`[${req.packageName}/${req.tool}] ${r.level}: ${r.message}`) },
-        cacheDir: homePaths(home).componentCache,
-      });
+      const result = await host.call({ target: { installed: req.packageName }, tool: req.tool, input: req.input, caller: req.caller, workspace: workspaceFolder(home), ...editorLimits() });
+      for (const notice of result.notices) void vscode.window.showWarningMessage(`MPP: ${notice}`);
+      return result;
     } finally {
       this.#changeRunning(-1);
     }
-  }
-
-  /** Only the user's click in the dialog approves; closing it, or no answer in time, denies. */
-  async #confirm(req: CallRequest, packageName: string, description: string, sensitivity: string, meaning: string): Promise<void> {
-    const timeoutSeconds = vscode.workspace.getConfiguration('mpp').get<number>('confirmation.timeoutSeconds') ?? 60;
-    let args: string;
-    try {
-      args = JSON.stringify(JSON.parse(req.input), null, 2);
-    } catch {
-      args = req.input;
-    }
-    const dialog: ConfirmDialog = { kind: 'confirm', packageName, tool: req.tool, operation: `${description} (${meaning})`, sensitivity, args, agent: req.agent, timeoutSeconds };
-    const answer = await new DialogPanel(this.#extensionUri, dialog, { timeoutMs: timeoutSeconds * 1000 }).answer;
-    if (answer?.kind === 'confirm' && answer.decision === 'approve') return;
-    throw new MppError('MPP_E_CONFIRMATION_DENIED', `${req.tool} of ${packageName} was not run: ${answer ? 'you denied it' : 'the confirmation was closed or timed out'}.`);
   }
 
   #changeRunning(delta: number, what?: string): void {

@@ -4,16 +4,17 @@
  * panel; closing it is a "no".
  */
 import type * as vscode from 'vscode';
-import { describePermissions } from '../runtime/format/describe.ts';
+import { declaredCapabilities, grantableIds } from '../runtime/policy/capabilities.ts';
 import type { ExaminedPackage } from '../runtime/trust/gatekeeper.ts';
 import { fingerprint } from '../runtime/trust/keys.ts';
 import type { TrustView } from '../runtime/trust/store.ts';
 import type { InspectDialog, PermissionItem, TrustDialog } from '../webview/protocol.ts';
 import { DialogPanel } from './panel.ts';
 
-export function permissionItems(pkg: Pick<ExaminedPackage, 'manifest'>): PermissionItem[] {
+function permissionItems(pkg: Pick<ExaminedPackage, 'manifest'>): PermissionItem[] {
   // A wildcard host is granted by naming concrete hosts, which a checkbox cannot do.
-  return describePermissions(pkg.manifest).map((p) => ({ ...p, grantable: !(p.kind === 'network' && p.id.includes('://*.')) }));
+  const grantable = new Set(grantableIds(pkg.manifest));
+  return declaredCapabilities(pkg.manifest).map((p) => ({ ...p, grantable: grantable.has(p.id) }));
 }
 
 /** Asks whether to trust the author key of `pkg`; true only on the user's explicit approval. */

@@ -9,28 +9,39 @@ import * as vscode from 'vscode';
 import { auditLogExists, openAuditLog, recordAudit, type AuditRecord } from '../runtime/audit/log.ts';
 import { isMppError } from '../runtime/errors.ts';
 import { mppHome } from '../runtime/home.ts';
+import { grantPermissions, permissionsOf, revokePermissions } from '../runtime/governance/decisions.ts';
+import { GLOBAL_SCOPE, workspaceScope } from '../runtime/state/grants.ts';
 import { installPackage, listInstalled, loadInstalled, uninstallPackage } from '../runtime/store/packages.ts';
 import { examinePackage, verifyPackage } from '../runtime/trust/gatekeeper.ts';
 import { fingerprint, parsePublicKeyPem, publicKeyFromSpki } from '../runtime/trust/keys.ts';
 import { addTrustedKey, TrustStore } from '../runtime/trust/store.ts';
 import pkg from '../package.json' with { type: 'json' };
 import type { AuditDialog } from '../webview/protocol.ts';
-import { ToolCalls } from './calls.ts';
+import { askConsent, auditTo, consentDialog, editorPolicy, ToolCalls, workspaceFolder, workspaceOpen } from './calls.ts';
 import { askTrust, showInspector } from './dialogs.ts';
 import { registerLanguageModelTools, splitToolId } from './lm-tools.ts';
 import { DialogPanel } from './panel.ts';
-import { PackagesView, type Node, type PackageEntry } from './packages-view.ts';
+import { packageEntries, permissionStates } from './listing.ts';
+import { InHostMcpServer, type McpEndpoint } from './mcp-server.ts';
+import { PackagesView, type Node } from './packages-view.ts';
 
 export interface MppApi {
   readonly version: string;
   /** Names of the installed packages' tools, as `scope/name/tool`. */
   listTools(): string[];
   /**
-   * Runs a tool for another extension's agent, guarded by the same dialogs.
-   * `agent` labels the caller (recorded as `unverified:<agent>` until signed
-   * agent credentials are checked).
+   * Runs a tool for another extension's agent, guarded by the same dialogs
+   * and grants. `credential` (the text `mpp agent credential` writes) makes
+   * the call as that verified agent; without it the caller is
+   * `unverified:<agent>`. Resolves with the tool's (redacted) output.
    */
-  callTool(request: { tool: string; input: unknown; agent: string }): Promise<unknown>;
+  callTool(request: { tool: string; input: unknown; agent: string; credential?: string }): Promise<unknown>;
+  /**
+   * The in-host MCP server (started on first use): its URL and the header
+   * that authorizes a client, as the editor's MCP definition carries them.
+   * Its calls are guarded by the same dialogs.
+   */
+  mcpServer(): Promise<McpEndpoint>;
 }
 
 /** The MPP home: the `mpp.home` setting, else the same folder the CLI uses. */
@@ -38,20 +49,20 @@ function home(): string {
   return vscode.workspace.getConfiguration('mpp').get<string>('home') || mppHome();
 }
 
-function entries(): PackageEntry[] {
-  const h = home();
-  const trust = TrustStore.load(h);
-  return listInstalled(h).map((record) => ({ record, keyState: trust.state(record.publisher.keyid), permissionStates: new Map() }));
-}
-
 /** Every failure reaches the user as its message and hint, never as a stack. */
 async function report(action: () => Promise<void>): Promise<void> {
   try {
     await action();
   } catch (e) {
-    const text = isMppError(e) ? `${e.message}${e.hint ? ` ${e.hint}` : ''} (${e.code})` : `MPP failed: ${(e as Error).message}`;
-    void vscode.window.showErrorMessage(text);
+    const said = isMppError(e) && typeof e.detail?.toolMessage === 'string' ? ` The tool said: ${String(e.detail.toolCode)}: ${e.detail.toolMessage}` : '';
+    const text = isMppError(e) ? `${e.message}${said}${e.hint ? ` ${e.hint}` : ''} (${e.code})` : `MPP failed: ${(e as Error).message}`;
+    void vscode.window.showErrorMessage(inert(text));
   }
+}
+
+/** Notifications turn `[label](command:…)` into links: text from a tool must not become one. */
+function inert(text: string): string {
+  return text.replace(/\]\(/g, ']\u200b(');
 }
 
 async function pickPackage(node: Node | undefined, title: string): Promise<string | undefined> {
@@ -87,13 +98,47 @@ function auditRow(r: AuditRecord): AuditDialog['records'][number] {
   const pkgName = typeof rest.package === 'string' ? rest.package : '';
   delete rest.agent;
   delete rest.package;
-  return { seq: r.seq, time: r.time, type, package: pkgName, agent, detail: JSON.stringify(rest) };
+  // Digests shortened for reading (the export and `mpp audit` keep them whole); time to the second.
+  const detail = JSON.stringify(rest).replace(/\b([0-9a-f]{12})[0-9a-f]{52}\b/g, '$1…');
+  return { seq: r.seq, time: r.time.slice(0, 19).replace('T', ' '), type, package: pkgName, agent, detail };
+}
+
+/** The in-host MCP server as the editor's agent mode sees it (spec/mcp.md §7). */
+function mcpProvider(mcp: InHostMcpServer): vscode.McpServerDefinitionProvider<vscode.McpHttpServerDefinition> {
+  return {
+    // Eager and cheap: the server starts only when the editor resolves the definition to use it.
+    provideMcpServerDefinitions: () => [new vscode.McpHttpServerDefinition('MPP tools', vscode.Uri.parse('http://127.0.0.1/mcp'), {}, pkg.version)],
+    resolveMcpServerDefinition: async (definition) => {
+      const endpoint = await mcp.start();
+      definition.uri = vscode.Uri.parse(endpoint.url);
+      definition.headers = { ...endpoint.headers };
+      return definition;
+    },
+  };
 }
 
 export function activate(context: vscode.ExtensionContext): MppApi {
-  const view = new PackagesView(entries);
+  const view = new PackagesView(
+    () => packageEntries(home()),
+    (name) => permissionStates(home(), name, workspaceOpen() ? workspaceFolder(home()) : undefined),
+  );
   const calls = new ToolCalls(context.extensionUri, home);
-  context.subscriptions.push(calls, ...registerLanguageModelTools(calls, home));
+  const mcp = new InHostMcpServer(() => ({
+    home: home(),
+    workspace: workspaceFolder(home()),
+    audit: auditTo(home()),
+    log: calls.toolLog,
+    policy: editorPolicy(),
+    confirmer: calls.confirmer,
+    consent: calls.consent,
+    serverInfo: { name: 'mpp-vscode', version: pkg.version },
+  }));
+  context.subscriptions.push(
+    calls,
+    mcp,
+    ...registerLanguageModelTools(calls, home),
+    vscode.lm.registerMcpServerDefinitionProvider('mpp.tools', mcpProvider(mcp)),
+  );
   const register = (id: string, run: (...args: never[]) => Promise<void> | void): void => {
     context.subscriptions.push(vscode.commands.registerCommand(id, (...args: never[]) => report(async () => run(...args))));
   };
@@ -150,9 +195,62 @@ export function activate(context: vscode.ExtensionContext): MppApi {
     if (!target) return;
     const input = await vscode.window.showInputBox({ title: `Input for ${id}`, prompt: 'A JSON object matching the tool\'s input schema', value: '{}' });
     if (input === undefined) return;
-    const output = await calls.call({ ...target, input, agent: 'unverified:user' });
-    calls.output.info(`${id} returned ${JSON.stringify(output)}`);
-    void vscode.window.showInformationMessage(`MPP: ${id} returned ${JSON.stringify(output)}`);
+    try {
+      const { output } = await calls.call({ ...target, input, caller: { label: 'vscode-user' } });
+      calls.output.info(`${id} returned ${JSON.stringify(output)}`);
+      void vscode.window.showInformationMessage(inert(`MPP: ${id} returned ${JSON.stringify(output)}`));
+    } finally {
+      view.refresh(); // a consent answer changes the permissions shown
+    }
+  });
+
+  register('mpp.managePermissions', async (node?: Node) => {
+    const name = await pickPackage(node, 'Manage MPP Permissions');
+    if (!name) return;
+    const h = home();
+    const here = workspaceOpen() ? workspaceScope(workspaceFolder(h)) : GLOBAL_SCOPE;
+    const now = permissionsOf(h, name, here);
+    const where = now.effective?.scope.kind === 'global' ? 'all workspaces' : 'this workspace';
+    const granted = now.effective?.capabilities.length ?? 0;
+    const current = !now.effective
+      ? 'no decision yet: it asks before its first run'
+      : now.effective.decision === 'denied'
+        ? `denied (${where})`
+        : `allowed to run with ${granted} of ${now.capabilities.length} permissions granted (${where})`;
+    const answer = await askConsent(context.extensionUri, consentDialog(now, 'manage', current));
+    if (!answer) return;
+    const scope = answer.scope === 'global' ? GLOBAL_SCOPE : here;
+    const audit = auditTo(h);
+    if (answer.decision === 'deny') {
+      grantPermissions(h, { package: name, capabilities: [], scope, deny: true, source: 'editor' }, audit);
+    } else {
+      const record = grantPermissions(h, { package: name, capabilities: answer.capabilities, scope, source: 'editor' }, audit);
+      // Granting adds to what the scope held: what the user unticked is taken back.
+      const unticked = record.capabilities.filter((c) => !answer.capabilities.includes(c));
+      if (unticked.length > 0) revokePermissions(h, { package: name, capabilities: unticked, scope }, audit);
+    }
+    view.refresh();
+    void vscode.window.showInformationMessage(`MPP: permissions of ${name} saved (${answer.decision === 'deny' ? 'denied' : `${answer.capabilities.length} granted`}, ${answer.scope === 'global' ? 'all workspaces' : 'this workspace'}).`);
+  });
+
+  register('mpp.revokePermissions', async (node?: Node) => {
+    const name = await pickPackage(node, 'Revoke MPP Permissions');
+    if (!name) return;
+    const answer = await vscode.window.showWarningMessage(`Revoke every permission of ${name}, in every workspace? Its next calls run with nothing granted.`, { modal: true }, 'Revoke All');
+    if (answer !== 'Revoke All') return;
+    const h = home();
+    revokePermissions(h, { package: name, capabilities: 'all', scope: 'all' }, auditTo(h));
+    view.refresh();
+    void vscode.window.showInformationMessage(`MPP: revoked every permission of ${name}.`);
+  });
+
+  register('mpp.updatePackages', () => {
+    // No registry client exists yet: say so rather than pretend to check.
+    const registries = vscode.workspace.getConfiguration('mpp').get<string[]>('registries') ?? [];
+    const how = 'install its new .mpp file with "MPP: Install Package from File…" (an update that asks for more permissions asks you again before its next run)';
+    void vscode.window.showInformationMessage(
+      registries.length === 0 ? `MPP: no registry configured, so nothing to check. To update a package, ${how}.` : `MPP: updating from a registry is not supported by this version yet. To update a package, ${how}.`,
+    );
   });
 
   register('mpp.installFromRegistry', () => {
@@ -218,11 +316,13 @@ export function activate(context: vscode.ExtensionContext): MppApi {
   return {
     version: pkg.version,
     listTools: () => listInstalled(home()).flatMap((r) => r.manifest.tools.map((t) => `${r.name}/${t.name}`)),
-    callTool: async ({ tool, input, agent }) => {
+    callTool: async ({ tool, input, agent, credential }) => {
       const target = splitToolId(tool);
       if (!target) throw new Error(`"${tool}" is not an MPP tool id (scope/package/tool).`);
-      return calls.call({ ...target, input: JSON.stringify(input ?? {}), agent: `unverified:${agent}` });
+      const result = await calls.call({ ...target, input: JSON.stringify(input ?? {}), caller: { label: agent, ...(credential !== undefined ? { credential } : {}) } });
+      return result.output;
     },
+    mcpServer: () => mcp.start(),
   };
 }
 

@@ -1,9 +1,11 @@
 /**
  * MPP tools for the editor's agents (`contributes.languageModelTools`): one
  * tool lists the installed MPP tools, one runs one of them. Calls go through
- * the same path as the command palette, so the confirmation dialog guards them.
+ * the same governed path as the command palette, so the consent and
+ * confirmation dialogs guard them.
  */
 import * as vscode from 'vscode';
+import { isMppError } from '../runtime/errors.ts';
 import { listInstalled } from '../runtime/store/packages.ts';
 import type { ToolCalls } from './calls.ts';
 
@@ -36,8 +38,14 @@ export function registerLanguageModelTools(calls: ToolCalls, home: () => string)
       invoke: async (options) => {
         const id = splitToolId(options.input.tool);
         if (!id) throw new Error(`"${options.input.tool}" is not an MPP tool id (scope/package/tool); call mpp_list_tools first.`);
-        const output = await calls.call({ ...id, input: JSON.stringify(options.input.input ?? {}), agent: 'unverified:vscode-lm' });
-        return text(output);
+        try {
+          // The editor's model names itself nowhere we could verify: recorded as unverified:vscode-lm.
+          const result = await calls.call({ ...id, input: JSON.stringify(options.input.input ?? {}), caller: { label: 'vscode-lm' } });
+          return text(result.output);
+        } catch (e) {
+          // The model reads what was refused and what the user can do, not a stack.
+          throw isMppError(e) ? new Error(`${e.code}: ${e.message} What to do: ${e.hint}`) : e;
+        }
       },
     }),
   ];

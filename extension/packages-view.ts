@@ -1,22 +1,16 @@
 import * as vscode from 'vscode';
+import { isMppError } from '../runtime/errors.ts';
 import { describeSensitivity } from '../runtime/format/describe.ts';
-import type { InstalledRecord } from '../runtime/store/packages.ts';
 import { fingerprint } from '../runtime/trust/keys.ts';
-import type { KeyState } from '../runtime/trust/store.ts';
-import { permissionItems } from './dialogs.ts';
+import type { PackageEntry, PermissionState } from './listing.ts';
 
-/** What the view shows of one installed package: read from the store on refresh, never from a tool. */
-export interface PackageEntry {
-  readonly record: InstalledRecord;
-  readonly keyState: KeyState;
-  /** State of each declared capability id, e.g. `granted (workspace)`, `not granted`. */
-  readonly permissionStates: ReadonlyMap<string, string>;
-}
+export type { PackageEntry } from './listing.ts';
 
 export type Node =
   | { readonly type: 'package'; readonly entry: PackageEntry }
   | { readonly type: 'tool'; readonly entry: PackageEntry; readonly tool: string }
-  | { readonly type: 'permission'; readonly entry: PackageEntry; readonly id: string; readonly text: string; readonly state: string };
+  | { readonly type: 'permission'; readonly entry: PackageEntry; readonly permission: PermissionState }
+  | { readonly type: 'problem'; readonly entry: PackageEntry; readonly text: string };
 
 /**
  * The MPP activity-bar view: packages, and under each its tools and its
@@ -27,9 +21,11 @@ export class PackagesView implements vscode.TreeDataProvider<Node> {
   readonly onDidChangeTreeData = this.#changed.event;
 
   readonly #load: () => PackageEntry[];
+  readonly #permissions: (name: string) => PermissionState[];
 
-  constructor(load: () => PackageEntry[]) {
+  constructor(load: () => PackageEntry[], permissions: (name: string) => PermissionState[]) {
     this.#load = load;
+    this.#permissions = permissions;
   }
 
   refresh(): void {
@@ -41,7 +37,13 @@ export class PackagesView implements vscode.TreeDataProvider<Node> {
     if (node.type !== 'package') return [];
     const { entry } = node;
     const tools: Node[] = entry.record.manifest.tools.map((t) => ({ type: 'tool', entry, tool: t.name }));
-    const permissions: Node[] = permissionItems(entry.record).map((p) => ({ type: 'permission', entry, id: p.id, text: p.text, state: entry.permissionStates.get(p.id) ?? 'not granted' }));
+    let permissions: Node[];
+    try {
+      permissions = this.#permissions(entry.record.name).map((permission) => ({ type: 'permission', entry, permission }));
+    } catch (e) {
+      // Reading permissions verifies the package again: a tampered or broken one says so here.
+      permissions = [{ type: 'problem', entry, text: isMppError(e) ? `${e.message} (${e.code})` : String(e) }];
+    }
     return [...tools, ...permissions];
   }
 
@@ -70,11 +72,18 @@ export class PackagesView implements vscode.TreeDataProvider<Node> {
       item.command = { command: 'mpp.runTool', title: 'Run', arguments: [node] };
       return item;
     }
-    const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
-    item.id = `perm:${record.name}:${node.id}`;
-    item.description = node.state;
-    item.tooltip = `${node.id}: ${node.state}`;
-    item.iconPath = new vscode.ThemeIcon(node.state.startsWith('granted') ? 'pass' : 'circle-slash');
+    if (node.type === 'problem') {
+      const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
+      item.id = `problem:${record.name}`;
+      item.iconPath = new vscode.ThemeIcon('error');
+      return item;
+    }
+    const p = node.permission;
+    const item = new vscode.TreeItem(p.text, vscode.TreeItemCollapsibleState.None);
+    item.id = `perm:${record.name}:${p.id}`;
+    item.description = p.state;
+    item.tooltip = `${p.id}: ${p.state}`;
+    item.iconPath = new vscode.ThemeIcon(p.granted ? 'pass' : 'circle-slash');
     item.contextValue = 'mpp.permission';
     return item;
   }

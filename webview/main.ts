@@ -59,12 +59,19 @@ function actions(...buttons: HTMLElement[]): HTMLElement {
   return bar;
 }
 
+const HEADINGS: Record<ConsentDialog['reason'], (name: string) => string> = {
+  'first-run': (name) => `Allow ${name} to run?`,
+  widened: (name) => `${name} now asks for more`,
+  manage: (name) => `Permissions of ${name}`,
+};
+
 function consent(d: ConsentDialog): void {
   root.append(
-    el('h1', d.reason === 'widened' ? `${d.packageName} now asks for more` : `Allow ${d.packageName} to run?`),
+    el('h1', HEADINGS[d.reason](d.packageName)),
     row('Package', `${d.packageName}@${d.version}`),
     row('Publisher', `${d.publisher} (${d.fingerprint})`),
   );
+  if (d.current) root.append(row('Now', d.current));
   const boxes: { id: string; box: HTMLElement }[] = [];
   if (d.permissions.length === 0) {
     root.append(el('p', 'This package asks for no access to your files, network, environment or storage: it only computes.'));
@@ -74,10 +81,11 @@ function consent(d: ConsentDialog): void {
     for (const p of d.permissions) {
       const item = el('div', undefined, 'permission');
       const box = el('vscode-checkbox');
-      box.setAttribute('label', p.text);
+      box.setAttribute('label', p.state === 'new' && d.reason === 'widened' ? `${p.text} (new)` : p.text);
       box.dataset.id = p.id;
-      if (p.grantable) box.setAttribute('checked', '');
-      else box.setAttribute('disabled', '');
+      // Pre-checked: what was granted before; on a first run, what the package asks (the user unticks).
+      if (p.grantable && (p.state === 'granted' || (d.reason === 'first-run' && p.state !== 'declined'))) box.setAttribute('checked', '');
+      if (!p.grantable) box.setAttribute('disabled', '');
       item.append(box);
       if (p.reason) item.append(el('div', `Why: ${p.reason}`, 'reason'));
       if (!p.grantable) item.append(el('div', 'Cannot be granted here: the host is a wildcard. Grant concrete hosts with `mpp run --allow-net`.', 'reason'));
@@ -105,7 +113,7 @@ function consent(d: ConsentDialog): void {
   const checked = (b: HTMLElement): boolean => (b as HTMLElement & { checked?: boolean }).checked === true;
   root.append(
     actions(
-      button(d.permissions.length === 0 ? 'Allow' : 'Allow selected', false, (ev) => answer(ev, { type: 'answer', kind: 'consent', decision: 'grant', ids: boxes.filter((b) => checked(b.box)).map((b) => b.id), scope: chosenScope() })),
+      button(d.permissions.length === 0 ? 'Allow' : d.reason === 'manage' ? 'Save selected' : 'Allow selected', false, (ev) => answer(ev, { type: 'answer', kind: 'consent', decision: 'grant', ids: boxes.filter((b) => checked(b.box)).map((b) => b.id), scope: chosenScope() })),
       button('Allow all', true, (ev) => answer(ev, { type: 'answer', kind: 'consent', decision: 'grant', ids: boxes.map((b) => b.id), scope: chosenScope() })),
       button('Deny', true, (ev) => answer(ev, { type: 'answer', kind: 'consent', decision: 'deny' })),
     ),
@@ -197,19 +205,33 @@ function audit(d: AuditDialog): void {
   });
   const bar = el('div', undefined, 'actions');
   bar.append(filter, exportButton);
-  const rows = d.records.map((r) => [String(r.seq), r.time, r.type, r.package, r.agent, r.detail]);
-  const t = table(['#', 'Time (UTC)', 'Event', 'Package', 'Agent', 'Detail'], rows, [0, 1, 2, 3]);
-  const count = el('p', `${rows.length} events`, 'reason');
+  // One record per tbody: its fields on one line, its details full width below (a narrow column would squeeze them).
+  const t = el('table', undefined, 'audit');
+  const head = el('tr');
+  for (const h of ['#', 'Time (UTC)', 'Event', 'Package', 'Agent']) head.append(el('th', h));
+  t.append(head);
+  const records = d.records.map((r) => {
+    const body = el('tbody');
+    const line = el('tr');
+    for (const cell of [String(r.seq), r.time, r.type, r.package, r.agent]) line.append(el('td', cell, 'nowrap'));
+    const detail = el('tr', undefined, 'detail');
+    const cell = el('td', r.detail);
+    cell.colSpan = 5;
+    detail.append(cell);
+    body.append(line, detail);
+    t.append(body);
+    return body;
+  });
+  const count = el('p', `${records.length} events`, 'reason');
   filter.addEventListener('input', () => {
     const q = ((filter as HTMLElement & { value?: string }).value ?? '').toLowerCase();
     let shown = 0;
-    t.querySelectorAll('tr').forEach((tr, i) => {
-      if (i === 0) return;
-      const hit = q === '' || (tr.textContent ?? '').toLowerCase().includes(q);
-      tr.hidden = !hit;
+    for (const body of records) {
+      const hit = q === '' || (body.textContent ?? '').toLowerCase().includes(q);
+      body.hidden = !hit;
       if (hit) shown++;
-    });
-    count.textContent = `${shown} of ${rows.length} events`;
+    }
+    count.textContent = `${shown} of ${records.length} events`;
   });
   root.append(chain, bar, count, t);
 }

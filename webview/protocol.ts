@@ -12,6 +12,8 @@ export interface PermissionItem {
   readonly reason?: string;
   /** Whether this capability can be granted from the dialog (wildcard hosts cannot). */
   readonly grantable: boolean;
+  /** In a consent dialog: granted before, shown before and not granted, or never shown. */
+  readonly state?: 'granted' | 'declined' | 'new';
 }
 
 export interface ConsentDialog {
@@ -21,8 +23,10 @@ export interface ConsentDialog {
   readonly publisher: string;
   readonly fingerprint: string;
   readonly permissions: readonly PermissionItem[];
-  /** Why it is asked: before a first run, or after an update that asks for more. */
-  readonly reason: 'first-run' | 'widened';
+  /** Why it is asked: before a first run, after an update that asks for more, or the user opened it (Manage Permissions). */
+  readonly reason: 'first-run' | 'widened' | 'manage';
+  /** The decision in force now (Manage Permissions), e.g. `denied (this workspace)`. */
+  readonly current?: string;
   readonly workspaceOpen: boolean;
 }
 

@@ -69,6 +69,8 @@ export interface ToolCall {
   readonly oneOffGrant?: Omit<GrantRequest, 'workspace' | 'home' | 'mppHome'>;
   /** Lowers the time limit of the call. */
   readonly timeoutMs?: number;
+  /** Lowers the memory limit of the call (editor settings). */
+  readonly memoryBytes?: number;
 }
 
 export interface ToolCallResult {
@@ -118,7 +120,7 @@ export class ToolHost {
     }
     const notices: string[] = [];
     const { grant, kv } = await this.#grant(call, pkg, caller, tool, notices);
-    const limits = effectiveLimits(m, call.timeoutMs ? { timeoutMs: call.timeoutMs } : {});
+    const limits = effectiveLimits(m, { ...(call.timeoutMs ? { timeoutMs: call.timeoutMs } : {}), ...(call.memoryBytes ? { memoryBytes: call.memoryBytes } : {}) });
 
     // Before any human is asked: never confirm a call that cannot run.
     try {

@@ -19,6 +19,7 @@ import type { AuditEvent } from '../audit/events.ts';
 import { ERROR_CODES, MppError, isMppError } from '../errors.ts';
 import { PACKAGE_NAME_RE, type ToolDefinition } from '../format/manifest.ts';
 import type { ConfirmationRequest, Confirmer } from '../governance/confirm.ts';
+import type { ConsentPrompter } from '../governance/consent.ts';
 import { ToolHost } from '../governance/tool-host.ts';
 import { SandboxPool } from '../run/sandbox-pool.ts';
 import type { HostPolicy } from '../policy/host-policy.ts';
@@ -50,6 +51,10 @@ export interface MppMcpServerOptions {
   readonly credential?: string;
   /** Stricter-only policy overrides (editor settings). */
   readonly policy?: Partial<HostPolicy>;
+  /** The host's own confirmation UI (the editor's dialogs): used instead of MCP elicitation. */
+  readonly confirmer?: Confirmer;
+  /** The host's own consent UI (the editor's dialog); absent: grants must exist already. */
+  readonly consent?: ConsentPrompter;
   readonly serverInfo?: { readonly name: string; readonly version: string };
   /** How often (ms) to look for installs and uninstalls, to send `notifications/tools/list_changed`; 0: never. Default 2000. */
   readonly watchMs?: number;
@@ -169,10 +174,13 @@ export function createMppMcpServer(opts: MppMcpServerOptions): Server {
         });
       }
       const canElicit = Boolean(server.getClientCapabilities()?.elicitation?.form);
+      // The host's own dialogs, when it has them, are a channel the agent cannot answer; elicitation goes through the client.
+      const confirmer = opts.confirmer ?? (canElicit ? elicitingConfirmer(server) : undefined);
       const host = new ToolHost({
         home: opts.home,
-        // No consent prompter: grants are made with `mpp grant` or in the editor.
-        ...(canElicit ? { confirmer: elicitingConfirmer(server) } : {}),
+        // Without the host's consent UI nobody can be asked: grants are made with `mpp grant` or in the editor.
+        ...(opts.consent ? { consent: opts.consent, consentSource: 'editor' as const } : {}),
+        ...(confirmer ? { confirmer } : {}),
         ...(opts.policy ? { policy: opts.policy } : {}),
         audit: opts.audit,
         sandboxes,

@@ -46,10 +46,14 @@ interface CacheMeta {
 const transpiling = new Map<string, Promise<Transpiled>>();
 const compiling = new Map<string, Promise<Record<string, WebAssembly.Module>>>();
 
+/** Set by esbuild (`define`) in bundles, where jco-transpile's package.json is not beside the code. */
+declare const __MPP_JCO_TRANSPILE_VERSION__: string | undefined;
+
 let transpilerId: Promise<string> | undefined;
 /** Name and version of the transpiler: cached output from another version is redone. */
 function transpilerVersion(): Promise<string> {
   transpilerId ??= (async () => {
+    if (typeof __MPP_JCO_TRANSPILE_VERSION__ === 'string') return `jco-transpile@${__MPP_JCO_TRANSPILE_VERSION__}`;
     try {
       const entry = createRequire(import.meta.url).resolve('@bytecodealliance/jco-transpile');
       const pkg = JSON.parse(await readFile(join(entry, '..', '..', 'package.json'), 'utf8')) as { version?: string };

@@ -38,7 +38,14 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startEditor(vsix: string, opts: { settings?: Record<string, unknown> } = {}): Promise<Editor> {
+/** Packs an extension folder into a .vsix with @vscode/vsce (as scripts/package-extension.mjs does for MPP). */
+export async function packExtension(folder: string, out: string): Promise<string> {
+  await run(process.execPath, [join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--skip-license', '--allow-missing-repository', '--out', out], { cwd: folder });
+  return out;
+}
+
+/** `vsix` and then `others` (e.g. a test extension that uses MPP's public API) are installed from their .vsix files. */
+export async function startEditor(vsix: string, opts: { settings?: Record<string, unknown>; others?: readonly string[] } = {}): Promise<Editor> {
   await ensurePrerequisites((l) => process.stderr.write(`e2e: ${l}\n`));
   const dir = mkdtempSync(join(tmpdir(), 'mpp-e2e-'));
   const paths = { home: join(dir, 'home'), tmp: join(dir, 'tmp'), data: join(dir, 'data'), extensions: join(dir, 'extensions'), workspace: join(dir, 'workspace'), mpp: join(dir, 'mpp-home') };
@@ -62,6 +69,7 @@ export async function startEditor(vsix: string, opts: { settings?: Record<string
   const base = [codeServerEntry(), '--config', config, '--user-data-dir', paths.data, '--extensions-dir', paths.extensions];
   // The packaged artifact itself, as a user installs it.
   await run(process.execPath, [...base, '--install-extension', vsix], { env });
+  for (const other of opts.others ?? []) await run(process.execPath, [...base, '--install-extension', other], { env });
 
   const port = await freePort();
   let output = '';

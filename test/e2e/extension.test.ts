@@ -5,55 +5,56 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Manifest } from '../../runtime/format/manifest.ts';
-import { generateKey } from '../../runtime/trust/keys.ts';
+import { editorManifest } from '../fixtures/tools/editor-manifest.ts';
+import { mcpToolName } from '../../runtime/mcp/names.ts';
+import { installPackage } from '../../runtime/store/packages.ts';
+import { verifyPackage } from '../../runtime/trust/gatekeeper.ts';
+import { generateKey, type PrivateKey } from '../../runtime/trust/keys.ts';
+import { TrustStore } from '../../runtime/trust/store.ts';
 import { signPackage } from '../../runtime/trust/sign.ts';
 import { fixtureComponent } from '../fixtures/tools/build.ts';
 import { ROOT } from '../helpers/cli.ts';
 import { makePackage } from '../helpers/packages.ts';
-import { answerQuickInput, notification, runCommand, screenshot, startEditor, webview, type Editor } from './editor.ts';
+import { answerQuickInput, notification, packExtension, runCommand, screenshot, startEditor, webview, type Editor } from './editor.ts';
 
 const run = promisify(execFile);
 
-const object = (properties: Record<string, unknown>, required: string[]) => ({ type: 'object', properties, required, additionalProperties: false });
-
-export function editorManifest(): Manifest {
-  return {
-    mpp: 1,
-    name: 'e2e/editor',
-    version: '1.0.0',
-    description: 'Tools for the editor end-to-end tests.',
-    publisher: { name: 'E2E Publisher' },
-    tools: [
-      { name: 'greet', description: 'Returns a greeting.', sensitivity: 'none', inputSchema: object({ name: { type: 'string' } }, ['name']), outputSchema: object({ greeting: { type: 'string' } }, ['greeting']) },
-      { name: 'wipe', description: 'Pretends to delete a folder.', sensitivity: 'destructive', inputSchema: object({ path: { type: 'string' } }, ['path']), outputSchema: object({ wiped: { type: 'string' } }, ['wiped']) },
-      { name: 'loop', description: 'Never returns.', sensitivity: 'none', inputSchema: { type: 'object' }, outputSchema: { type: 'object' } },
-    ],
-    permissions: { kv: { maxBytes: 65536, reason: 'Remembers names it greeted.' } },
-    limits: { timeoutMs: 6000 },
-  } as Manifest;
-}
-
-describe('the extension in VS Code (code-server)', { timeout: 600_000 }, () => {
+describe('the extension in VS Code (code-server)', { timeout: 900_000 }, () => {
   let editor: Editor;
   let packageFile: string;
+  let component: Uint8Array;
+  let key: PrivateKey;
 
   before(async () => {
     await run(process.execPath, [join(ROOT, 'scripts', 'package-extension.mjs')], { cwd: ROOT });
     const vsix = join(ROOT, 'dist', readdirSync(join(ROOT, 'dist')).find((f) => f.endsWith('.vsix'))!);
-    editor = await startEditor(vsix);
-    const component = await fixtureComponent('editor');
+    const probe = await packExtension(join(ROOT, 'test', 'e2e', 'probe'), join(ROOT, 'dist', 'mpp-e2e-probe.vsix'));
+    editor = await startEditor(vsix, { others: [probe] });
+    component = await fixtureComponent('editor');
+    key = generateKey();
     packageFile = join(editor.workspace, 'editor.mpp');
-    writeFileSync(packageFile, signPackage(makePackage(editorManifest(), {}, component), generateKey()));
+    writeFileSync(packageFile, signPackage(makePackage(editorManifest(), {}, component), key));
   });
 
   after(async () => {
     await editor?.close();
   });
+
+  /** Waits for a file the probe extension writes into the workspace. */
+  async function probeResult<T>(name: string): Promise<T> {
+    const file = join(editor.workspace, name);
+    for (let i = 0; i < 300 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
+    const value = JSON.parse(readFileSync(file, 'utf8')) as T;
+    rmSync(file);
+    return value;
+  }
 
   it('installs a package, trusting its new publisher key in the trust dialog', async () => {
     const { page } = editor;
@@ -68,14 +69,15 @@ describe('the extension in VS Code (code-server)', { timeout: 600_000 }, () => {
     assert.match(done, /signed by E2E Publisher/);
   });
 
-  it('shows the package in the MPP view with its tools and permissions', async () => {
+  it('shows the package in the MPP view with its tools and undecided permissions', async () => {
     const { page } = editor;
     await page.locator('.activitybar .action-item a[aria-label^="MPP"]').click();
     const tree = page.locator('.pane-body .monaco-list');
     await tree.getByText('e2e/editor').waitFor();
     await tree.getByText('e2e/editor').click();
     await tree.getByText('greet').waitFor();
-    await tree.getByText('Keep up to 64 KiB of its own data').waitFor();
+    const kv = tree.locator('.monaco-list-row', { hasText: 'Keep up to 64 KiB of its own data' });
+    await kv.getByText('not decided').waitFor();
     await screenshot(page, '02-packages-view');
   });
 
@@ -97,12 +99,22 @@ describe('the extension in VS Code (code-server)', { timeout: 600_000 }, () => {
     await answerQuickInput(page, input);
   }
 
-  it('runs a tool in the sandbox and shows its result', async () => {
+  it('asks consent before the first run: approve, and the tool runs and its result shows', async () => {
     const { page } = editor;
     await runTool(page, 'e2e/editor/greet', '{"name":"Ada"}');
-    const result = await notification(page, 'e2e/editor/greet returned');
-    assert.match(result, /Hello, Ada!/);
-    await screenshot(page, '04-tool-result');
+    const consent = await webview(page, 'MPP: Permissions');
+    await consent.getByText('Allow e2e/editor to run?').waitFor();
+    await consent.locator('vscode-checkbox[label="Keep up to 64 KiB of its own data"]').waitFor();
+    await consent.getByText('Why: Remembers names it greeted.').waitFor();
+    await screenshot(page, '04-consent-dialog');
+    await consent.locator('vscode-button', { hasText: 'Allow all' }).click();
+    assert.match(await notification(page, 'e2e/editor/greet returned'), /Hello, Ada!/);
+    await screenshot(page, '05-tool-result');
+    // The grant holds: the tool that needs its storage runs, and the view shows the permission granted.
+    await runTool(page, 'e2e/editor/remember', '{"name":"Ada"}');
+    assert.match(await notification(page, 'e2e/editor/remember returned'), /"remembered":"Ada"/);
+    const kv = page.locator('.pane-body .monaco-list .monaco-list-row', { hasText: 'Keep up to 64 KiB of its own data' });
+    await kv.getByText('granted (this workspace)').waitFor();
   });
 
   it('asks to confirm a destructive tool: approve runs it', async () => {
@@ -110,9 +122,9 @@ describe('the extension in VS Code (code-server)', { timeout: 600_000 }, () => {
     await runTool(page, 'e2e/editor/wipe', '{"path":"build"}');
     const confirm = await webview(page, 'MPP: Confirm');
     await confirm.getByText('Confirm: wipe').waitFor();
-    await confirm.getByText('unverified:user').waitFor();
+    await confirm.getByText('unverified:vscode-user').waitFor();
     await confirm.getByText('"path": "build"').waitFor();
-    await screenshot(page, '05-confirm-dialog');
+    await screenshot(page, '06-confirm-dialog');
     await confirm.locator('vscode-button', { hasText: 'Approve' }).click();
     assert.match(await notification(page, 'e2e/editor/wipe returned'), /"wiped":"build"/);
   });
@@ -122,9 +134,47 @@ describe('the extension in VS Code (code-server)', { timeout: 600_000 }, () => {
     await runTool(page, 'e2e/editor/wipe', '{"path":"src"}');
     const confirm = await webview(page, 'MPP: Confirm');
     await confirm.getByText('Confirm: wipe').waitFor();
-    // Deny holds the focus: Enter on the dialog denies.
     await confirm.locator('vscode-button', { hasText: 'Deny' }).click();
-    assert.match(await notification(page, 'MPP_E_CONFIRMATION_DENIED'), /you denied it/);
+    assert.match(await notification(page, 'MPP_E_CONFIRMATION_DENIED'), /denied/);
+  });
+
+  it('revokes every permission: the next call that needs one is refused', async () => {
+    const { page } = editor;
+    await runCommand(page, 'MPP: Revoke All Permissions…');
+    await answerQuickInput(page, 'e2e/editor', 'e2e/editor');
+    await page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Revoke All' }).click();
+    await notification(page, 'revoked every permission of e2e/editor');
+    const kv = page.locator('.pane-body .monaco-list .monaco-list-row', { hasText: 'Keep up to 64 KiB of its own data' });
+    await kv.getByText('not granted').waitFor();
+    await runTool(page, 'e2e/editor/remember', '{"name":"Bob"}');
+    // It still runs (it was allowed), but without its storage: the host refuses the write and the call fails.
+    const refused = await notification(page, 'MPP_E_TOOL_ERROR');
+    assert.match(refused, /key-value store is not available/);
+  });
+
+  it('consent deny: the package is refused', async () => {
+    const { page } = editor;
+    await runCommand(page, 'MPP: Manage Permissions…');
+    await answerQuickInput(page, 'e2e/editor', 'e2e/editor');
+    const consent = await webview(page, 'MPP: Permissions');
+    await consent.getByText('Permissions of e2e/editor').waitFor();
+    await screenshot(page, '07-manage-permissions');
+    await consent.locator('vscode-button', { hasText: 'Deny' }).click();
+    await notification(page, 'permissions of e2e/editor saved (denied');
+    await runTool(page, 'e2e/editor/greet', '{"name":"Eve"}');
+    assert.match(await notification(page, 'MPP_E_CONSENT_DENIED'), /You denied e2e\/editor/);
+  });
+
+  it('grants again from Manage Permissions', async () => {
+    const { page } = editor;
+    await runCommand(page, 'MPP: Manage Permissions…');
+    await answerQuickInput(page, 'e2e/editor', 'e2e/editor');
+    const consent = await webview(page, 'MPP: Permissions');
+    await consent.getByText('Permissions of e2e/editor').waitFor();
+    await consent.locator('vscode-button', { hasText: 'Allow all' }).click();
+    await notification(page, 'permissions of e2e/editor saved (1 granted');
+    await runTool(page, 'e2e/editor/remember', '{"name":"Cy"}');
+    assert.match(await notification(page, 'e2e/editor/remember returned'), /"remembered":"Cy"/);
   });
 
   it('stops a looping tool at its time limit while the editor stays responsive', async () => {
@@ -135,8 +185,49 @@ describe('the extension in VS Code (code-server)', { timeout: 600_000 }, () => {
     await runCommand(page, 'MPP: Show Version');
     await notification(page, 'MPP 0.1.0', 10_000);
     assert.ok(await page.locator('.statusbar', { hasText: 'MPP: 1 running' }).isVisible(), 'the loop is still running while the command answered');
-    await screenshot(page, '06-loop-running');
+    await screenshot(page, '08-loop-running');
     assert.match(await notification(page, 'MPP_E_TOOL_TIMEOUT', 30_000), /time limit|timed out|ran past/i);
+  });
+
+  it('vscode.lm.invokeTool, from another extension, returns a tool result', async () => {
+    const { page } = editor;
+    await runCommand(page, 'MPP Probe: Invoke MPP Tool through vscode.lm');
+    const result = await probeResult<{ ok: boolean; tools: string[]; text?: string; error?: string }>('probe-lm.json');
+    assert.deepEqual(result.tools.sort(), ['mpp_invoke_tool', 'mpp_list_tools']);
+    assert.equal(result.ok, true, result.error);
+    assert.deepEqual(JSON.parse(result.text!), { greeting: 'Hello, Lm!' });
+  });
+
+  it('an MCP client reaches the in-host MCP server with its token, and is refused without it', async () => {
+    const { page } = editor;
+    await runCommand(page, 'MPP Probe: Write MPP MCP Endpoint');
+    const endpoint = await probeResult<{ url: string; headers: { Authorization: string } }>('probe-mcp.json');
+    assert.match(endpoint.url, /^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
+    const initialize = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '0' } } });
+    const post = (headers: Record<string, string>) => fetch(endpoint.url, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', ...headers }, body: initialize });
+    assert.equal((await post({})).status, 401, 'no token');
+    assert.equal((await post({ Authorization: `${endpoint.headers.Authorization}x` })).status, 401, 'a wrong token');
+    const refused = new Client({ name: 'mpp-e2e-client', version: '1.0.0' });
+    await assert.rejects(refused.connect(new StreamableHTTPClientTransport(new URL(endpoint.url))), (e: { code?: number }) => e.code === 401);
+
+    const client = new Client({ name: 'mpp-e2e-client', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(endpoint.url), { requestInit: { headers: { ...endpoint.headers } } }));
+    try {
+      const { tools } = await client.listTools();
+      const greet = mcpToolName('e2e/editor', 'greet');
+      assert.ok(tools.some((t) => t.name === greet), `${greet} in ${tools.map((t) => t.name).join(', ')}`);
+      const result = await client.callTool({ name: greet, arguments: { name: 'Mcp' } });
+      assert.deepEqual(result.structuredContent, { greeting: 'Hello, Mcp!' });
+      // The editor's own dialog guards MCP calls: the client cannot answer it.
+      const wipe = client.callTool({ name: mcpToolName('e2e/editor', 'wipe'), arguments: { path: 'dist' } });
+      const confirm = await webview(page, 'MPP: Confirm');
+      await confirm.getByText('unverified:mpp-e2e-client').waitFor();
+      await screenshot(page, '09-confirm-mcp-call');
+      await confirm.locator('vscode-button', { hasText: 'Approve' }).click();
+      assert.deepEqual((await wipe).structuredContent, { wiped: 'dist' });
+    } finally {
+      await client.close();
+    }
   });
 
   it('shows the audit log with its events and a verified chain', async () => {
@@ -144,9 +235,25 @@ describe('the extension in VS Code (code-server)', { timeout: 600_000 }, () => {
     await runCommand(page, 'MPP: Show Audit Log');
     const view = await webview(page, 'MPP: Audit Log');
     await view.getByText(/Chain verified: \d+ records intact/).waitFor();
-    await view.locator('td', { hasText: 'install' }).first().waitFor();
-    await view.locator('td', { hasText: 'trust' }).first().waitFor();
-    await screenshot(page, '07-audit-log');
+    for (const type of ['install', 'trust', 'grant', 'revoke', 'invoke', 'deny', 'confirm-answered']) await view.locator('td', { hasText: type }).first().waitFor();
+    await view.locator('td', { hasText: 'unverified:mpp-e2e-client' }).first().waitFor();
+    await view.locator('td', { hasText: 'unverified:vscode-lm' }).first().waitFor();
+    await screenshot(page, '10-audit-log');
     await page.keyboard.press('Control+W');
+  });
+
+  it('lists 100 installed packages (time from command to view populated: printed, not asserted)', async () => {
+    const { page } = editor;
+    const trust = TrustStore.load(editor.mppHome);
+    for (let i = 0; i < 99; i++) {
+      const bytes = signPackage(makePackage({ ...editorManifest(), name: `bench/tool-${String(i).padStart(3, '0')}` } as Manifest, {}, component), key);
+      await installPackage(editor.mppHome, bytes, { verified: verifyPackage(bytes, trust) });
+    }
+    const started = performance.now();
+    await runCommand(page, 'MPP: Refresh');
+    await page.locator('.pane-body .monaco-list').getByText('bench/tool-000').waitFor();
+    const ms = performance.now() - started;
+    console.log(`e2e figure: 100 packages installed, "MPP: Refresh" from the palette to the view populated: ${ms.toFixed(0)} ms (includes opening the palette)`);
+    await screenshot(page, '11-hundred-packages');
   });
 });

@@ -1,0 +1,41 @@
+/**
+ * What the MPP view lists, read from the stores (never from a tool), without
+ * the editor API, so bench/extension.ts measures the same code path.
+ * Listing reads only the install index and the trust store; a package's
+ * permissions are read (and the package verified again) when it is expanded.
+ */
+import { permissionsOf } from '../runtime/governance/decisions.ts';
+import { GLOBAL_SCOPE, workspaceScope } from '../runtime/state/grants.ts';
+import { listInstalled, type InstalledRecord } from '../runtime/store/packages.ts';
+import { TrustStore, type KeyState } from '../runtime/trust/store.ts';
+
+export interface PackageEntry {
+  readonly record: InstalledRecord;
+  readonly keyState: KeyState;
+}
+
+export interface PermissionState {
+  /** Capability id (spec/manifest.md section 5). */
+  readonly id: string;
+  readonly text: string;
+  readonly granted: boolean;
+  /** e.g. `granted (this workspace)`, `not granted`, `not decided`, `denied (all workspaces)`. */
+  readonly state: string;
+}
+
+export function packageEntries(home: string): PackageEntry[] {
+  const trust = TrustStore.load(home);
+  return listInstalled(home).map((record) => ({ record, keyState: trust.state(record.publisher.keyid) }));
+}
+
+/** The state of each capability `name` declares, under the decision in force in `workspace` (else the global one). */
+export function permissionStates(home: string, name: string, workspace: string | undefined): PermissionState[] {
+  const view = permissionsOf(home, name, workspace ? workspaceScope(workspace) : GLOBAL_SCOPE);
+  const decision = view.effective;
+  const where = decision?.scope.kind === 'workspace' ? 'this workspace' : 'all workspaces';
+  return view.capabilities.map((c) => {
+    const granted = decision?.decision === 'granted' && c.state === 'granted';
+    const state = !decision ? 'not decided' : decision.decision === 'denied' ? `denied (${where})` : granted ? `granted (${where})` : c.state === 'new' ? 'not decided' : 'not granted';
+    return { id: c.id, text: c.text, granted, state };
+  });
+}

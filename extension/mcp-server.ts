@@ -1,0 +1,116 @@
+/**
+ * The in-host MCP server the editor's agent mode reaches (spec/mcp.md §7):
+ * the shared MPP MCP server (runtime/mcp) on loopback Streamable HTTP, inside
+ * the extension host, so the editor's own consent and confirmation dialogs
+ * guard every call. Started on first use, on a random port, with a random
+ * bearer token that only the editor's MCP definition (and the extension API)
+ * hands out.
+ */
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type * as vscode from 'vscode';
+import { sha256Hex } from '../runtime/hash.ts';
+import { createMppMcpServer, type MppMcpServerOptions } from '../runtime/mcp/server.ts';
+
+export interface McpEndpoint {
+  readonly url: string;
+  /** The header a client sends with every request. */
+  readonly headers: { readonly Authorization: string };
+}
+
+/** Sessions open at once; more are refused (503) rather than piling up in the host. */
+const MAX_SESSIONS = 16;
+
+/** Constant-time: both sides are hashed to equal length first, so neither length nor content leaks. */
+function authorized(header: string | undefined, expected: string): boolean {
+  if (header === undefined) return false;
+  return timingSafeEqual(Buffer.from(sha256Hex(header), 'hex'), Buffer.from(sha256Hex(expected), 'hex'));
+}
+
+function refuse(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers }).end(`${text}\n`);
+}
+
+export class InHostMcpServer implements vscode.Disposable {
+  readonly #options: () => MppMcpServerOptions;
+  readonly #sessions = new Map<string, StreamableHTTPServerTransport>();
+  #starting: Promise<McpEndpoint> | undefined;
+  #http: Server | undefined;
+
+  /** `options` is read for each new session: home, workspace and settings as they are then. */
+  constructor(options: () => MppMcpServerOptions) {
+    this.#options = options;
+  }
+
+  start(): Promise<McpEndpoint> {
+    this.#starting ??= this.#listen();
+    return this.#starting;
+  }
+
+  async #listen(): Promise<McpEndpoint> {
+    const authorization = `Bearer ${randomBytes(32).toString('base64url')}`;
+    const http = createServer((req, res) => {
+      this.#handle(req, res, authorization).catch(() => {
+        if (!res.headersSent) refuse(res, 500, 'MPP: the request failed.');
+        else res.end();
+      });
+    });
+    this.#http = http;
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(0, '127.0.0.1', () => resolve());
+    });
+    const { port } = http.address() as { port: number };
+    return Object.freeze({ url: `http://127.0.0.1:${port}/mcp`, headers: Object.freeze({ Authorization: authorization }) });
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse, authorization: string): Promise<void> {
+    // Nothing of MCP is read before the token checks out.
+    if (!authorized(req.headers.authorization, authorization)) {
+      refuse(res, 401, 'MPP: this server needs its bearer token.', { 'WWW-Authenticate': 'Bearer realm="mpp"' });
+      return;
+    }
+    if (new URL(req.url ?? '/', 'http://127.0.0.1').pathname !== '/mcp') {
+      refuse(res, 404, 'MPP: the MCP endpoint is /mcp.');
+      return;
+    }
+    const id = req.headers['mcp-session-id'];
+    const existing = typeof id === 'string' ? this.#sessions.get(id) : undefined;
+    if (existing) {
+      await existing.handleRequest(req, res);
+      return;
+    }
+    if (id !== undefined) {
+      refuse(res, 404, 'MPP: no such session; initialize again.');
+      return;
+    }
+    if (this.#sessions.size >= MAX_SESSIONS) {
+      refuse(res, 503, 'MPP: too many open sessions.');
+      return;
+    }
+    const { port } = this.#http!.address() as { port: number };
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (sid) => void this.#sessions.set(sid, transport),
+      // DNS rebinding: a page that resolves its own name to 127.0.0.1 still sends its own Host.
+      enableDnsRebindingProtection: true,
+      allowedHosts: [`127.0.0.1:${port}`],
+    });
+    transport.onclose = () => {
+      if (transport.sessionId) this.#sessions.delete(transport.sessionId);
+    };
+    const server = createMppMcpServer(this.#options());
+    await server.connect(transport);
+    await transport.handleRequest(req, res);
+    // Anything but an initialize request opens no session: nothing to keep.
+    if (!transport.sessionId) await server.close();
+  }
+
+  dispose(): void {
+    for (const t of this.#sessions.values()) void t.close();
+    this.#sessions.clear();
+    this.#http?.close();
+    this.#http?.closeAllConnections();
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * The editor's in-host MCP server (extension/mcp-server.ts, spec/mcp.md §7)
+ * in Node, on real loopback sockets: the bearer token is checked before any
+ * MCP processing, a foreign Host is refused, and the host's own Confirmer is
+ * used instead of elicitation (createMppMcpServer's `confirmer` option).
+ */
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { describe, it } from 'node:test';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { openAuditLog, recordAudit } from '../../runtime/audit/log.ts';
+import type { ConfirmationRequest } from '../../runtime/governance/confirm.ts';
+import { mcpToolName } from '../../runtime/mcp/server.ts';
+import { installPackage } from '../../runtime/store/packages.ts';
+import { verifyPackage } from '../../runtime/trust/gatekeeper.ts';
+import { generateKey } from '../../runtime/trust/keys.ts';
+import { signPackage } from '../../runtime/trust/sign.ts';
+import { addTrustedKey, TrustStore } from '../../runtime/trust/store.ts';
+import { InHostMcpServer } from '../../extension/mcp-server.ts';
+import { editorManifest } from '../fixtures/tools/editor-manifest.ts';
+import { fixtureComponent } from '../fixtures/tools/build.ts';
+import { tempDir } from '../helpers/cli.ts';
+import { makePackage } from '../helpers/packages.ts';
+
+const INITIALIZE = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '0' } } });
+
+/** A raw POST with exactly these headers (fetch would not let a test set Host). */
+function post(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', ...headers } }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end(INITIALIZE);
+  });
+}
+
+describe('the in-host MCP server over loopback HTTP', () => {
+  it('answers 401 without the token or with another one, before any MCP processing', async (t) => {
+    const home = tempDir(t, 'mcp-http');
+    const server = new InHostMcpServer(() => ({ home, workspace: home, audit: (e) => recordAudit(home, e), watchMs: 0 }));
+    t.after(() => server.dispose());
+    const { url, headers } = await server.start();
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
+    for (const [label, h] of [
+      ['no token', {}],
+      ['another token', { Authorization: `${headers.Authorization.slice(0, -1)}A` }],
+      ['the token without the scheme', { Authorization: headers.Authorization.slice('Bearer '.length) }],
+    ] as const) {
+      const res = await post(url, h);
+      assert.equal(res.status, 401, label);
+      assert.doesNotMatch(res.body, /jsonrpc/, `${label}: no MCP answer`);
+    }
+    assert.equal((await post(url, { ...headers, Host: 'evil.example:80' })).status, 403, 'a foreign Host (DNS rebinding)');
+    assert.equal((await post(url.replace('/mcp', '/other'), headers)).status, 404);
+    assert.equal((await post(url, headers)).status, 200, 'the token opens a session');
+  });
+
+  it("uses the host's confirmer, not elicitation, for a destructive tool, and records the caller", async (t) => {
+    const home = tempDir(t, 'mcp-http');
+    const key = generateKey();
+    await addTrustedKey(home, key.publicKey, 'E2E Publisher');
+    const bytes = signPackage(makePackage(editorManifest(), {}, await fixtureComponent('editor')), key);
+    await installPackage(home, bytes, { verified: verifyPackage(bytes, TrustStore.load(home)) });
+    const asked: ConfirmationRequest[] = [];
+    let answer: 'approved' | 'denied' = 'approved';
+    const server = new InHostMcpServer(() => ({
+      home,
+      workspace: home,
+      audit: (e) => recordAudit(home, e),
+      watchMs: 0,
+      confirmer: { confirm: async (r) => (asked.push(r), answer) },
+      // The consent dialog's answer: everything, globally.
+      consent: { ask: async () => ({ decision: 'grant', capabilities: ['kv'], scope: 'global' }) },
+    }));
+    t.after(() => server.dispose());
+    const { url, headers } = await server.start();
+    const client = new Client({ name: 'http-test', version: '1' }, { capabilities: { elicitation: { form: {} } } });
+    let elicited = 0;
+    client.setRequestHandler(ElicitRequestSchema, async () => (elicited++, { action: 'accept', content: { approve: true } }));
+    await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { ...headers } } }));
+    t.after(() => client.close());
+
+    const wipe = mcpToolName('e2e/editor', 'wipe');
+    const ok = await client.callTool({ name: wipe, arguments: { path: 'a' } });
+    assert.deepEqual(ok.structuredContent, { wiped: 'a' });
+    answer = 'denied';
+    const refused = await client.callTool({ name: wipe, arguments: { path: 'b' } });
+    assert.equal(refused.isError, true);
+    assert.match(JSON.stringify(refused.content), /MPP_E_CONFIRMATION_DENIED/);
+    assert.equal(elicited, 0, 'the client was never asked');
+    assert.deepEqual(asked.map((r) => [r.tool, r.arguments, r.agent.agentId]), [
+      ['wipe', '{"path":"a"}', 'unverified:http-test'],
+      ['wipe', '{"path":"b"}', 'unverified:http-test'],
+    ]);
+    const log = openAuditLog(home, { readOnly: true });
+    try {
+      const grant = log.query({}).find((r) => r.event.type === 'grant');
+      assert.equal((grant?.event as { source?: string } | undefined)?.source, 'editor');
+    } finally {
+      log.close();
+    }
+  });
+});
