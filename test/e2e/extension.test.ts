@@ -293,6 +293,7 @@ describe('the extension in VS Code (code-server)', { timeout: 900_000 }, () => {
       await runCommand(page, 'MPP: Refresh');
       const row = page.locator('.pane-body .monaco-list .monaco-list-row', { hasText: 'e2e/registry-tool' });
       await row.getByText('update available: 1.1.0').waitFor({ timeout: 30_000 });
+      await row.locator('.codicon-arrow-circle-up').waitFor();
       // A package installed from a file is in no registry: no marker, no error.
       assert.doesNotMatch(await page.locator('.pane-body .monaco-list .monaco-list-row', { hasText: 'e2e/editor' }).first().innerText(), /update available/);
       await screenshot(page, '13-update-available');
@@ -304,11 +305,26 @@ describe('the extension in VS Code (code-server)', { timeout: 900_000 }, () => {
       assert.doesNotMatch(await row.innerText(), /update available/);
       await screenshot(page, '14-updated');
 
+      // The view's context action updates that one package only.
+      await publish('1.2.0');
+      await runCommand(page, 'MPP: Refresh');
+      await row.getByText('update available: 1.2.0').waitFor({ timeout: 30_000 });
+      await row.click({ button: 'right' });
+      const update = page.locator('.context-view .monaco-menu .action-item', { hasText: 'Update Packages' });
+      await update.waitFor();
+      // The menu ignores a click that comes right as it opens (the right-click's own release): hover first.
+      await screenshot(page, '15-update-action');
+      await update.hover();
+      await update.click();
+      assert.doesNotMatch(await notification(page, 'updated e2e/registry-tool 1.1.0 → 1.2.0'), /not in any registry/);
+      await row.getByText(/^1\.2\.0/).waitFor();
+      await screenshot(page, '16-updated-from-context-action');
+
       // Audited as the CLI audits installs: the source is the registry.
       const log = openAuditLog(editor.mppHome, { readOnly: true });
       try {
         const installs = log.query({ type: 'install', package: 'e2e/registry-tool' }).sort((a, b) => a.seq - b.seq).map((r) => r.event as unknown as { version: string; change: string; source: string });
-        assert.deepEqual(installs.map((e) => [e.version, e.change, e.source]), [['1.0.0', 'installed', 'local'], ['1.1.0', 'upgraded', 'local']]);
+        assert.deepEqual(installs.map((e) => [e.version, e.change, e.source]), [['1.0.0', 'installed', 'local'], ['1.1.0', 'upgraded', 'local'], ['1.2.0', 'upgraded', 'local']]);
       } finally {
         log.close();
       }
