@@ -117,6 +117,8 @@ export function parseSpec(spec: string): { name: string; range?: string } | unde
   return at < 0 ? { name } : { name, range: spec.slice(at + 1) };
 }
 
+const STOPS_UPDATES = new Set(['MPP_E_INTERNAL', 'MPP_E_AUDIT_UNAVAILABLE', 'MPP_E_AUDIT_TAMPERED', 'MPP_E_AUDIT_EVENT_INVALID']);
+
 export interface UpdateReport {
   readonly updated: { name: string; from: string; to: string }[];
   readonly current: string[];
@@ -144,7 +146,8 @@ export function updatePackages(extensionUri: vscode.Uri, home: string, names: re
           if (r.change === 'unchanged') report.current.push(r.name);
           else report.updated.push({ name: r.name, from: record.version, to: r.version });
         } catch (e) {
-          if (names !== 'all' || !isMppError(e) || e.code === 'MPP_E_INTERNAL' || e.code.startsWith('MPP_E_AUDIT')) throw e;
+          // An install without its audit record stops the run, as any failure of the host does.
+          if (names !== 'all' || !isMppError(e) || STOPS_UPDATES.has(e.code)) throw e;
           if (e.code === 'MPP_E_REGISTRY_NOT_FOUND') report.unlisted.push(record.name);
           else report.kept.push({ name: record.name, code: e.code, message: e.message });
         }
