@@ -139,7 +139,7 @@ export function updatePackages(extensionUri: vscode.Uri, home: string, names: re
     vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: names === 'all' ? 'Updating MPP packages' : `Updating ${names.join(', ')}` }, async (progress) => {
       const installed = listInstalled(home).filter((r) => names === 'all' || names.includes(r.name));
       for (const record of installed) {
-        progress.report({ message: record.name });
+        if (names === 'all') progress.report({ message: record.name });
         try {
           const r = await installFromRegistry(home, record.name, registryOptions(extensionUri, home, record.name, audit, progress));
           recordInstall(audit, r, r.registry);
