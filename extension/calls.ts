@@ -17,6 +17,7 @@ import type { ConsentAnswer, ConsentPrompter, ConsentRequest } from '../runtime/
 import { ToolHost, type ToolCallResult } from '../runtime/governance/tool-host.ts';
 import type { CallerClaim } from '../runtime/identity/credential.ts';
 import type { HostPolicy } from '../runtime/policy/host-policy.ts';
+import { SandboxPool } from '../runtime/run/sandbox-pool.ts';
 import type { LogRecord } from '../runtime/sandbox/host-services.ts';
 import { fingerprint } from '../runtime/trust/keys.ts';
 import type { ConfirmDialog, ConsentDialog } from '../webview/protocol.ts';
@@ -134,6 +135,12 @@ export class ToolCalls implements vscode.Disposable {
   readonly #home: () => string;
   readonly consent: ConsentPrompter;
   readonly confirmer: Confirmer;
+  /**
+   * Kept for the extension's lifetime, shared with the in-host MCP server: a
+   * call finds its fresh instance already prepared. Keyed by component and
+   * exact grant, so after a revocation the old sandbox is never used again.
+   */
+  readonly sandboxes = new SandboxPool({ max: 16, idleMs: 5 * 60_000 });
   #running = 0;
 
   constructor(extensionUri: vscode.Uri, home: () => string) {
@@ -153,7 +160,7 @@ export class ToolCalls implements vscode.Disposable {
 
   async call(req: CallRequest): Promise<ToolCallResult> {
     const home = this.#home();
-    const host = new ToolHost({ home, consent: this.consent, confirmer: this.confirmer, consentSource: 'editor', policy: editorPolicy(), audit: auditTo(home), log: this.toolLog });
+    const host = new ToolHost({ home, consent: this.consent, confirmer: this.confirmer, consentSource: 'editor', policy: editorPolicy(), audit: auditTo(home), log: this.toolLog, sandboxes: this.sandboxes });
     this.#changeRunning(+1, `${req.packageName}/${req.tool}`);
     try {
       const result = await host.call({ target: { installed: req.packageName }, tool: req.tool, input: req.input, caller: req.caller, workspace: workspaceFolder(home), ...editorLimits() });
@@ -175,8 +182,10 @@ export class ToolCalls implements vscode.Disposable {
     this.#status.show();
   }
 
-  dispose(): void {
+  /** Stops the kept sandboxes (their worker threads); `deactivate` waits for it. */
+  dispose(): Promise<void> {
     this.#status.dispose();
     this.#log.dispose();
+    return this.sandboxes.dispose();
   }
 }

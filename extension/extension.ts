@@ -5,20 +5,22 @@
  * API) and reads nothing but the install index.
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import semver from 'semver';
 import * as vscode from 'vscode';
 import { auditLogExists, openAuditLog, recordAudit, type AuditRecord } from '../runtime/audit/log.ts';
 import { isMppError } from '../runtime/errors.ts';
 import { mppHome } from '../runtime/home.ts';
 import { grantPermissions, permissionsOf, revokePermissions } from '../runtime/governance/decisions.ts';
 import { GLOBAL_SCOPE, workspaceScope } from '../runtime/state/grants.ts';
-import { installPackage, listInstalled, loadInstalled, uninstallPackage } from '../runtime/store/packages.ts';
-import { examinePackage, verifyPackage } from '../runtime/trust/gatekeeper.ts';
-import { fingerprint, parsePublicKeyPem, publicKeyFromSpki } from '../runtime/trust/keys.ts';
+import { checkOutdated, type Outdated } from '../runtime/registry/client/install.ts';
+import { listInstalled, loadInstalled, uninstallPackage } from '../runtime/store/packages.ts';
+import { fingerprint, parsePublicKeyPem } from '../runtime/trust/keys.ts';
 import { addTrustedKey, TrustStore } from '../runtime/trust/store.ts';
 import pkg from '../package.json' with { type: 'json' };
 import type { AuditDialog } from '../webview/protocol.ts';
 import { askConsent, auditTo, consentDialog, editorPolicy, ToolCalls, workspaceFolder, workspaceOpen } from './calls.ts';
-import { askTrust, showInspector } from './dialogs.ts';
+import { showInspector } from './dialogs.ts';
+import { describeInstall, installFile, installFromRegistries, NO_REGISTRY, parseSpec, registryConfigured, updatePackages } from './install.ts';
 import { registerLanguageModelTools, splitToolId } from './lm-tools.ts';
 import { DialogPanel } from './panel.ts';
 import { packageEntries, permissionStates } from './listing.ts';
@@ -117,12 +119,30 @@ function mcpProvider(mcp: InHostMcpServer): vscode.McpServerDefinitionProvider<v
   };
 }
 
+/** Checking for updates never gets in the way: no registry, no check; a failure goes to the MPP log only. */
+async function newerVersions(calls: ToolCalls): Promise<Outdated[]> {
+  const h = home();
+  try {
+    if (!registryConfigured(h)) return [];
+    const found = await checkOutdated(h, { transfer: { timeoutMs: 15_000, idleTimeoutMs: 15_000 }, onUnavailable: (e, name) => calls.output.warn(`checking for an update of ${name}: ${(e as Error).message}`) });
+    // A package installed from a file may be newer than the registry's: that is no update.
+    return found.filter((o) => semver.valid(o.installed) && semver.gt(o.latest, o.installed));
+  } catch (e) {
+    calls.output.warn(`checking for updates failed: ${isMppError(e) ? `${e.message} (${e.code})` : String(e)}`);
+    return [];
+  }
+}
+
+let running: ToolCalls | undefined;
+
 export function activate(context: vscode.ExtensionContext): MppApi {
+  const calls = new ToolCalls(context.extensionUri, home);
+  running = calls;
   const view = new PackagesView(
     () => packageEntries(home()),
     (name) => permissionStates(home(), name, workspaceOpen() ? workspaceFolder(home()) : undefined),
+    () => newerVersions(calls),
   );
-  const calls = new ToolCalls(context.extensionUri, home);
   const mcp = new InHostMcpServer(() => ({
     home: home(),
     workspace: workspaceFolder(home()),
@@ -131,6 +151,7 @@ export function activate(context: vscode.ExtensionContext): MppApi {
     policy: editorPolicy(),
     confirmer: calls.confirmer,
     consent: calls.consent,
+    sandboxes: calls.sandboxes,
     serverInfo: { name: 'mpp-vscode', version: pkg.version },
   }));
   context.subscriptions.push(
@@ -154,35 +175,9 @@ export function activate(context: vscode.ExtensionContext): MppApi {
   register('mpp.installFromFile', async (uri?: vscode.Uri) => {
     const file = uri ?? (await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'MPP package': ['mpp'] }, title: 'Install MPP Package' }))?.[0];
     if (!file) return;
-    const bytes = new Uint8Array(await readFile(file.fsPath));
-    const h = home();
-    let verified;
-    try {
-      verified = verifyPackage(bytes, TrustStore.load(h));
-    } catch (e) {
-      // Trust on first use, never silently: only the user's click in the trust dialog adds the key.
-      if (!(isMppError(e) && e.code === 'MPP_E_UNTRUSTED_KEY')) throw e;
-      const examined = examinePackage(bytes);
-      if (!(await askTrust(context.extensionUri, examined))) throw e;
-      const author = examined.signatures.find((s) => s.role === 'author')!;
-      await addTrustedKey(h, publicKeyFromSpki(author.key.spki), examined.manifest.publisher.name);
-      recordAudit(h, { type: 'trust', action: 'add', keyid: author.key.keyid, name: examined.manifest.publisher.name });
-      verified = verifyPackage(bytes, TrustStore.load(h));
-    }
-    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Installing ${verified.manifest.name}` }, (progress) =>
-      installPackage(h, bytes, { verified, onProgress: (message) => progress.report({ message }) }),
-    );
-    recordAudit(h, {
-      type: 'install',
-      package: result.name,
-      version: result.version,
-      digest: result.digest,
-      publisher: result.publisher.name ? { keyid: result.publisher.keyid, name: result.publisher.name } : { keyid: result.publisher.keyid },
-      change: result.change,
-      source: file.fsPath,
-    });
+    const result = await installFile(context.extensionUri, home(), file.fsPath);
     view.refresh();
-    void vscode.window.showInformationMessage(`MPP: ${result.name}@${result.version} ${result.change}, signed by ${result.publisher.name ?? 'an unnamed key'} (${fingerprint(result.publisher.keyid)}).`);
+    void vscode.window.showInformationMessage(`MPP: ${describeInstall(result)}`);
   });
 
   register('mpp.runTool', async (node?: Node) => {
@@ -244,17 +239,40 @@ export function activate(context: vscode.ExtensionContext): MppApi {
     void vscode.window.showInformationMessage(`MPP: revoked every permission of ${name}.`);
   });
 
-  register('mpp.updatePackages', () => {
-    // No registry client exists yet: say so rather than pretend to check.
-    const registries = vscode.workspace.getConfiguration('mpp').get<string[]>('registries') ?? [];
-    const how = 'install its new .mpp file with "MPP: Install Package from File…" (an update that asks for more permissions asks you again before its next run)';
-    void vscode.window.showInformationMessage(
-      registries.length === 0 ? `MPP: no registry configured, so nothing to check. To update a package, ${how}.` : `MPP: updating from a registry is not supported by this version yet. To update a package, ${how}.`,
-    );
+  register('mpp.installFromRegistry', async () => {
+    const h = home();
+    if (!registryConfigured(h)) {
+      void vscode.window.showWarningMessage(NO_REGISTRY);
+      return;
+    }
+    const spec = await vscode.window.showInputBox({
+      title: 'Install MPP Package from Registry',
+      prompt: 'scope/name, optionally with a version or range: acme/word-tools, acme/word-tools@1.2.0, acme/word-tools@^1.2',
+      placeHolder: 'scope/name[@range]',
+      validateInput: (v) => (v === '' || parseSpec(v.trim()) ? undefined : 'A package name is scope/name in lower case, e.g. acme/word-tools, optionally @version or @range.'),
+    });
+    if (!spec?.trim()) return;
+    const result = await installFromRegistries(context.extensionUri, h, spec.trim());
+    view.refresh();
+    if (result.offline) void vscode.window.showWarningMessage(`MPP: no registry for ${result.name} could be reached; installed the copy downloaded earlier, as the last signed index seen names it.`);
+    if (result.trustedByRotation) void vscode.window.showWarningMessage(`MPP: the publisher of ${result.name} moved to key ${fingerprint(result.trustedByRotation)}; trusted it because your trusted key signed the hand-over.`);
+    void vscode.window.showInformationMessage(`MPP: ${describeInstall(result, result.registry)}`);
   });
 
-  register('mpp.installFromRegistry', () => {
-    void vscode.window.showWarningMessage('MPP: no package registry is available yet; install a .mpp file with "MPP: Install Package from File…".');
+  register('mpp.updatePackages', async (node?: Node) => {
+    const h = home();
+    if (!registryConfigured(h)) {
+      void vscode.window.showWarningMessage(`${NO_REGISTRY} A package installed from a file is updated by installing its new .mpp file.`);
+      return;
+    }
+    const report = await updatePackages(context.extensionUri, h, node ? [node.entry.record.name] : 'all');
+    view.refresh();
+    for (const k of report.kept) calls.output.info(`kept ${k.name}: ${k.code} ${k.message}`);
+    const updated = report.updated.map((u) => `${u.name} ${u.from} → ${u.to}`).join(', ');
+    const kept = report.kept.length ? ` Kept ${report.kept.length} (${report.kept.map((k) => `${k.name}: ${k.code}`).join(', ')}; details in the MPP output).` : '';
+    const unlisted = report.unlisted.length ? ` ${report.unlisted.length} not in any registry (installed from a file).` : '';
+    // An update that asks for more permissions asks again before its next run (the consent dialog).
+    void vscode.window.showInformationMessage(inert(`MPP: ${updated ? `updated ${updated}.` : 'everything a registry has is up to date.'}${kept}${unlisted}`));
   });
 
   register('mpp.inspectPackage', async (node?: Node) => {
@@ -326,4 +344,7 @@ export function activate(context: vscode.ExtensionContext): MppApi {
   };
 }
 
-export function deactivate(): void {}
+/** Waits for the kept sandboxes to stop. */
+export function deactivate(): Promise<void> | undefined {
+  return running?.sandboxes.dispose();
+}

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { isMppError } from '../runtime/errors.ts';
 import { describeSensitivity } from '../runtime/format/describe.ts';
+import type { Outdated } from '../runtime/registry/client/install.ts';
 import { fingerprint } from '../runtime/trust/keys.ts';
 import type { PackageEntry, PermissionState } from './listing.ts';
 
@@ -15,6 +16,8 @@ export type Node =
 /**
  * The MPP activity-bar view: packages, and under each its tools and its
  * permissions with their state. Context menus key on `contextValue`.
+ * Which packages a registry has a newer version of is asked after the list
+ * shows, in the background: listing never waits for the network.
  */
 export class PackagesView implements vscode.TreeDataProvider<Node> {
   readonly #changed = new vscode.EventEmitter<Node | undefined>();
@@ -22,18 +25,44 @@ export class PackagesView implements vscode.TreeDataProvider<Node> {
 
   readonly #load: () => PackageEntry[];
   readonly #permissions: (name: string) => PermissionState[];
+  readonly #checkOutdated: () => Promise<readonly Outdated[]>;
+  #outdated = new Map<string, Outdated>();
+  /** The list changed since the last check for updates. */
+  #stale = true;
+  #checking: Promise<void> | undefined;
 
-  constructor(load: () => PackageEntry[], permissions: (name: string) => PermissionState[]) {
+  /** `checkOutdated` resolves with nothing when no registry is configured, and reports its own failures. */
+  constructor(load: () => PackageEntry[], permissions: (name: string) => PermissionState[], checkOutdated: () => Promise<readonly Outdated[]>) {
     this.#load = load;
     this.#permissions = permissions;
+    this.#checkOutdated = checkOutdated;
   }
 
   refresh(): void {
+    this.#stale = true;
     this.#changed.fire(undefined);
   }
 
+  #startCheck(): void {
+    this.#stale = false;
+    const previous = this.#checking ?? Promise.resolve();
+    // One check at a time; a refresh during one checks again after it.
+    this.#checking = previous.then(async () => {
+      const found = await this.#checkOutdated();
+      const next = new Map(found.map((o) => [o.name, o]));
+      const same = next.size === this.#outdated.size && [...next].every(([name, o]) => this.#outdated.get(name)?.latest === o.latest);
+      this.#outdated = next;
+      // Redrawing does not list again as stale, so this does not loop.
+      if (!same) this.#changed.fire(undefined);
+    });
+  }
+
   getChildren(node?: Node): Node[] {
-    if (!node) return this.#load().map((entry) => ({ type: 'package', entry }));
+    if (!node) {
+      const entries = this.#load();
+      if (this.#stale) this.#startCheck();
+      return entries.map((entry) => ({ type: 'package', entry }));
+    }
     if (node.type !== 'package') return [];
     const { entry } = node;
     const tools: Node[] = entry.record.manifest.tools.map((t) => ({ type: 'tool', entry, tool: t.name }));
@@ -53,11 +82,15 @@ export class PackagesView implements vscode.TreeDataProvider<Node> {
       const verified = node.entry.keyState === 'trusted';
       const item = new vscode.TreeItem(record.name, vscode.TreeItemCollapsibleState.Collapsed);
       item.id = `pkg:${record.name}`;
-      item.description = `${record.version} · ${record.publisher.name ?? 'unnamed key'}${verified ? ' ✓' : ` (key ${node.entry.keyState})`}`;
+      // Only a newer version of what is installed now (an update just done leaves no stale marker).
+      const update = this.#outdated.get(record.name);
+      const newer = update && update.installed === record.version ? update : undefined;
+      item.description = `${record.version}${newer ? ` · update available: ${newer.latest}` : ''} · ${record.publisher.name ?? 'unnamed key'}${verified ? ' ✓' : ` (key ${node.entry.keyState})`}`;
       item.tooltip = new vscode.MarkdownString(
-        `**${record.name}@${record.version}**\n\n${record.manifest.description}\n\nPublisher: ${record.publisher.name ?? 'unnamed'} — key ${fingerprint(record.publisher.keyid)} (${verified ? 'verified: trusted key' : node.entry.keyState})\n\nInstalled ${record.installedAt}`,
+        `**${record.name}@${record.version}**\n\n${record.manifest.description}\n\nPublisher: ${record.publisher.name ?? 'unnamed'} — key ${fingerprint(record.publisher.keyid)} (${verified ? 'verified: trusted key' : node.entry.keyState})\n\nInstalled ${record.installedAt}${newer ? `\n\nUpdate available: ${newer.latest} from registry "${newer.registry}" (MPP: Update Packages)` : ''}`,
       );
-      item.iconPath = new vscode.ThemeIcon(verified ? 'verified-filled' : 'unverified');
+      // The icon stays visible in a narrow view; a key that is not trusted is shown before any update.
+      item.iconPath = !verified ? new vscode.ThemeIcon('unverified') : newer ? new vscode.ThemeIcon('arrow-circle-up', new vscode.ThemeColor('notificationsInfoIcon.foreground')) : new vscode.ThemeIcon('verified-filled');
       item.contextValue = 'mpp.package';
       return item;
     }

@@ -58,6 +58,8 @@ export interface MppMcpServerOptions {
   readonly serverInfo?: { readonly name: string; readonly version: string };
   /** How often (ms) to look for installs and uninstalls, to send `notifications/tools/list_changed`; 0: never. Default 2000. */
   readonly watchMs?: number;
+  /** A pool the host keeps for its lifetime (the editor shares one with its own calls); absent: one for this session, stopped on close. */
+  readonly sandboxes?: SandboxPool;
 }
 
 /** One MPP tool as offered over MCP. */
@@ -148,7 +150,7 @@ export function createMppMcpServer(opts: MppMcpServerOptions): Server {
   });
   const offered = () => offeredTools(opts.home, opts.filter);
   // Kept for the session: a call runs in a fresh instance prepared while the server was idle.
-  const sandboxes = new SandboxPool({ max: 16, idleMs: 5 * 60_000 });
+  const sandboxes = opts.sandboxes ?? new SandboxPool({ max: 16, idleMs: 5 * 60_000 });
   // What the client was last shown, to tell it (once) when installs change it.
   let listed: string | undefined;
   const signature = (tools: readonly OfferedTool[]) => tools.map((t) => `${t.name}@${t.package.version}:${t.package.digest}`).join('\n');
@@ -221,7 +223,7 @@ export function createMppMcpServer(opts: MppMcpServerOptions): Server {
   };
   server.onclose = () => {
     clearInterval(timer);
-    void sandboxes.dispose();
+    if (!opts.sandboxes) void sandboxes.dispose();
   };
   return server;
 }

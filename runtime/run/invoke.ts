@@ -97,8 +97,9 @@ export async function invokeTool(inv: Invocation): Promise<unknown> {
     cacheDir: inv.cacheDir,
   };
   if (inv.pool) {
-    // One kept sandbox per component and exact grant: a changed grant never reuses one.
-    const key = sha256Hex(JSON.stringify([options.componentDigest, inv.grant]));
+    // One kept sandbox per component and exact grant: a changed grant never reuses one. The
+    // kv grant is not in `grant` (its store comes with the services), so its presence is keyed too.
+    const key = sha256Hex(JSON.stringify([options.componentDigest, inv.grant, inv.services.kv !== undefined]));
     return checkOutput(tool, await inv.pool.call(key, options, inv.services, tool.name, inv.input));
   }
   const sandbox = await createSandbox({ ...options, services: inv.services });

@@ -20,8 +20,10 @@ import { generateKey, type PrivateKey } from '../../runtime/trust/keys.ts';
 import { TrustStore } from '../../runtime/trust/store.ts';
 import { signPackage } from '../../runtime/trust/sign.ts';
 import { fixtureComponent } from '../fixtures/tools/build.ts';
-import { ROOT } from '../helpers/cli.ts';
+import { openAuditLog } from '../../runtime/audit/log.ts';
+import { mpp, ROOT } from '../helpers/cli.ts';
 import { makePackage } from '../helpers/packages.ts';
+import { servedRegistry, stop } from '../helpers/registry.ts';
 import { answerQuickInput, notification, packExtension, runCommand, screenshot, startEditor, webview, type Editor } from './editor.ts';
 
 const run = promisify(execFile);
@@ -43,7 +45,10 @@ describe('the extension in VS Code (code-server)', { timeout: 900_000 }, () => {
     writeFileSync(packageFile, signPackage(makePackage(editorManifest(), {}, component), key));
   });
 
+  let registry: Awaited<ReturnType<typeof servedRegistry>> | undefined;
+
   after(async () => {
+    if (registry) await stop(registry.child);
     await editor?.close();
   });
 
@@ -240,6 +245,90 @@ describe('the extension in VS Code (code-server)', { timeout: 900_000 }, () => {
     await view.locator('td', { hasText: 'unverified:vscode-lm' }).first().waitFor();
     await screenshot(page, '10-audit-log');
     await page.keyboard.press('Control+W');
+  });
+
+  describe('a real `mpp registry serve`, configured in the editor\'s MPP home with `mpp registry add`', () => {
+    const registryKey = generateKey();
+    let token: string;
+    const registryDir = () => join(editor.dir, 'registry');
+
+    /** Signs e2e/registry-tool@version with the registry publisher's key and publishes it with the token. */
+    async function publish(version: string): Promise<void> {
+      const file = join(editor.dir, `registry-tool-${version}.mpp`);
+      const manifest = { ...editorManifest(), name: 'e2e/registry-tool', version, publisher: { name: 'Registry Publisher' } } as Manifest;
+      writeFileSync(file, signPackage(makePackage(manifest, {}, component), registryKey));
+      const published = await mpp(['publish', file, '--registry', 'local', '--token', token, '--json'], { home: editor.mppHome });
+      assert.equal(published.code, 0, published.stdout + published.stderr);
+    }
+
+    it('without a configured registry, Install from Registry says how to configure one', async () => {
+      const { page } = editor;
+      await runCommand(page, 'MPP: Install from Registry…');
+      assert.match(await notification(page, 'no package registry is configured'), /mpp registry add/);
+    });
+
+    it('installs by name from the registry, trusting the new publisher in the trust dialog', async () => {
+      const { page } = editor;
+      registry = await servedRegistry(registryDir());
+      const created = await mpp(['registry', 'token', 'create', '--dir', registryDir(), '--json'], { home: editor.mppHome });
+      token = (JSON.parse(created.stdout) as { token: string }).token;
+      const added = await mpp(['registry', 'add', 'local', registry.url, '--key', join(registryDir(), 'registry-key.pub.pem'), '--json'], { home: editor.mppHome });
+      assert.equal(added.code, 0, added.stdout + added.stderr);
+      await publish('1.0.0');
+
+      await runCommand(page, 'MPP: Install from Registry…');
+      await answerQuickInput(page, 'e2e/registry-tool');
+      const trust = await webview(page, 'MPP: Trust Publisher');
+      await trust.getByText('Registry Publisher').waitFor();
+      await screenshot(page, '12-registry-trust-dialog');
+      await trust.locator('vscode-button', { hasText: 'Trust this key' }).click();
+      assert.match(await notification(page, 'e2e/registry-tool@1.0.0 installed from registry "local"'), /signed by Registry Publisher/);
+      const row = page.locator('.pane-body .monaco-list .monaco-list-row', { hasText: 'e2e/registry-tool' });
+      await row.getByText('1.0.0').waitFor();
+    });
+
+    it('marks a newer published version as an update, and Update Packages installs it (never lower)', async () => {
+      const { page } = editor;
+      await publish('1.1.0');
+      await runCommand(page, 'MPP: Refresh');
+      const row = page.locator('.pane-body .monaco-list .monaco-list-row', { hasText: 'e2e/registry-tool' });
+      await row.getByText('update available: 1.1.0').waitFor({ timeout: 30_000 });
+      await row.locator('.codicon-arrow-circle-up').waitFor();
+      // A package installed from a file is in no registry: no marker, no error.
+      assert.doesNotMatch(await page.locator('.pane-body .monaco-list .monaco-list-row', { hasText: 'e2e/editor' }).first().innerText(), /update available/);
+      await screenshot(page, '13-update-available');
+
+      await runCommand(page, 'MPP: Update Packages');
+      const done = await notification(page, 'updated e2e/registry-tool 1.0.0 → 1.1.0');
+      assert.match(done, /1 not in any registry/);
+      await row.getByText(/^1\.1\.0/).waitFor();
+      assert.doesNotMatch(await row.innerText(), /update available/);
+      await screenshot(page, '14-updated');
+
+      // The view's context action updates that one package only.
+      await publish('1.2.0');
+      await runCommand(page, 'MPP: Refresh');
+      await row.getByText('update available: 1.2.0').waitFor({ timeout: 30_000 });
+      await row.click({ button: 'right' });
+      const update = page.locator('.context-view .monaco-menu .action-item', { hasText: 'Update Packages' });
+      await update.waitFor();
+      // The menu ignores a click that comes right as it opens (the right-click's own release): hover first.
+      await screenshot(page, '15-update-action');
+      await update.hover();
+      await update.click();
+      assert.doesNotMatch(await notification(page, 'updated e2e/registry-tool 1.1.0 → 1.2.0'), /not in any registry/);
+      await row.getByText(/^1\.2\.0/).waitFor();
+      await screenshot(page, '16-updated-from-context-action');
+
+      // Audited as the CLI audits installs: the source is the registry.
+      const log = openAuditLog(editor.mppHome, { readOnly: true });
+      try {
+        const installs = log.query({ type: 'install', package: 'e2e/registry-tool' }).sort((a, b) => a.seq - b.seq).map((r) => r.event as unknown as { version: string; change: string; source: string });
+        assert.deepEqual(installs.map((e) => [e.version, e.change, e.source]), [['1.0.0', 'installed', 'local'], ['1.1.0', 'upgraded', 'local'], ['1.2.0', 'upgraded', 'local']]);
+      } finally {
+        log.close();
+      }
+    });
   });
 
   it('lists 100 installed packages (time from command to view populated: printed, not asserted)', async () => {

@@ -318,6 +318,24 @@ describe('governance: consent, confirmations, attestations, identity, privacy, a
     }
   });
 
+  it('a kept sandbox follows the kv grant: granted, the tool reads its store; revoked, the store is not available', async () => {
+    const sandboxes = new SandboxPool({ max: 4, idleMs: 60_000 });
+    const h = new ToolHost({ home, audit: (e) => recordAudit(home, e), env, sandboxes });
+    const kvCall = () => h.call({ target: { installed: 'probes/kv' }, tool: 'kv', input: '{"key":"k"}', caller: { label: 'test-agent' }, workspace: ws });
+    try {
+      await install({ ...base, name: 'probes/kv', version: '1.0.0', tools: [tool('kv')], permissions: { kv: { maxBytes: 1024 } } });
+      grantPermissions(home, { package: 'probes/kv', capabilities: ['kv'], scope: workspaceScope(ws), source: 'cli' }, (e) => recordAudit(home, e));
+      assert.deepEqual((await kvCall()).output, { ok: true, value: null });
+      revokePermissions(home, { package: 'probes/kv', capabilities: 'all', scope: workspaceScope(ws) }, (e) => recordAudit(home, e));
+      const refused = (await kvCall()).output as { ok: boolean; error: { tag: string } };
+      assert.equal(refused.ok, false);
+      assert.equal(refused.error.tag, 'not-available');
+    } finally {
+      await sandboxes.dispose();
+      await uninstallPackage(home, 'probes/kv', { purge: true });
+    }
+  });
+
   it('uninstall keeps the decisions (a reinstall runs as before); --purge forgets them', async () => {
     const store = GrantStore.open(home);
     try {

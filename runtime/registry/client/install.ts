@@ -96,12 +96,13 @@ export function refuseDowngrade(installed: InstalledRecord | undefined, version:
  * cannot be reached is skipped; one that fails a security check stops the
  * search (fail closed: an attack is reported, not routed around).
  */
-export async function findPackage(home: string, name: string, opts: Pick<RegistryInstallOptions, 'transfer'> = {}): Promise<BelievedIndex> {
+export async function findPackage(home: string, name: string, opts: Pick<RegistryInstallOptions, 'transfer'> = {}, fetched?: Map<string, BelievedIndex>): Promise<BelievedIndex> {
   const registries = route(loadRegistries(home), name);
   let down: MppError | undefined;
   for (const registry of registries) {
     try {
-      const believed = await fetchIndex(home, registry, opts.transfer);
+      const believed = fetched?.get(registry.name) ?? (await fetchIndex(home, registry, opts.transfer));
+      fetched?.set(registry.name, believed);
       if (believed.index.packages[name]) return believed;
     } catch (e) {
       if (!isUnavailable(e)) throw e;
@@ -214,10 +215,12 @@ export interface Outdated {
  */
 export async function checkOutdated(home: string, opts: Pick<RegistryInstallOptions, 'transfer'> & { onUnavailable?: (e: unknown, name: string) => void } = {}): Promise<Outdated[]> {
   const out: Outdated[] = [];
+  // Each registry's index is fetched and checked once per check, not once per installed package.
+  const fetched = new Map<string, BelievedIndex>();
   for (const record of listInstalled(home)) {
     let believed: BelievedIndex;
     try {
-      believed = await findPackage(home, record.name, opts);
+      believed = await findPackage(home, record.name, opts, fetched);
     } catch (e) {
       if (isMppError(e) && (e.code === 'MPP_E_REGISTRY_NOT_FOUND' || e.code === 'MPP_E_REGISTRY_UNKNOWN')) continue;
       if (isUnavailable(e)) {

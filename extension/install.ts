@@ -1,0 +1,158 @@
+/**
+ * Installs in the editor, from a file or from the configured registries, and
+ * updates, audited as the CLI audits them (cli/commands/install.ts): the audit
+ * log is opened first, so a log that cannot take a record refuses before
+ * anything changes; a package signed by an unknown key passes only after the
+ * user approves the key in the trust dialog (recorded as `trust`); a refusal
+ * is recorded as a failed `verify`; every install as an `install` event.
+ */
+import { readFile } from 'node:fs/promises';
+import * as vscode from 'vscode';
+import type { AuditLog } from '../runtime/audit/log.ts';
+import type { VerifyEvent } from '../runtime/audit/events.ts';
+import { isMppError } from '../runtime/errors.ts';
+import { PACKAGE_NAME_RE } from '../runtime/format/manifest.ts';
+import { loadRegistries } from '../runtime/registry/client/config.ts';
+import { installFromRegistry, type RegistryInstallOptions, type RegistryInstallResult } from '../runtime/registry/client/install.ts';
+import { installPackage, listInstalled, type InstallResult } from '../runtime/store/packages.ts';
+import { examinePackage, verifyPackage, type VerifiedPackage } from '../runtime/trust/gatekeeper.ts';
+import { fingerprint, publicKeyFromSpki } from '../runtime/trust/keys.ts';
+import { addTrustedKey, TrustStore } from '../runtime/trust/store.ts';
+// The CLI's audit helpers (they use runtime/ only), so both faces record alike.
+import { recordDone, withAuditLog } from '../cli/audit-trail.ts';
+import { askTrust } from './dialogs.ts';
+
+/** Registries live in the MPP home, shared with the CLI; the editor does not configure them. */
+export const NO_REGISTRY =
+  'MPP: no package registry is configured. Registries are configured with the mpp command line, shared with the editor: `mpp registry add <name> <url> --key <registry-key.pub.pem>` (see `mpp registry list`).';
+
+export function registryConfigured(home: string): boolean {
+  return loadRegistries(home).length > 0;
+}
+
+/**
+ * The gatekeeper with trust on first use in the trust dialog: only the user's
+ * click adds the key. `source` names what is refused in the audit record.
+ */
+async function verifyTrustingInDialog(extensionUri: vscode.Uri, bytes: Uint8Array, home: string, audit: AuditLog, source: Pick<VerifyEvent, 'file' | 'package'>): Promise<VerifiedPackage> {
+  try {
+    try {
+      return verifyPackage(bytes, TrustStore.load(home));
+    } catch (e) {
+      if (!(isMppError(e) && e.code === 'MPP_E_UNTRUSTED_KEY')) throw e;
+      const examined = examinePackage(bytes);
+      if (!(await askTrust(extensionUri, examined))) throw e;
+      const author = examined.signatures.find((s) => s.role === 'author')!;
+      await addTrustedKey(home, publicKeyFromSpki(author.key.spki), examined.manifest.publisher.name);
+      recordDone(audit, { type: 'trust', action: 'add', keyid: author.key.keyid, name: examined.manifest.publisher.name }, `Key ${fingerprint(author.key.keyid)} was trusted`);
+      return verifyPackage(bytes, TrustStore.load(home));
+    }
+  } catch (e) {
+    if (isMppError(e) && e.code !== 'MPP_E_AUDIT_UNAVAILABLE' && e.code !== 'MPP_E_AUDIT_TAMPERED') {
+      // The refusal is the answer either way; one that cannot be recorded must not hide it.
+      try {
+        audit.append({ type: 'verify', outcome: 'fail', code: e.code, ...source });
+      } catch {
+        // the refusal below still reaches the user
+      }
+    }
+    throw e;
+  }
+}
+
+function recordInstall(audit: AuditLog, r: InstallResult, source: string): void {
+  const publisher = { keyid: r.publisher.keyid, ...(r.publisher.name !== undefined ? { name: r.publisher.name } : {}) };
+  recordDone(audit, { type: 'install', package: r.name, version: r.version, digest: r.digest, publisher, change: r.change, source }, `${r.name}@${r.version} was installed`);
+}
+
+export function describeInstall(r: InstallResult, registry?: string): string {
+  const who = `signed by ${r.publisher.name ?? 'an unnamed key'} (${fingerprint(r.publisher.keyid)})`;
+  const from = registry ? ` from registry "${registry}"` : '';
+  return r.change === 'upgraded' || r.change === 'downgraded' ? `${r.name} ${r.change} from ${r.previousVersion} to ${r.version}${from}, ${who}.` : `${r.name}@${r.version} ${r.change}${from}, ${who}.`;
+}
+
+export async function installFile(extensionUri: vscode.Uri, home: string, path: string): Promise<InstallResult> {
+  const bytes = new Uint8Array(await readFile(path));
+  return withAuditLog(home, async (audit) => {
+    const verified = await verifyTrustingInDialog(extensionUri, bytes, home, audit, { file: path });
+    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Installing ${verified.manifest.name}` }, (progress) =>
+      installPackage(home, bytes, { verified, onProgress: (message) => progress.report({ message }) }),
+    );
+    recordInstall(audit, result, path);
+    return result;
+  });
+}
+
+/** What an install from a registry shows: steps as messages, a download as a share of its size. */
+function registryOptions(extensionUri: vscode.Uri, home: string, name: string, audit: AuditLog, progress: vscode.Progress<{ message?: string; increment?: number }>): RegistryInstallOptions {
+  let shown = 0;
+  return {
+    onProgress: (message) => progress.report({ message }),
+    onTransfer: (done, total) => {
+      if (!total) return;
+      const percent = Math.floor((done / total) * 100);
+      progress.report({ increment: percent - shown });
+      shown = percent;
+    },
+    verify: (bytes) => verifyTrustingInDialog(extensionUri, bytes, home, audit, { package: name }),
+  };
+}
+
+/** `spec` is scope/name[@range]; never installs a lower version than the installed one. */
+export function installFromRegistries(extensionUri: vscode.Uri, home: string, spec: string): Promise<RegistryInstallResult> {
+  const { name, range } = parseSpec(spec)!;
+  return withAuditLog(home, async (audit) =>
+    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Installing ${spec}` }, async (progress) => {
+      const result = await installFromRegistry(home, name, { ...registryOptions(extensionUri, home, name, audit, progress), ...(range ? { range } : {}) });
+      recordInstall(audit, result, result.registry);
+      return result;
+    }),
+  );
+}
+
+export function parseSpec(spec: string): { name: string; range?: string } | undefined {
+  const at = spec.indexOf('@');
+  const name = at < 0 ? spec : spec.slice(0, at);
+  if (!PACKAGE_NAME_RE.test(name)) return undefined;
+  return at < 0 ? { name } : { name, range: spec.slice(at + 1) };
+}
+
+const STOPS_UPDATES = new Set(['MPP_E_INTERNAL', 'MPP_E_AUDIT_UNAVAILABLE', 'MPP_E_AUDIT_TAMPERED', 'MPP_E_AUDIT_EVENT_INVALID']);
+
+export interface UpdateReport {
+  readonly updated: { name: string; from: string; to: string }[];
+  readonly current: string[];
+  /** Packages no registry has (installed from a file), or none unyanked: as `checkOutdated` leaves them out. */
+  readonly unlisted: string[];
+  /** Packages that could not be updated (not in a registry, a registry down, a refusal), with the reason. */
+  readonly kept: { name: string; code: string; message: string }[];
+}
+
+/**
+ * Installs the newest unyanked version of `names` from the registries, never
+ * a lower one. Updating one package fails loudly; updating all keeps going
+ * past a package that cannot be updated (as `mpp update` does) and reports it.
+ */
+export function updatePackages(extensionUri: vscode.Uri, home: string, names: readonly string[] | 'all'): Promise<UpdateReport> {
+  const report: UpdateReport = { updated: [], current: [], unlisted: [], kept: [] };
+  return withAuditLog(home, async (audit) =>
+    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: names === 'all' ? 'Updating MPP packages' : `Updating ${names.join(', ')}` }, async (progress) => {
+      const installed = listInstalled(home).filter((r) => names === 'all' || names.includes(r.name));
+      for (const record of installed) {
+        if (names === 'all') progress.report({ message: record.name });
+        try {
+          const r = await installFromRegistry(home, record.name, registryOptions(extensionUri, home, record.name, audit, progress));
+          recordInstall(audit, r, r.registry);
+          if (r.change === 'unchanged') report.current.push(r.name);
+          else report.updated.push({ name: r.name, from: record.version, to: r.version });
+        } catch (e) {
+          // An install without its audit record stops the run, as any failure of the host does.
+          if (names !== 'all' || !isMppError(e) || STOPS_UPDATES.has(e.code)) throw e;
+          if (e.code === 'MPP_E_REGISTRY_NOT_FOUND') report.unlisted.push(record.name);
+          else report.kept.push({ name: record.name, code: e.code, message: e.message });
+        }
+      }
+      return report;
+    }),
+  );
+}
