@@ -5,7 +5,7 @@ import { examinePackage, verifyPackage, type VerifiedPackage } from '../runtime/
 import { TrustStore, addTrustedKey, type TrustView } from '../runtime/trust/store.ts';
 import type { AuditLog } from '../runtime/audit/log.ts';
 import type { CliContext } from './context.ts';
-import { recordDone } from './audit-trail.ts';
+import { recordDone } from '../runtime/audit/trail.ts';
 
 /**
  * The gatekeeper with trust on first use, as every command that accepts a

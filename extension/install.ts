@@ -19,7 +19,7 @@ import { examinePackage, verifyPackage, type VerifiedPackage } from '../runtime/
 import { fingerprint, publicKeyFromSpki } from '../runtime/trust/keys.ts';
 import { addTrustedKey, TrustStore } from '../runtime/trust/store.ts';
 // The CLI's audit helpers (they use runtime/ only), so both faces record alike.
-import { recordDone, withAuditLog } from '../cli/audit-trail.ts';
+import { recordDone, withAuditLog } from '../runtime/audit/trail.ts';
 import { askTrust } from './dialogs.ts';
 
 /** Registries live in the MPP home, shared with the CLI; the editor does not configure them. */

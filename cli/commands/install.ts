@@ -7,7 +7,7 @@ import { isOciRef, parseOciRef } from '../../runtime/registry/oci/client.ts';
 import { installPackage, type InstallResult } from '../../runtime/store/packages.ts';
 import { fingerprint } from '../../runtime/trust/keys.ts';
 import type { AuditLog } from '../../runtime/audit/log.ts';
-import { recordDone, withAuditLog } from '../audit-trail.ts';
+import { recordDone, withAuditLog } from '../../runtime/audit/trail.ts';
 import type { CliContext, RegisterCommand } from '../context.ts';
 import { isFile, readUserFile } from '../files.ts';
 import { usage } from '../output.ts';

@@ -4,7 +4,7 @@ import type { RegisterCommand } from '../context.ts';
 import { isFile, readUserFile } from '../files.ts';
 import { usage } from '../output.ts';
 import { verifyTrustingOnFirstUse } from '../trust-prompt.ts';
-import { withAuditLog } from '../audit-trail.ts';
+import { withAuditLog } from '../../runtime/audit/trail.ts';
 import { cliCaller, cliToolHost } from '../tool-host.ts';
 
 interface RunOptions {

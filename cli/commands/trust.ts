@@ -3,7 +3,7 @@ import { mppHome } from '../../runtime/home.ts';
 import { examinePackage } from '../../runtime/trust/gatekeeper.ts';
 import { fingerprint, parsePublicKeyPem, type PublicKey } from '../../runtime/trust/keys.ts';
 import { TrustStore, addTrustedKey, removeKey, revokeKey } from '../../runtime/trust/store.ts';
-import { recordDone, withAuditLog } from '../audit-trail.ts';
+import { recordDone, withAuditLog } from '../../runtime/audit/trail.ts';
 import type { RegisterCommand } from '../context.ts';
 import { readUserFile } from '../files.ts';
 import { usage } from '../output.ts';

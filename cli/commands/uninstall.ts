@@ -1,6 +1,6 @@
 import { mppHome } from '../../runtime/home.ts';
 import { uninstallPackage } from '../../runtime/store/packages.ts';
-import { recordDone, withAuditLog } from '../audit-trail.ts';
+import { recordDone, withAuditLog } from '../../runtime/audit/trail.ts';
 import type { RegisterCommand } from '../context.ts';
 
 export const registerUninstall: RegisterCommand = (program, run) => {

@@ -4,7 +4,7 @@ import { installFromRegistry } from '../../runtime/registry/client/install.ts';
 import { listInstalled } from '../../runtime/store/packages.ts';
 import type { RegisterCommand } from '../context.ts';
 import { toMppError } from '../output.ts';
-import { withAuditLog } from '../audit-trail.ts';
+import { withAuditLog } from '../../runtime/audit/trail.ts';
 import { recordInstall, registryOptions, reportRegistry } from './install.ts';
 
 export const registerUpdate: RegisterCommand = (program, run) => {

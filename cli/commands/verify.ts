@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { mppHome } from '../../runtime/home.ts';
 import { fingerprint, parsePublicKeyPem } from '../../runtime/trust/keys.ts';
 import { TrustStore, singleKeyTrust } from '../../runtime/trust/store.ts';
-import { recordDone, withAuditLog } from '../audit-trail.ts';
+import { recordDone, withAuditLog } from '../../runtime/audit/trail.ts';
 import type { RegisterCommand } from '../context.ts';
 import { readUserFile } from '../files.ts';
 import { verifyTrustingOnFirstUse } from '../trust-prompt.ts';

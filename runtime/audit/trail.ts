@@ -1,5 +1,5 @@
-import { MppError, isMppError } from '../runtime/errors.ts';
-import { openAuditLog, type AuditEvent, type AuditLog } from '../runtime/audit/log.ts';
+import { MppError, isMppError } from '../errors.ts';
+import { openAuditLog, type AuditEvent, type AuditLog } from './log.ts';
 
 /**
  * Runs a command that changes something with the audit log open: opening it
