@@ -9,6 +9,7 @@ import semver from 'semver';
 import * as vscode from 'vscode';
 import { auditLogExists, openAuditLog, recordAudit, type AuditRecord } from '../runtime/audit/log.ts';
 import { isMppError } from '../runtime/errors.ts';
+import { applyAuditRetention } from '../runtime/audit/trail.ts';
 import { mppHome } from '../runtime/home.ts';
 import { grantPermissions, permissionsOf, revokePermissions } from '../runtime/governance/decisions.ts';
 import { GLOBAL_SCOPE, workspaceScope } from '../runtime/state/grants.ts';
@@ -168,6 +169,21 @@ export function activate(context: vscode.ExtensionContext): MppApi {
     vscode.window.createTreeView('mpp.packages', { treeDataProvider: view, showCollapseAll: true }),
     vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('mpp.home') && view.refresh()),
   );
+
+  // Retention: archive audit records older than the setting, soon after start and daily (never blocking activation).
+  const retention = (): void => {
+    try {
+      const archived = applyAuditRetention(home(), vscode.workspace.getConfiguration('mpp').get<number>('audit.retentionDays'));
+      if (archived) calls.output.info(`audit retention: archived ${archived.archived} records in ${archived.segment}`);
+    } catch (e) {
+      calls.output.warn(`audit retention failed: ${isMppError(e) ? `${e.message} (${e.code})` : String(e)}`);
+    }
+  };
+  const first = setTimeout(retention, 10_000);
+  const daily = setInterval(retention, 86_400_000);
+  first.unref();
+  daily.unref();
+  context.subscriptions.push({ dispose: () => (clearTimeout(first), clearInterval(daily)) });
 
   register('mpp.showVersion', () => void vscode.window.showInformationMessage(`MPP ${pkg.version}`));
   register('mpp.refresh', () => view.refresh());

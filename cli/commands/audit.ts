@@ -91,12 +91,15 @@ export const registerAudit: RegisterCommand = (program, run) => {
 
   audit
     .command('rotate')
-    .description('Move all but the newest N records into an archive segment (JSONL under $MPP_HOME/audit); `mpp audit verify` still checks them.')
-    .requiredOption('--keep <n>', 'how many of the newest records stay live (at least 1)')
+    .description('Move old records into an archive segment (JSONL under $MPP_HOME/audit): all but the newest N, or those older than D days; `mpp audit verify` still checks them.')
+    .option('--keep <n>', 'how many of the newest records stay live (at least 1)')
+    .option('--older-than <days>', 'archive the records older than this many days (the newest record always stays live)')
     .option('--json', 'print the result as JSON')
-    .action((opts: { keep: string; json?: boolean }) =>
+    .action((opts: { keep?: string; olderThan?: string; json?: boolean }) =>
       run(async ({ out }) => {
-        const keep = positiveInteger(opts.keep, '--keep');
+        if ((opts.keep === undefined) === (opts.olderThan === undefined)) throw usage('Give either --keep <n> or --older-than <days>.');
+        const keep = opts.keep === undefined ? undefined : positiveInteger(opts.keep, '--keep');
+        const days = opts.olderThan === undefined ? undefined : positiveInteger(opts.olderThan, '--older-than');
         const home = mppHome();
         if (!auditLogExists(home)) {
           out.result('No audit records yet; nothing to rotate.', { archived: 0, segment: null });
@@ -104,8 +107,8 @@ export const registerAudit: RegisterCommand = (program, run) => {
         }
         const log = openAuditLog(home);
         try {
-          const r = log.rotate({ keep });
-          out.result(r.segment ? `Archived ${r.archived} records in ${r.segment}.` : `Nothing to rotate: at most ${keep} records are live.`, r);
+          const r = keep !== undefined ? log.rotate({ keep }) : log.archiveBefore(new Date(Date.now() - days! * 86_400_000).toISOString());
+          out.result(r.segment ? `Archived ${r.archived} records in ${r.segment}.` : 'Nothing to rotate.', r);
         } finally {
           log.close();
         }

@@ -246,6 +246,17 @@ export class AuditLog {
     );
   }
 
+  /**
+   * Retention: archives the live records appended before `cutoff` (ISO time,
+   * as records store it), keeping at least the newest one. The chain stays
+   * checkable across the archive, as with `rotate`.
+   */
+  archiveBefore(cutoff: string): RotateResult {
+    const db = this.#writable();
+    const recent = guard(homePaths(this.#home).audit, () => Number((db.prepare('SELECT COUNT(*) AS n FROM audit_records WHERE time >= ?').get(cutoff) as { n: number }).n));
+    return this.rotate({ keep: Math.max(1, recent) });
+  }
+
   /** Every record, archived and live, as export lines (verifiable offline with `verifyAuditExport`). Refuses a broken chain. */
   exportLines(): string {
     const { records, head } = this.#collect();

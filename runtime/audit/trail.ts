@@ -1,5 +1,5 @@
 import { MppError, isMppError } from '../errors.ts';
-import { openAuditLog, type AuditEvent, type AuditLog } from './log.ts';
+import { auditLogExists, openAuditLog, type AuditEvent, type AuditLog, type RotateResult } from './log.ts';
 
 /**
  * Runs a command that changes something with the audit log open: opening it
@@ -26,5 +26,17 @@ export function recordDone(audit: AuditLog, event: AuditEvent, done: string): vo
   } catch (e) {
     if (!isMppError(e) || e.code === 'MPP_E_AUDIT_EVENT_INVALID') throw e;
     throw new MppError(e.code, `${done}, but its audit record could not be written: ${e.message}`, { hint: e.hint, cause: e, ...(e.detail ? { detail: e.detail } : {}) });
+  }
+}
+
+/** Retention (the editor's `mpp.audit.retentionDays`): archives records older than `days`; the chain stays checkable. Undefined when nothing moved. */
+export function applyAuditRetention(home: string, days: number | undefined, now = Date.now()): RotateResult | undefined {
+  if (!days || days < 1 || !auditLogExists(home)) return undefined;
+  const log = openAuditLog(home);
+  try {
+    const r = log.archiveBefore(new Date(now - days * 86_400_000).toISOString());
+    return r.archived > 0 ? r : undefined;
+  } finally {
+    log.close();
   }
 }
