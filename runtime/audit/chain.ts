@@ -5,6 +5,7 @@
  * and what it looks like; everything before that record is intact.
  */
 import { GENESIS_PREV, canonicalJson, recordHash } from './hash.ts';
+import type { RecordFields } from './segments.ts';
 
 export type ChainProblemKind =
   /** A record's content no longer matches its hash, or a record was replaced (its successor names another predecessor). */
@@ -67,13 +68,7 @@ export interface ChainAnchors {
   readonly expect?: ChainHead | undefined;
 }
 
-interface Checked {
-  readonly seq: number;
-  readonly time: string;
-  readonly type: string;
-  readonly event: unknown;
-  readonly prev: string;
-  readonly hash: string;
+interface Checked extends RecordFields {
   readonly where: string;
 }
 
