@@ -13,6 +13,7 @@
  * MPP_E_REDACTION_FAILED rather than sent unread.
  */
 import { MppError } from '../errors.ts';
+import { parseStrictJson } from '../format/strict-json.ts';
 import { addCounts, redactJson, redactText, type RedactionCounts, type RedactionPolicy } from './redact.ts';
 
 export const MAX_REDACTABLE_BODY_BYTES = 16 * 1024 * 1024;
@@ -40,14 +41,20 @@ function uninspectable(reason: string): MppError {
   });
 }
 
-/** Decodes a URL component; malformed escapes are scanned as they are. */
+/**
+ * Decodes a URL component the way lenient servers do: each run of valid
+ * escapes is decoded (a malformed one elsewhere must not hide the rest);
+ * a run that is not UTF-8 keeps its ASCII escapes decoded, the rest as is.
+ */
 function decode(part: string, plusIsSpace: boolean): string {
   const s = plusIsSpace ? part.replace(/\+/g, ' ') : part;
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
+  return s.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      return run.replace(/%[0-7][0-9A-Fa-f]/g, (e) => String.fromCharCode(parseInt(e.slice(1), 16)));
+    }
+  });
 }
 
 /** Redacts `a=b&c=d` pairs (a query, or a form body). */
@@ -142,9 +149,10 @@ function redactBody(body: Uint8Array, type: MediaType | undefined, policy: Redac
     let parsed: unknown;
     let isJson = true;
     try {
-      parsed = JSON.parse(text);
+      // Strict: with a duplicate key JSON.parse keeps the last value, other parsers the first.
+      parsed = parseStrictJson(body);
     } catch {
-      isJson = false; // labelled JSON but is not: redact it as text below
+      isJson = false; // labelled JSON but is not (or is ambiguous): redact it as text below
     }
     if (isJson) {
       const r = redactJson(parsed, policy);
