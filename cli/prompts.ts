@@ -55,7 +55,7 @@ export function terminalConfirmer(ctx: CliContext): Confirmer {
           `Confirm ${req.kind === 'call' ? 'a call' : 'an operation'} (${req.sensitivity}):`,
           `  package:   ${req.package} ${req.version}`,
           `  tool:      ${req.tool}`,
-          ...(req.kind === 'mid-call' ? [`  operation: ${printable(req.operation)}`] : []),
+          ...(req.kind === 'mid-call' ? [`  the tool says: ${printable(req.operation)}`] : []),
           `  agent:     ${printable(req.agent.displayName)} (${req.agent.verified ? 'verified' : 'unverified'})`,
           `  ${req.kind === 'call' ? 'arguments' : 'details'}: ${printable(args)}`,
           '',

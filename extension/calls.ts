@@ -114,7 +114,8 @@ export function editorConfirmer(extensionUri: vscode.Uri): Confirmer {
         kind: 'confirm',
         packageName: `${request.package}@${request.version}`,
         tool: request.tool,
-        operation: request.kind === 'call' ? `Run ${request.tool} (${request.sensitivity})` : request.operation,
+        // Mid-call, the words are the tool's own: marked as such, never shown as the host's.
+        operation: request.kind === 'call' ? `Run ${request.tool} (${request.sensitivity})` : `The tool says: ${request.operation}`,
         sensitivity: request.sensitivity,
         args,
         agent: request.agent.verified ? `${request.agent.displayName} — verified agent ${request.agent.agentId}` : request.agent.agentId,

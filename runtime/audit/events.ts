@@ -94,7 +94,8 @@ export interface InvokeEvent {
   readonly agent: AuditAgent;
   /** Whole milliseconds. */
   readonly durationMs: number;
-  readonly outcome: 'ok' | 'error';
+  /** `started`: recorded before the tool runs (durationMs 0); `ok`/`error`: the outcome. */
+  readonly outcome: 'started' | 'ok' | 'error';
   readonly code?: string;
   /** SHA-256 of the input JSON text as the tool received it. */
   readonly inputSha256: string;

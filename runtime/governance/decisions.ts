@@ -1,6 +1,6 @@
 import { MppError } from '../errors.ts';
 import type { AuditEvent } from '../audit/events.ts';
-import { checkCapabilityId, declaredCapabilities, grantableIds } from '../policy/capabilities.ts';
+import { canonicalCapabilityId, checkCapabilityId, declaredCapabilities, grantableIds } from '../policy/capabilities.ts';
 import { GLOBAL_SCOPE, GrantStore, type GrantRecord, type GrantScope } from '../state/grants.ts';
 import { loadInstalled } from '../store/packages.ts';
 import { TrustStore } from '../trust/store.ts';
@@ -60,8 +60,25 @@ export function revokePermissions(home: string, order: RevokeOrder, audit: Audit
         hint: `See them with \`mpp permissions ${order.package}\`.`,
       });
     }
-    audit({ type: 'revoke', package: order.package, scope: order.scope === 'all' ? 'all' : auditScope(order.scope), capabilities: order.capabilities === 'all' ? 'all' : [...order.capabilities] });
-    return store.revoke(order.package, order.scope, order.capabilities);
+    // Ids are compared in canonical form (`net:https://API.example.com:443` is `net:https://api.example.com`),
+    // and one that no decision holds is refused: a revocation never reports success without taking something away.
+    let held: string[] | 'all' = 'all';
+    if (order.capabilities !== 'all') {
+      const stored = rows.flatMap((r) => r.capabilities);
+      held = [];
+      for (const id of order.capabilities) {
+        const matches = stored.filter((c) => canonicalCapabilityId(c) === canonicalCapabilityId(id));
+        if (matches.length === 0) {
+          throw new MppError('MPP_E_USAGE', `${order.package} is not granted ${JSON.stringify(id)} in the scope given, so there is nothing to revoke.`, {
+            hint: `See what is granted with \`mpp permissions ${order.package}\`, or revoke everything with --all.`,
+          });
+        }
+        held.push(...matches);
+      }
+      held = [...new Set(held)];
+    }
+    audit({ type: 'revoke', package: order.package, scope: order.scope === 'all' ? 'all' : auditScope(order.scope), capabilities: held });
+    return store.revoke(order.package, order.scope, held);
   } finally {
     store.close();
   }

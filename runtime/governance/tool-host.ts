@@ -82,6 +82,9 @@ export interface ToolCallResult {
   readonly notices: readonly string[];
 }
 
+/** The attestation schema's bound on `operation`. */
+const MAX_OPERATION_CHARS = 200;
+
 const agentOf = (c: Caller): AuditAgent => ({ id: c.agentId, verified: c.verified });
 
 export class ToolHost {
@@ -142,6 +145,10 @@ export class ToolHost {
       await this.#confirm(policy, pkg, tool, caller, 'call', tool.name, call.input, binding(tool.name, call.input));
     }
 
+    const base = { package: m.name, version: m.version, digest: pkg.digest.sha256, tool: tool.name, agent: agentOf(caller), inputSha256: sha256Hex(call.input) };
+    // Recorded before the tool runs: a call that cannot be audited does not happen (its effects would be unrecorded).
+    this.#opts.audit({ type: 'invoke', ...base, durationMs: 0, outcome: 'started', redactions: {} });
+
     const classes = effectiveClasses(m, policy.privacyMinimum);
     // Values the user granted (an API token in an environment variable) may leave as the user allowed.
     const privacy = { classes, allow: Object.values(grant.env ?? {}) };
@@ -149,6 +156,11 @@ export class ToolHost {
     let confirmations = 0;
     const confirm: ConfirmService = {
       request: async (operation, details) => {
+        // The tool's own words go to the human, the audit log and the attestation: bounded, printable, single-line.
+        if (typeof operation !== 'string' || operation.length === 0 || operation.length > MAX_OPERATION_CHARS || /[\u0000-\u001f\u007f-\u009f]/.test(operation)) {
+          deny('MPP_E_CONFIRMATION_DENIED', `a confirmation asked with an operation text that is empty, longer than ${MAX_OPERATION_CHARS} characters or holds control characters`);
+          return 'denied';
+        }
         confirmations++;
         if (confirmations > policy.maxConfirmationsPerCall) {
           // One record for the cut-off: a record per request would let a tool
@@ -172,7 +184,6 @@ export class ToolHost {
       confirm,
       ...(store ? { kv: store } : {}),
     };
-    const base = { package: m.name, version: m.version, digest: pkg.digest.sha256, tool: tool.name, agent: agentOf(caller), inputSha256: sha256Hex(call.input) };
     let output: unknown;
     try {
       output = await invokeTool({ pkg, tool: tool.name, input: call.input, grant: { ...grant, limits, privacy: { classes: [...classes], allow: [...privacy.allow] } }, services, cacheDir: homePaths(home).componentCache, ...(this.#opts.sandboxes ? { pool: this.#opts.sandboxes } : {}) });

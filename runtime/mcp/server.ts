@@ -128,7 +128,8 @@ export function mcpToolDefinition(t: OfferedTool): Tool {
 
 /** An MPP refusal as an MCP tool error: the agent reads what happened and what the user can do. */
 export function mcpErrorResult(e: unknown): CallToolResult {
-  const err = isMppError(e) ? e : new MppError('MPP_E_INTERNAL', `${ERROR_CODES.MPP_E_INTERNAL} ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  // An unexpected error's message may hold host details (paths): the agent gets the code only; the host log has the rest.
+  const err = isMppError(e) ? e : new MppError('MPP_E_INTERNAL', ERROR_CODES.MPP_E_INTERNAL, { cause: e });
   return {
     isError: true,
     content: [{ type: 'text', text: `${err.code}: ${err.message}\nWhat to do: ${err.hint}` }],
@@ -201,6 +202,7 @@ export function createMppMcpServer(opts: MppMcpServerOptions): Server {
         structuredContent: output,
       };
     } catch (e) {
+      if (!isMppError(e)) opts.log?.('mpp', { level: 'error', source: 'sandbox', message: `unexpected failure of ${request.params.name}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}` });
       return mcpErrorResult(e);
     }
   });

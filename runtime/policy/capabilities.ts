@@ -41,6 +41,15 @@ function parseNetId(id: string): NetId | undefined {
   return { scheme, host: m[2]!.toLowerCase(), port };
 }
 
+/**
+ * One spelling per capability, for comparing ids a user typed with stored
+ * ones: network ids with a lower-case host and no default port.
+ */
+export function canonicalCapabilityId(id: string): string {
+  const net = parseNetId(id);
+  return net ? `net:${net.scheme}://${net.host}${net.port === defaultPort(net.scheme) ? '' : `:${net.port}`}` : id;
+}
+
 function hostMatches(declared: string, host: string): boolean {
   return declared.startsWith('*.') ? host.endsWith(declared.slice(1)) && host.length > declared.length - 1 : declared === host;
 }

@@ -102,8 +102,11 @@ export interface CallClock {
  * Parent side of the bridge: answers each request on `port`, then wakes the
  * blocked worker through `signal`.
  */
-export function serveHostRequests(services: HostServices, port: MessagePort, signal: Int32Array, clock?: CallClock): void {
+export function serveHostRequests(services: HostServices, port: MessagePort, signal: Int32Array, clock?: CallClock, alive: () => boolean = () => true): void {
   port.on('message', (req: HostRequest) => {
+    // A request a killed instance posted before it died is dropped: by now the
+    // services may answer for the next call (kept sandboxes forward to the call in flight).
+    if (!alive()) return;
     void (async () => {
       let response: HostResponse;
       const human = req.service === 'confirm';

@@ -231,10 +231,16 @@ export class ToolSandbox {
     const fdTable = createFdTableBuffer();
     const hostSignal = new SharedArrayBuffer(4);
     const channel = new MessageChannel();
-    serveHostRequests(this.#services, channel.port1, new Int32Array(hostSignal), {
-      pause: () => live.pending?.pause(),
-      resume: () => live.pending?.resume(),
-    });
+    serveHostRequests(
+      this.#services,
+      channel.port1,
+      new Int32Array(hostSignal),
+      {
+        pause: () => live.pending?.pause(),
+        resume: () => live.pending?.resume(),
+      },
+      () => !live.dead,
+    );
     const init: WorkerInit = {
       glueUrl: this.#prepared.glueUrl,
       modules: this.#prepared.modules,

@@ -6,13 +6,13 @@ import { GLOBAL_SCOPE, GrantStore } from '../../runtime/state/grants.ts';
 import { tempDir } from '../helpers/cli.ts';
 
 /**
- * SECURITY REVIEW (branch `review`): a revocation the user typed must either
- * take the capability away or be refused, never report success and leave it
- * granted. `mpp grant` stores canonical ids (checkCapabilityId: default port
- * dropped, host lower-cased); `mpp revoke` matches the typed text exactly.
+ * A revocation the user typed must either take the capability away or be
+ * refused, never report success and leave it granted: `mpp grant` stores
+ * canonical ids (default port dropped, host lower-cased), so revoke compares
+ * canonical forms and refuses an id no decision holds.
  */
-describe('review: revocation of a capability spelled differently from the stored id', () => {
-  const home = join(tempDir({ after }, 'review-revoke'), 'home');
+describe('revoking a capability spelled differently from the stored id', () => {
+  const home = join(tempDir({ after }, 'revoke-ids'), 'home');
 
   for (const typed of ['net:https://api.example.com:443', 'net:https://API.example.com']) {
     it(`revoking ${typed} takes net:https://api.example.com away, or is refused`, () => {

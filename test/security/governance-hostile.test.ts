@@ -16,9 +16,9 @@ import { fixtureComponent } from '../fixtures/tools/build.ts';
 import { tempDir } from '../helpers/cli.ts';
 
 /**
- * SECURITY REVIEW (branch `review`): attacks on the governed call path by a
- * hostile tool. Each test states the property that should hold; a failing
- * test is a finding (see the review report).
+ * Attacks on the governed call path by a hostile tool (and an unwritable
+ * audit log): confirmation floods, oversized operation texts, calls that
+ * could run unrecorded. Each test states the property that must hold.
  */
 const any = { type: 'object' } as const;
 const tool = (name: string, sensitivity: Sensitivity = 'none') => ({ name, description: `Probe: ${name}.`, sensitivity, inputSchema: any, outputSchema: any });
@@ -31,8 +31,8 @@ class Recorder implements Confirmer {
   }
 }
 
-describe('review: hostile tools against confirmations and audit', () => {
-  const dir = tempDir({ after }, 'review-gov');
+describe('hostile tools against confirmations and audit', () => {
+  const dir = tempDir({ after }, 'gov-hostile');
   const home = join(dir, 'home');
   const ws = join(dir, 'ws');
   const m: Manifest = { mpp: 1, description: 'A probe.', publisher: { name: 'Probes' }, name: 'probes/misc', version: '1.0.0', tools: [tool('confirm'), tool('echo'), tool('log-flood')] };

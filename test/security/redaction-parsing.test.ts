@@ -4,8 +4,8 @@ import { redactHttpRequest, type HttpRequestParts } from '../../runtime/privacy/
 import type { RedactionPolicy } from '../../runtime/privacy/redact.ts';
 
 /**
- * SECURITY REVIEW (branch `review`): outbound requests the filter reads
- * differently from the server that receives them. Each request carries an
+ * Outbound requests the filter could read differently from the server that
+ * receives them. Each request carries an
  * e-mail address that a common receiver recovers verbatim; the filter must
  * redact it (or refuse the request).
  */
@@ -15,7 +15,7 @@ const sent = (req: HttpRequestParts): string => {
   return `${r.url} ${r.body ? Buffer.from(r.body).toString() : ''}`;
 };
 
-describe('review: outbound HTTP redaction differentials', () => {
+describe('outbound HTTP redaction reads requests as receivers do', () => {
   it('a JSON body with a duplicate key: the shadowed value is redacted too (JSON.parse keeps the last, many parsers the first)', () => {
     assert.doesNotMatch(sent({ url: '/x', headers: [['content-type', 'application/json']], body: Buffer.from('{"a":"ada@example.com","a":"x"}') }), /ada@example\.com/);
   });
