@@ -41,6 +41,9 @@ if [ "${1:-}" = test ]; then
   # The OCI tests start a real CNCF distribution; the web frontend tests drive Debian's chromium.
   [ -x /usr/bin/docker-registry ] || missing+=(docker-registry)
   [ -x /usr/bin/chromium ] || missing+=(chromium fonts-dejavu-core)
+  # The editor tests build code-server's native modules (kerberos needs its headers) and seed ripgrep.
+  [ -x /usr/bin/rg ] || missing+=(ripgrep)
+  dpkg -s libkrb5-dev >/dev/null 2>&1 || missing+=(libkrb5-dev)
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
       pkgs=$(printf '%s\n' "${missing[@]}" | sed 's/^script$/bsdutils/' | sort -u | tr '\n' ' ')
