@@ -18,7 +18,7 @@ import { grantPermissions } from '../runtime/governance/decisions.ts';
 import { ToolHost } from '../runtime/governance/tool-host.ts';
 import { homePaths } from '../runtime/home.ts';
 import { effectiveLimits } from '../runtime/policy/limits.ts';
-import { invokeTool } from '../runtime/run/invoke.ts';
+import { checkInput, checkInputSize, findTool, invokeTool } from '../runtime/run/invoke.ts';
 import { workspaceScope } from '../runtime/state/grants.ts';
 import { installPackage, loadInstalled } from '../runtime/store/packages.ts';
 import { generateKey } from '../runtime/trust/keys.ts';
@@ -59,7 +59,12 @@ try {
     return performance.now() - t;
   };
   const governed = () => host.call({ target: { installed: 'bench/misc' }, tool: 'echo', input, caller: { label: 'bench' }, workspace: dir });
-  const bare = () => invokeTool({ pkg, tool: 'echo', input, grant, services: { log: () => {} }, cacheDir: homePaths(home).componentCache });
+  const echo = findTool(pkg, 'echo');
+  const bare = () => {
+    checkInputSize(input, grant.limits);
+    checkInput(echo, input);
+    return invokeTool({ pkg, tool: echo, input, grant, services: { log: () => {} }, cacheDir: homePaths(home).componentCache });
+  };
   await governed();
   await bare();
   const a: number[] = [];

@@ -20,13 +20,14 @@ export function terminalConsent(ctx: CliContext): ConsentPrompter {
           : `${req.package} ${req.version} asks for more than you granted before.`,
         `  publisher: ${req.publisher.name ?? '(unnamed)'} ${fingerprint(req.publisher.keyid)}`,
         req.capabilities.length === 0 ? 'It asks for no capabilities: it can only compute on the input it is given.' : 'It asks to:',
-        ...req.capabilities.map((c, i) => {
+        ...req.capabilities.flatMap((c, i) => {
           const state = c.state === 'granted' ? ' [granted]' : c.state === 'new' && req.reason === 'widened' ? ' [NEW]' : '';
           const how = c.grantable ? '' : ' (grant concrete hosts with `mpp grant`)';
-          return `  ${i + 1}. ${c.text}${state}${how}${c.reason ? `\n       reason: ${c.reason}` : ''}`;
+          return [`  ${i + 1}. ${c.text}${state}${how}`, ...(c.reason ? [`       reason: ${c.reason}`] : [])];
         }),
       ];
-      process.stderr.write(printable(lines.join('\n')).replace(/\\n/g, '\n') + '\n');
+      // Each line escaped on its own: a manifest's text can never add or fake a line.
+      process.stderr.write(lines.map(printable).join('\n') + '\n');
       const choice = (await ctx.ask('Grant [a]ll, [s]ome, or [d]eny? ')).toLowerCase();
       let ids: string[];
       if (/^a(ll)?$/.test(choice)) {

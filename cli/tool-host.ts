@@ -1,5 +1,4 @@
-import type { AuditEvent } from '../runtime/audit/events.ts';
-import { recordAudit } from '../runtime/audit/log.ts';
+import { auditTo } from '../runtime/audit/trail.ts';
 import type { CallerClaim } from '../runtime/identity/credential.ts';
 import { ToolHost } from '../runtime/governance/tool-host.ts';
 import type { LogRecord } from '../runtime/sandbox/host-services.ts';
@@ -21,11 +20,6 @@ export function cliToolHost(ctx: CliContext, home: string): ToolHost {
     audit: auditTo(home),
     log: (_pkg, r) => logLine(r),
   });
-}
-
-/** Appends to the home's audit log; a failure stops the command (fail closed). */
-export function auditTo(home: string): (event: AuditEvent) => void {
-  return (event) => recordAudit(home, event);
 }
 
 /** Who the CLI calls as: an agent credential from a file or MPP_AGENT_CREDENTIAL, else the unverified label `mpp-cli`. */

@@ -9,8 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { recordAudit } from '../runtime/audit/log.ts';
-import type { AuditEvent } from '../runtime/audit/events.ts';
+import { auditTo } from '../runtime/audit/trail.ts';
 import type { PiiClass } from '../runtime/format/manifest.ts';
 import type { ConfirmationRequest, Confirmer } from '../runtime/governance/confirm.ts';
 import type { ConsentAnswer, ConsentPrompter, ConsentRequest } from '../runtime/governance/consent.ts';
@@ -66,10 +65,6 @@ export function workspaceFolder(home: string): string {
   const empty = join(home, 'no-workspace');
   mkdirSync(empty, { recursive: true });
   return empty;
-}
-
-export function auditTo(home: string): (event: AuditEvent) => void {
-  return (event) => recordAudit(home, event);
 }
 
 export function consentDialog(request: Pick<ConsentRequest, 'package' | 'version' | 'publisher' | 'capabilities'>, reason: ConsentDialog['reason'], current?: string): ConsentDialog {

@@ -9,7 +9,7 @@ import semver from 'semver';
 import * as vscode from 'vscode';
 import { auditLogExists, openAuditLog, recordAudit, type AuditRecord } from '../runtime/audit/log.ts';
 import { isMppError } from '../runtime/errors.ts';
-import { applyAuditRetention } from '../runtime/audit/trail.ts';
+import { applyAuditRetention, auditTo } from '../runtime/audit/trail.ts';
 import { mppHome } from '../runtime/home.ts';
 import { grantPermissions, permissionsOf, revokePermissions } from '../runtime/governance/decisions.ts';
 import { GLOBAL_SCOPE, workspaceScope } from '../runtime/state/grants.ts';
@@ -19,7 +19,7 @@ import { fingerprint, parsePublicKeyPem } from '../runtime/trust/keys.ts';
 import { addTrustedKey, TrustStore } from '../runtime/trust/store.ts';
 import pkg from '../package.json' with { type: 'json' };
 import type { AuditDialog } from '../webview/protocol.ts';
-import { askConsent, auditTo, consentDialog, editorPolicy, ToolCalls, workspaceFolder, workspaceOpen } from './calls.ts';
+import { askConsent, consentDialog, editorPolicy, ToolCalls, workspaceFolder, workspaceOpen } from './calls.ts';
 import { showInspector } from './dialogs.ts';
 import { describeInstall, installFile, installFromRegistries, NO_REGISTRY, parseSpec, registryConfigured, updatePackages } from './install.ts';
 import { registerLanguageModelTools, splitToolId } from './lm-tools.ts';
@@ -232,14 +232,8 @@ export function activate(context: vscode.ExtensionContext): MppApi {
     if (!answer) return;
     const scope = answer.scope === 'global' ? GLOBAL_SCOPE : here;
     const audit = auditTo(h);
-    if (answer.decision === 'deny') {
-      grantPermissions(h, { package: name, capabilities: [], scope, deny: true, source: 'editor' }, audit);
-    } else {
-      const record = grantPermissions(h, { package: name, capabilities: answer.capabilities, scope, source: 'editor' }, audit);
-      // Granting adds to what the scope held: what the user unticked is taken back.
-      const unticked = record.capabilities.filter((c) => !answer.capabilities.includes(c));
-      if (unticked.length > 0) revokePermissions(h, { package: name, capabilities: unticked, scope }, audit);
-    }
+    // The dialog's answer is the whole grant: one write and one audit record, never a grant then a revoke.
+    grantPermissions(h, { package: name, capabilities: answer.capabilities, scope, deny: answer.decision === 'deny', exact: true, source: 'editor' }, audit);
     view.refresh();
     void vscode.window.showInformationMessage(`MPP: permissions of ${name} saved (${answer.decision === 'deny' ? 'denied' : `${answer.capabilities.length} granted`}, ${answer.scope === 'global' ? 'all workspaces' : 'this workspace'}).`);
   });

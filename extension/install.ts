@@ -19,7 +19,7 @@ import { examinePackage, verifyPackage, type VerifiedPackage } from '../runtime/
 import { fingerprint, publicKeyFromSpki } from '../runtime/trust/keys.ts';
 import { addTrustedKey, TrustStore } from '../runtime/trust/store.ts';
 // The CLI's audit helpers (they use runtime/ only), so both faces record alike.
-import { recordDone, withAuditLog } from '../runtime/audit/trail.ts';
+import { recordDone, recordInstall, withAuditLog } from '../runtime/audit/trail.ts';
 import { askTrust } from './dialogs.ts';
 
 /** Registries live in the MPP home, shared with the CLI; the editor does not configure them. */
@@ -58,11 +58,6 @@ async function verifyTrustingInDialog(extensionUri: vscode.Uri, bytes: Uint8Arra
     }
     throw e;
   }
-}
-
-function recordInstall(audit: AuditLog, r: InstallResult, source: string): void {
-  const publisher = { keyid: r.publisher.keyid, ...(r.publisher.name !== undefined ? { name: r.publisher.name } : {}) };
-  recordDone(audit, { type: 'install', package: r.name, version: r.version, digest: r.digest, publisher, change: r.change, source }, `${r.name}@${r.version} was installed`);
 }
 
 export function describeInstall(r: InstallResult, registry?: string): string {

@@ -49,7 +49,7 @@ export const ERROR_CODES = {
   MPP_E_KV_CORRUPT: 'A package key-value store is damaged, not an SQLite database, or written by a newer MPP.',
   MPP_E_NOT_INSTALLED: 'No installed package has that name.',
   MPP_E_VERSION_CONFLICT: 'That version of the package is already installed with different content.',
-  MPP_E_STORE_CORRUPT: 'The local install store is damaged: an installed package file is missing or is not what was installed.',
+  MPP_E_STORE_CORRUPT: 'The local store is damaged: an installed package file is missing or is not what was installed, or a row of mpp.db (install index, grants, agents, attestations) is unreadable.',
   MPP_E_CONFIRMATION_DENIED: 'A sensitive operation needed a human confirmation, which was denied, timed out or could not be asked.',
 
   MPP_E_AUDIT_TAMPERED: 'The audit log does not verify: a record was edited, deleted, inserted or reordered, or the log was truncated.',

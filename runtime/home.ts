@@ -18,7 +18,7 @@ export interface HomePaths {
   readonly trust: string;
   /** Signing keys made by `mpp keygen`. */
   readonly keys: string;
-  /** SQLite: the index of installed packages (and later grants). */
+  /** SQLite: the index of installed packages, the user's grants, registered agents and issued attestations. */
   readonly db: string;
   /** Installed packages, content-addressed: `<sha256 of the .mpp file>.mpp`. */
   readonly packages: string;
@@ -28,7 +28,7 @@ export interface HomePaths {
   readonly kv: string;
   /** SQLite: the hash-chained audit log (audit.md). */
   readonly audit: string;
-  /** The audit chain head (`<seq>:<hash>`), rewritten with every append: makes deleting the newest records detectable. */
+  /** The audit chain head (the newest record as one JSONL line), rewritten with every append: makes deleting the newest records detectable. */
   readonly auditHead: string;
   /** Rotated audit segments: `<first seq>-<last seq>.jsonl`. */
   readonly auditArchive: string;

@@ -7,7 +7,7 @@ import { fingerprint, parsePrivateKeyPem, parsePublicKeyPem } from '../../runtim
 import type { RegisterCommand } from '../context.ts';
 import { readUserFile } from '../files.ts';
 import { formatTable, usage } from '../output.ts';
-import { auditTo } from '../tool-host.ts';
+import { auditTo } from '../../runtime/audit/trail.ts';
 
 const TTL_RE = /^([1-9][0-9]*)(m|h|d)$/;
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;

@@ -4,7 +4,7 @@ import { scopeLabel } from '../../runtime/state/grants.ts';
 import type { RegisterCommand } from '../context.ts';
 import { usage } from '../output.ts';
 import { scopeOption } from '../scope.ts';
-import { auditTo } from '../tool-host.ts';
+import { auditTo } from '../../runtime/audit/trail.ts';
 
 export const registerGrant: RegisterCommand = (program, run) => {
   program

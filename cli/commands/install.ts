@@ -7,7 +7,7 @@ import { isOciRef, parseOciRef } from '../../runtime/registry/oci/client.ts';
 import { installPackage, type InstallResult } from '../../runtime/store/packages.ts';
 import { fingerprint } from '../../runtime/trust/keys.ts';
 import type { AuditLog } from '../../runtime/audit/log.ts';
-import { recordDone, withAuditLog } from '../../runtime/audit/trail.ts';
+import { recordInstall, withAuditLog } from '../../runtime/audit/trail.ts';
 import type { CliContext, RegisterCommand } from '../context.ts';
 import { isFile, readUserFile } from '../files.ts';
 import { usage } from '../output.ts';
@@ -69,12 +69,6 @@ export function reportRegistry(ctx: CliContext, r: RegistryInstallResult): void 
   if (r.offline) ctx.out.warn(`no registry for ${r.name} could be reached; installed the copy downloaded earlier, as the last signed index seen names it.`);
   if (r.trustedByRotation) ctx.out.warn(`the publisher moved to key ${fingerprint(r.trustedByRotation)}; trusted it because your trusted key signed the hand-over.`);
   report(ctx, r, { registry: r.registry, fromCache: r.fromCache, offline: r.offline, ...(r.trustedByRotation ? { trustedByRotation: r.trustedByRotation } : {}) });
-}
-
-/** The install is done when this runs: a failed record fails the command and says so. */
-export function recordInstall(audit: AuditLog, r: InstallResult, source: string): void {
-  const publisher = { keyid: r.publisher.keyid, ...(r.publisher.name !== undefined ? { name: r.publisher.name } : {}) };
-  recordDone(audit, { type: 'install', package: r.name, version: r.version, digest: r.digest, publisher, change: r.change, source }, `${r.name}@${r.version} was installed`);
 }
 
 function report(ctx: CliContext, r: InstallResult, extra: Record<string, unknown> = {}): void {

@@ -3,7 +3,7 @@ import { revokePermissions } from '../../runtime/governance/decisions.ts';
 import type { RegisterCommand } from '../context.ts';
 import { usage } from '../output.ts';
 import { scopeOption } from '../scope.ts';
-import { auditTo } from '../tool-host.ts';
+import { auditTo } from '../../runtime/audit/trail.ts';
 
 export const registerRevoke: RegisterCommand = (program, run) => {
   program
@@ -18,7 +18,7 @@ export const registerRevoke: RegisterCommand = (program, run) => {
     .option('--json', 'print the result as JSON')
     .action((name: string, capabilities: string[], opts: { all?: boolean; workspace?: string; global?: boolean; everywhere?: boolean; json?: boolean }) =>
       run(async ({ out }) => {
-        if (opts.all === (capabilities.length > 0)) throw usage('Name capabilities to revoke, or pass --all (not both).');
+        if (Boolean(opts.all) === (capabilities.length > 0)) throw usage('Name capabilities to revoke, or pass --all (not both).');
         if (opts.everywhere && (opts.global || opts.workspace)) throw usage('--everywhere covers every scope: leave out --global and --workspace.');
         const home = mppHome();
         const before = revokePermissions(home, { package: name, capabilities: opts.all ? 'all' : capabilities, scope: opts.everywhere ? 'all' : scopeOption(opts) }, auditTo(home));

@@ -4,8 +4,8 @@ import { installFromRegistry } from '../../runtime/registry/client/install.ts';
 import { listInstalled } from '../../runtime/store/packages.ts';
 import type { RegisterCommand } from '../context.ts';
 import { toMppError } from '../output.ts';
-import { withAuditLog } from '../../runtime/audit/trail.ts';
-import { recordInstall, registryOptions, reportRegistry } from './install.ts';
+import { recordInstall, withAuditLog } from '../../runtime/audit/trail.ts';
+import { registryOptions, reportRegistry } from './install.ts';
 
 export const registerUpdate: RegisterCommand = (program, run) => {
   program

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { MppError } from '../errors.ts';
 import { homePaths } from '../home.ts';
-import { StateTable, transaction } from '../state/sqlite.ts';
+import { StateTable } from '../state/sqlite.ts';
 import type { PrivateKey, PublicKey } from '../trust/keys.ts';
 import { openStatement, payloadValidator, signStatement } from '../trust/statement.ts';
 
@@ -9,7 +9,7 @@ import { openStatement, payloadValidator, signStatement } from '../trust/stateme
  * One-time attestations (spec/governance.md): when the human approves an
  * operation, the host signs a statement binding exactly what was approved
  * (package digest, tool, operation, arguments digest, agent) with a nonce and
- * an expiry. The call consumes it once, in the same transaction that checks
+ * an expiry. The call consumes it once, in the one UPDATE that checks
  * it was never consumed; auditors verify it offline with the host's public key.
  */
 const PAYLOAD_TYPE = 'application/vnd.mpp.attestation.v1+json';
@@ -86,9 +86,8 @@ export class AttestationLedger extends StateTable {
     const mismatch = differs(payload, expected);
     if (mismatch) throw new MppError('MPP_E_ATTESTATION_MISMATCH', `The attestation was issued for another ${mismatch}.`, { detail: { nonce: payload.nonce, field: mismatch } });
     if (Date.parse(payload.expiresAt) <= now.getTime()) throw new MppError('MPP_E_ATTESTATION_EXPIRED', `The attestation expired at ${payload.expiresAt}.`, { detail: { nonce: payload.nonce } });
-    const consumed = this.guard(() =>
-      transaction(this.db, () => Number(this.db.prepare("UPDATE attestations SET state = 'consumed' WHERE nonce = ? AND state = 'issued'").run(payload.nonce).changes)),
-    );
+    // One UPDATE is atomic: of two racing consumers exactly one changes the row.
+    const consumed = this.guard(() => Number(this.db.prepare("UPDATE attestations SET state = 'consumed' WHERE nonce = ? AND state = 'issued'").run(payload.nonce).changes));
     if (consumed !== 1) throw new MppError('MPP_E_ATTESTATION_REPLAYED', `The attestation ${payload.nonce} was already used, or was not issued by this host.`, { detail: { nonce: payload.nonce } });
     return payload;
   }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { withFileLock, writeFileAtomic } from '../store/atomic.ts';
+import { asIoError, withFileLock, writeFileAtomic } from '../store/atomic.ts';
 import { generateKey, parsePrivateKeyPem, privateKeyToPem, type PrivateKey } from '../trust/keys.ts';
 
 /**
@@ -8,7 +8,7 @@ import { generateKey, parsePrivateKeyPem, privateKeyToPem, type PrivateKey } fro
  * MPP home (mode 0600), made on first use. Auditors verify attestations with
  * its public half (`mpp audit host-key`).
  */
-export function hostKeyPath(home: string): string {
+function hostKeyPath(home: string): string {
   return join(home, 'host-key.pem');
 }
 
@@ -18,7 +18,9 @@ function read(path: string): PrivateKey | undefined {
     pem = readFileSync(path, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
+    return asIoError(`read ${path}`, () => {
+      throw e;
+    });
   }
   return parsePrivateKeyPem(pem, `The host key ${path}`);
 }

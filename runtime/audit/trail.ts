@@ -1,5 +1,6 @@
 import { MppError, isMppError } from '../errors.ts';
-import { auditLogExists, openAuditLog, type AuditEvent, type AuditLog, type RotateResult } from './log.ts';
+import type { InstallResult } from '../store/packages.ts';
+import { auditLogExists, openAuditLog, recordAudit, type AuditEvent, type AuditLog, type RotateResult } from './log.ts';
 
 /**
  * Runs a command that changes something with the audit log open: opening it
@@ -39,4 +40,15 @@ export function applyAuditRetention(home: string, days: number | undefined, now 
   } finally {
     log.close();
   }
+}
+
+/** Appends each event to the home's log, opening it per event: for one-shot commands (long-running hosts keep an AuditLog open). */
+export function auditTo(home: string): (event: AuditEvent) => void {
+  return (event) => void recordAudit(home, event);
+}
+
+/** Records an install that is done (`source`: the file's path, the registry's name or the oci:// reference). */
+export function recordInstall(audit: AuditLog, r: InstallResult, source: string): void {
+  const publisher = { keyid: r.publisher.keyid, ...(r.publisher.name !== undefined ? { name: r.publisher.name } : {}) };
+  recordDone(audit, { type: 'install', package: r.name, version: r.version, digest: r.digest, publisher, change: r.change, source }, `${r.name}@${r.version} was installed`);
 }

@@ -1,7 +1,8 @@
-import { MppError } from '../errors.ts';
-import type { AuditEvent } from '../audit/events.ts';
+import { MppError, isMppError } from '../errors.ts';
+import type { Manifest } from '../format/manifest.ts';
+import type { AuditEvent, GrantEvent } from '../audit/events.ts';
 import { canonicalCapabilityId, checkCapabilityId, declaredCapabilities, grantableIds } from '../policy/capabilities.ts';
-import { GLOBAL_SCOPE, GrantStore, type GrantRecord, type GrantScope } from '../state/grants.ts';
+import { GrantStore, scopeKey, type GrantRecord, type GrantScope } from '../state/grants.ts';
 import { loadInstalled } from '../store/packages.ts';
 import { TrustStore } from '../trust/store.ts';
 import { consentRequest, type ConsentCapability } from './consent.ts';
@@ -21,26 +22,60 @@ export interface GrantOrder {
   readonly scope: GrantScope;
   /** Record "deny": the package does not run in this scope. */
   readonly deny?: boolean;
+  /** The capabilities are the whole grant (a dialog's answer), not additions: one write, one record. */
+  readonly exact?: boolean;
   readonly source: 'cli' | 'editor';
 }
 
 /** Adds capabilities to the decision in `scope` (or records a deny); it covers the package as installed now. */
 export function grantPermissions(home: string, order: GrantOrder, audit: Audit): GrantRecord {
-  const { record: installed, pkg } = loadInstalled(home, order.package, TrustStore.load(home));
+  // The publisher the call path will look the decision up under: the trusted signer as verified now.
+  const { pkg } = loadInstalled(home, order.package, TrustStore.load(home));
   const m = pkg.manifest;
   const requested = order.deny ? [] : order.capabilities === 'all' ? grantableIds(m) : order.capabilities.map((id) => checkCapabilityId(m, id));
   const store = GrantStore.open(home);
   try {
-    const previous = store.get(m.name, installed.publisher.keyid, order.scope);
-    const kept = !order.deny && previous?.decision === 'granted' ? previous.capabilities : [];
-    const capabilities = [...new Set([...kept, ...requested])];
-    const reviewed = [...new Set([...(previous?.reviewed ?? []), ...declaredCapabilities(m).map((c) => c.id)])];
-    const decision = order.deny ? 'denied' : 'granted';
-    audit({ type: 'grant', package: m.name, publisher: installed.publisher.keyid, scope: auditScope(order.scope), decision, capabilities, source: order.source });
-    return store.put({ package: m.name, publisher: installed.publisher.keyid, scope: order.scope, decision, capabilities, reviewed, source: order.source });
+    let previous: GrantRecord | undefined;
+    try {
+      previous = store.get(m.name, pkg.publisher.keyid, order.scope);
+    } catch (e) {
+      // A damaged row is replaced by this decision (the way out its hint names).
+      if (!(isMppError(e) && e.code === 'MPP_E_STORE_CORRUPT')) throw e;
+    }
+    const kept = !order.deny && !order.exact && previous?.decision === 'granted' ? previous.capabilities : [];
+    return recordDecision(store, audit, {
+      manifest: m,
+      publisher: pkg.publisher.keyid,
+      scope: order.scope,
+      decision: order.deny ? 'denied' : 'granted',
+      capabilities: [...kept, ...requested],
+      reviewed: previous?.reviewed ?? [],
+      source: order.source,
+    });
   } finally {
     store.close();
   }
+}
+
+export interface Decision {
+  readonly manifest: Manifest;
+  readonly publisher: string;
+  readonly scope: GrantScope;
+  readonly decision: 'granted' | 'denied';
+  /** Ids to grant: anything the manifest does not offer is dropped; ignored on deny. */
+  readonly capabilities: readonly string[];
+  /** Ids shown before; every id declared now is added (the user decided on the package as it is). */
+  readonly reviewed: readonly string[];
+  readonly source: GrantEvent['source'];
+}
+
+/** Audits, then stores, one decision (a consent answer, `mpp grant`, the editor): a decision that cannot be audited is not taken. */
+export function recordDecision(store: GrantStore, audit: Audit, d: Decision): GrantRecord {
+  const offered = new Set(grantableIds(d.manifest));
+  const capabilities = d.decision === 'granted' ? [...new Set(d.capabilities)].filter((c) => offered.has(c)) : [];
+  const reviewed = [...new Set([...d.reviewed, ...declaredCapabilities(d.manifest).map((c) => c.id)])];
+  audit({ type: 'grant', package: d.manifest.name, publisher: d.publisher, scope: auditScope(d.scope), decision: d.decision, capabilities, source: d.source });
+  return store.put({ package: d.manifest.name, publisher: d.publisher, scope: d.scope, decision: d.decision, capabilities, reviewed, source: d.source });
 }
 
 export interface RevokeOrder {
@@ -52,6 +87,9 @@ export interface RevokeOrder {
 
 /** Takes capabilities back; takes effect at the next call, in every process. */
 export function revokePermissions(home: string, order: RevokeOrder, audit: Audit): GrantRecord[] {
+  if (order.capabilities !== 'all' && order.capabilities.length === 0) {
+    throw new MppError('MPP_E_USAGE', 'No capability was named to revoke.', { hint: `Name capability ids (see \`mpp permissions ${order.package}\`), or revoke everything with --all.` });
+  }
   const store = GrantStore.open(home);
   try {
     const rows = store.list(order.package).filter((r) => order.scope === 'all' || sameScope(r.scope, order.scope));
@@ -85,7 +123,7 @@ export function revokePermissions(home: string, order: RevokeOrder, audit: Audit
 }
 
 function sameScope(a: GrantScope, b: GrantScope): boolean {
-  return a.kind === b.kind && (a.kind === 'global' || a.path === (b as { path: string }).path);
+  return scopeKey(a) === scopeKey(b);
 }
 
 export interface PermissionsView {
@@ -99,13 +137,13 @@ export interface PermissionsView {
   readonly records: readonly GrantRecord[];
 }
 
-export function permissionsOf(home: string, name: string, workspace: GrantScope): PermissionsView {
-  const { record: installed, pkg } = loadInstalled(home, name, TrustStore.load(home));
+export function permissionsOf(home: string, name: string, scope: GrantScope): PermissionsView {
+  const { pkg } = loadInstalled(home, name, TrustStore.load(home));
   const store = GrantStore.open(home);
   try {
-    const effective = store.effective(name, installed.publisher.keyid, workspace.kind === 'workspace' ? workspace : GLOBAL_SCOPE);
-    const request = consentRequest(pkg.manifest, installed.publisher, workspace.kind === 'workspace' ? workspace.path : '', effective);
-    return Object.freeze({ package: name, version: installed.version, publisher: installed.publisher, effective, capabilities: request.capabilities, records: store.list(name) });
+    const effective = store.effective(name, pkg.publisher.keyid, scope);
+    const request = consentRequest(pkg.manifest, pkg.publisher, scopeKey(scope), effective);
+    return Object.freeze({ package: name, version: pkg.manifest.version, publisher: pkg.publisher, effective, capabilities: request.capabilities, records: store.list(name) });
   } finally {
     store.close();
   }

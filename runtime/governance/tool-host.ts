@@ -9,7 +9,7 @@ import { AttestationLedger, type AttestationBinding } from '../attest/attestatio
 import { loadOrCreateHostKey } from '../attest/host-key.ts';
 import { resolveCaller, type CallerClaim } from '../identity/credential.ts';
 import { agentAllowed } from '../policy/agents.ts';
-import { declaredCapabilities, grantableIds, grantFromCapabilities } from '../policy/capabilities.ts';
+import { declaredCapabilities, grantFromCapabilities } from '../policy/capabilities.ts';
 import { needsConfirmation } from '../policy/confirmation.ts';
 import { userGrant, type GrantRequest, type UserGrant } from '../policy/grant.ts';
 import { loadHostPolicy, mergePolicy, type HostPolicy } from '../policy/host-policy.ts';
@@ -20,13 +20,14 @@ import type { SandboxPool } from '../run/sandbox-pool.ts';
 import type { Caller, ConfirmService, HostServices, LogRecord } from '../sandbox/host-services.ts';
 import { HostServiceError } from '../sandbox/host-services.ts';
 import { AgentRegistry } from '../state/agents.ts';
-import { GrantStore, GLOBAL_SCOPE, workspaceScope, type GrantRecord, type GrantScope } from '../state/grants.ts';
+import { GrantStore, GLOBAL_SCOPE, workspaceScope } from '../state/grants.ts';
 import { openKvStore } from '../state/kv.ts';
 import { loadInstalled } from '../store/packages.ts';
 import type { VerifiedPackage } from '../trust/gatekeeper.ts';
 import { TrustStore } from '../trust/store.ts';
 import { askHuman, type ConfirmationRequest, type Confirmer } from './confirm.ts';
 import { consentRequest, unreviewed, type ConsentPrompter } from './consent.ts';
+import { recordDecision } from './decisions.ts';
 
 /**
  * The governed call path every face shares (CLI, `mpp mcp`, the editor):
@@ -94,12 +95,8 @@ export class ToolHost {
     this.#opts = opts;
   }
 
-  get home(): string {
-    return this.#opts.home;
-  }
-
   /** The host policy in force now (policy.json is read on every call, like grants). */
-  policy(): HostPolicy {
+  #policy(): HostPolicy {
     const base = loadHostPolicy(this.#opts.home);
     return this.#opts.policy ? mergePolicy(base, this.#opts.policy) : base;
   }
@@ -107,7 +104,7 @@ export class ToolHost {
   async call(call: ToolCall): Promise<ToolCallResult> {
     const started = performance.now();
     const home = this.#opts.home;
-    const policy = this.policy();
+    const policy = this.#policy();
     const pkg = 'installed' in call.target ? loadInstalled(home, call.target.installed, TrustStore.load(home)).pkg : call.target.verified;
     const m = pkg.manifest;
     const caller = this.#caller(call, m);
@@ -186,7 +183,7 @@ export class ToolHost {
     };
     let output: unknown;
     try {
-      output = await invokeTool({ pkg, tool: tool.name, input: call.input, grant: { ...grant, limits, privacy: { classes: [...classes], allow: [...privacy.allow] } }, services, cacheDir: homePaths(home).componentCache, ...(this.#opts.sandboxes ? { pool: this.#opts.sandboxes } : {}) });
+      output = await invokeTool({ pkg, tool, input: call.input, grant: { ...grant, limits, privacy: { classes: [...classes], allow: [...privacy.allow] } }, services, cacheDir: homePaths(home).componentCache, ...(this.#opts.sandboxes ? { pool: this.#opts.sandboxes } : {}) });
     } catch (e) {
       const code = isMppError(e) ? e.code : 'MPP_E_INTERNAL';
       this.#opts.audit({ type: 'invoke', ...base, durationMs: Math.round(performance.now() - started), outcome: 'error', code, redactions: {} });
@@ -241,7 +238,17 @@ export class ToolHost {
       const widened = record ? unreviewed(m, record) : [];
       if ((!record || widened.length > 0) && this.#opts.consent) {
         const answer = await this.#opts.consent.ask(consentRequest(m, publisher, scope.path, record));
-        if (answer) record = this.#record(store, m, publisher.keyid, answer.scope === 'global' ? GLOBAL_SCOPE : scope, answer.decision, answer.capabilities, this.#opts.consentSource ?? 'prompt');
+        if (answer) {
+          record = recordDecision(store, this.#opts.audit, {
+            manifest: m,
+            publisher: publisher.keyid,
+            scope: answer.scope === 'global' ? GLOBAL_SCOPE : scope,
+            decision: answer.decision === 'grant' ? 'granted' : 'denied',
+            capabilities: answer.capabilities,
+            reviewed: record?.reviewed ?? [],
+            source: this.#opts.consentSource ?? 'prompt',
+          });
+        }
       }
       if (!record) {
         deny('MPP_E_CONSENT_REQUIRED', 'no permission decision');
@@ -266,23 +273,6 @@ export class ToolHost {
     }
   }
 
-  #record(store: GrantStore, m: Manifest, publisher: string, scope: GrantScope, decision: 'grant' | 'deny', capabilities: readonly string[], source: 'prompt' | 'editor'): GrantRecord {
-    const declared = new Set(grantableIds(m));
-    const granted = decision === 'grant' ? capabilities.filter((c) => declared.has(c)) : [];
-    const record = { package: m.name, publisher, scope, decision: decision === 'grant' ? ('granted' as const) : ('denied' as const), capabilities: granted, reviewed: declaredCapabilities(m).map((c) => c.id), source };
-    // Audit first: a decision that cannot be recorded in the log is not taken.
-    this.#opts.audit({
-      type: 'grant',
-      package: m.name,
-      publisher,
-      scope: scope.kind === 'global' ? 'global' : { workspace: scope.path },
-      decision: record.decision,
-      capabilities: granted,
-      source,
-    });
-    return store.put(record);
-  }
-
   /** Asks the human; approval yields an attestation that is consumed at once by this very operation. */
   async #confirm(policy: HostPolicy, pkg: VerifiedPackage, tool: ToolDefinition, caller: Caller, kind: 'call' | 'mid-call', operation: string, args: string, binding: AttestationBinding): Promise<void> {
     const m = pkg.manifest;
@@ -299,6 +289,8 @@ export class ToolHost {
       agent: caller,
       timeoutMs: policy.confirmTimeoutMs,
     };
+    // Before anyone is asked: a host key that cannot be read or made would waste the human's approval.
+    const hostKey = await loadOrCreateHostKey(this.#opts.home);
     this.#opts.audit({ type: 'confirm-asked', requestId, package: m.name, tool: tool.name, operation, agent: agentOf(caller), argumentsSha256: binding.argumentsSha256, sensitivity: tool.sensitivity });
     const answer = await askHuman(this.#opts.confirmer, request);
     this.#opts.audit({ type: 'confirm-answered', requestId, answer });
@@ -308,7 +300,6 @@ export class ToolHost {
         detail: { answer, requestId },
       });
     }
-    const hostKey = await loadOrCreateHostKey(this.#opts.home);
     const ledger = AttestationLedger.open(this.#opts.home);
     try {
       const attestation = ledger.issue(hostKey, binding, policy.attestationTtlMs);

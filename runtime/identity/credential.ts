@@ -14,7 +14,7 @@ import { openStatement, payloadValidator, signStatement } from '../trust/stateme
 const PAYLOAD_TYPE = 'application/vnd.mpp.agent-credential.v1+json';
 const KIND = 'https://mpp.dev/agent-credential/v1';
 /** Credentials are bearer statements: their lifetime is what bounds a leaked one. */
-export const MAX_CREDENTIAL_TTL_MS = 30 * 24 * 3600 * 1000;
+const MAX_CREDENTIAL_TTL_MS = 30 * 24 * 3600 * 1000;
 const CLOCK_SKEW_MS = 5 * 60 * 1000;
 
 interface CredentialPayload {
@@ -68,7 +68,7 @@ export function resolveCaller(claim: CallerClaim, agents: AgentRegistry, now = n
     validate: validatePayload,
     // The signing key must be the one registered for the agent the payload
     // names; the envelope's key id only selects which registered key to try.
-    keyFor: (keyid) => agents.list().find((a) => a.key.keyid === keyid)?.key,
+    keyFor: (keyid) => agents.byKeyid(keyid)?.key,
     code: 'MPP_E_AGENT_CREDENTIAL_INVALID',
     what: 'agent credential',
   });

@@ -19,10 +19,12 @@ export function declaredCapabilities(m: Manifest): PermissionDescription[] {
   return describePermissions(m);
 }
 
+const isWildcard = (c: PermissionDescription) => c.kind === 'network' && c.id.includes('://*.');
+
 /** Ids a user can grant with one word: every declaration except wildcard hosts. */
 export function grantableIds(m: Manifest): string[] {
   return declaredCapabilities(m)
-    .filter((c) => !(c.kind === 'network' && c.id.includes('://*.')))
+    .filter((c) => !isWildcard(c))
     .map((c) => c.id);
 }
 
@@ -55,16 +57,21 @@ function hostMatches(declared: string, host: string): boolean {
 }
 
 /**
- * The canonical form of a capability id the manifest allows, or a refusal:
- * an id the package never declared cannot be granted.
+ * The id as stored for a capability the manifest allows, or a refusal: an id
+ * the package never declared cannot be granted. A declared capability keeps
+ * its declared spelling (however the user typed it), so stored grants and the
+ * manifest's ids always compare equal; a concrete host under a wildcard is
+ * stored in canonical form.
  */
 export function checkCapabilityId(m: Manifest, id: string): string {
   const declared = declaredCapabilities(m);
-  if (declared.some((c) => c.id === id && !(c.kind === 'network' && c.id.includes('://*.')))) return id;
+  const canonical = canonicalCapabilityId(id);
+  const exact = declared.find((c) => !isWildcard(c) && canonicalCapabilityId(c.id) === canonical);
+  if (exact) return exact.id;
   const net = parseNetId(id);
   if (net && !net.host.startsWith('*.')) {
-    const match = (m.permissions?.network ?? []).find((p) => p.scheme === net.scheme && hostMatches(p.host, net.host) && (p.port ?? defaultPort(p.scheme)) === net.port);
-    if (match) return `net:${net.scheme}://${net.host}${net.port === defaultPort(net.scheme) ? '' : `:${net.port}`}`;
+    const match = (m.permissions?.network ?? []).some((p) => p.scheme === net.scheme && hostMatches(p.host, net.host) && (p.port ?? defaultPort(p.scheme)) === net.port);
+    if (match) return canonical;
   }
   throw new MppError('MPP_E_GRANT_NOT_DECLARED', `${m.name} does not declare the capability ${JSON.stringify(id)}.`, {
     hint: `Its capabilities are: ${declared.map((c) => c.id).join(', ') || 'none'}. A wildcard host is granted by naming a concrete origin, like net:https://api.example.com.`,

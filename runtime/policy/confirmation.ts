@@ -1,6 +1,7 @@
 import type { Sensitivity } from '../format/manifest.ts';
 
-const ORDER: Record<Sensitivity, number> = { none: 0, read: 1, write: 2, destructive: 3 };
+/** Sensitivities from least to most: the one order confirmation thresholds and policy merges use. */
+export const SENSITIVITY_RANK: Readonly<Record<Sensitivity, number>> = Object.freeze({ none: 0, read: 1, write: 2, destructive: 3 });
 
 /**
  * Whether a call of a tool of this sensitivity must stop for a human
@@ -8,6 +9,6 @@ const ORDER: Record<Sensitivity, number> = { none: 0, read: 1, write: 2, destruc
  * may lower the threshold (ask for more), never raise it above `write`.
  */
 export function needsConfirmation(sensitivity: Sensitivity, threshold: Sensitivity): boolean {
-  const effective = ORDER[threshold] < ORDER.write ? threshold : 'write';
-  return ORDER[sensitivity] >= ORDER[effective];
+  const effective = SENSITIVITY_RANK[threshold] < SENSITIVITY_RANK.write ? threshold : 'write';
+  return SENSITIVITY_RANK[sensitivity] >= SENSITIVITY_RANK[effective];
 }

@@ -4,6 +4,7 @@ import { MppError } from '../errors.ts';
 import type { PiiClass, Sensitivity } from '../format/manifest.ts';
 import { parseStrictJson } from '../format/strict-json.ts';
 import { compileSchema, describeSchemaError } from '../schema.ts';
+import { SENSITIVITY_RANK } from './confirmation.ts';
 import policySchema from '../../spec/host-policy.schema.json' with { type: 'json' };
 
 /**
@@ -58,15 +59,13 @@ export function loadHostPolicy(home: string): HostPolicy {
   return mergePolicy(DEFAULT_POLICY, value);
 }
 
-const SENSITIVITY_ORDER: readonly Sensitivity[] = ['none', 'read', 'write', 'destructive'];
-
 /**
  * Combines a base policy with overrides (a file, editor settings) so that the
  * result is never laxer than the base: lower thresholds, shorter waits and
  * lifetimes, fewer confirmations, more redaction.
  */
 export function mergePolicy(base: HostPolicy, over: Partial<HostPolicy>): HostPolicy {
-  const lowerSensitivity = (a: Sensitivity, b: Sensitivity | undefined) => (b !== undefined && SENSITIVITY_ORDER.indexOf(b) < SENSITIVITY_ORDER.indexOf(a) ? b : a);
+  const lowerSensitivity = (a: Sensitivity, b: Sensitivity | undefined) => (b !== undefined && SENSITIVITY_RANK[b] < SENSITIVITY_RANK[a] ? b : a);
   const min = (a: number, b: number | undefined) => (b === undefined ? a : Math.min(a, b));
   return Object.freeze({
     confirmAtOrAbove: lowerSensitivity(base.confirmAtOrAbove, over.confirmAtOrAbove),

@@ -13,8 +13,8 @@ import type { ExaminedPackage, VerifiedPackage } from '../trust/gatekeeper.ts';
 export interface Invocation {
   /** A package that passed the gatekeeper. */
   readonly pkg: VerifiedPackage;
-  readonly tool: string;
-  /** The input JSON text, as the caller sent it. */
+  readonly tool: ToolDefinition;
+  /** The input JSON text, already checked by the caller (checkInputSize, checkInput): governance checks it before anyone is asked to confirm. */
   readonly input: string;
   /** What the tool may reach, with every limit decided (runtime/policy). */
   readonly grant: GrantInput & { readonly limits: Limits };
@@ -82,14 +82,13 @@ export function checkOutput(tool: ToolDefinition, output: string): unknown {
 }
 
 /**
- * One call: tool -> input checked -> a fresh sandbox instance under the grant
- * -> output checked (from a kept sandbox when `pool` is given). The component is compiled once per process and its
- * transpilation cached on disk, so a fresh instance costs an instantiation.
+ * One call of a tool whose input was checked: a fresh sandbox instance under
+ * the grant (from a kept sandbox when `pool` is given) -> output checked. The
+ * component is compiled once per process and its transpilation cached on
+ * disk, so a fresh instance costs an instantiation.
  */
 export async function invokeTool(inv: Invocation): Promise<unknown> {
-  const tool = findTool(inv.pkg, inv.tool);
-  checkInputSize(inv.input, inv.grant.limits);
-  checkInput(tool, inv.input);
+  const tool = inv.tool;
   const options = {
     component: inv.pkg.entries.component.data,
     componentDigest: entrySha256(inv.pkg.digest, COMPONENT_ENTRY),

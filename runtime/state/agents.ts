@@ -7,7 +7,7 @@ import { homePaths } from '../home.ts';
 import { publicKeyFromSpki, type PublicKey } from '../trust/keys.ts';
 import { StateTable, transaction } from './sqlite.ts';
 
-export const AGENT_ID_RE = /^[a-z0-9][a-z0-9._-]{0,63}(\/[a-z0-9][a-z0-9._-]{0,63})?$/;
+const AGENT_ID_RE = /^[a-z0-9][a-z0-9._-]{0,63}(\/[a-z0-9][a-z0-9._-]{0,63})?$/;
 
 export interface AgentRecord {
   readonly id: string;
@@ -41,6 +41,14 @@ export class AgentRegistry extends StateTable {
   get(id: string): AgentRecord | undefined {
     return this.guard(() => {
       const row = this.db.prepare('SELECT * FROM agents WHERE id = ?').get(id) as Row | undefined;
+      return row ? this.#toRecord(row) : undefined;
+    });
+  }
+
+  /** The agent registered with this key id, if any (one row read: a damaged other row does not matter). */
+  byKeyid(keyid: string): AgentRecord | undefined {
+    return this.guard(() => {
+      const row = this.db.prepare('SELECT * FROM agents WHERE keyid = ?').get(keyid) as Row | undefined;
       return row ? this.#toRecord(row) : undefined;
     });
   }

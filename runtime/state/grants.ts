@@ -66,7 +66,8 @@ export function workspaceScope(path: string): WorkspaceScope {
 
 export const GLOBAL_SCOPE: GrantScope = Object.freeze({ kind: 'global' });
 
-const scopeKey = (s: GrantScope) => (s.kind === 'global' ? '' : s.path);
+/** How a scope is stored: '' for global, else the workspace's real path. */
+export const scopeKey = (s: GrantScope): string => (s.kind === 'global' ? '' : s.path);
 
 export function scopeLabel(s: GrantScope): string {
   return s.kind === 'global' ? 'global' : `workspace ${s.path}`;
@@ -82,8 +83,8 @@ export class GrantStore extends StateTable {
   }
 
   /** The decision in force for a call in `workspace`: the workspace's own, else the global one. */
-  effective(pkg: string, publisher: string, workspace: GrantScope | undefined): GrantRecord | undefined {
-    return (workspace && this.get(pkg, publisher, workspace)) || this.get(pkg, publisher, GLOBAL_SCOPE);
+  effective(pkg: string, publisher: string, scope: GrantScope): GrantRecord | undefined {
+    return (scope.kind === 'workspace' && this.get(pkg, publisher, scope)) || this.get(pkg, publisher, GLOBAL_SCOPE);
   }
 
   get(pkg: string, publisher: string, scope: GrantScope): GrantRecord | undefined {
@@ -148,7 +149,7 @@ export class GrantStore extends StateTable {
 function toRecord(row: Row, path: string): GrantRecord {
   const damaged = (): never => {
     throw new MppError('MPP_E_STORE_CORRUPT', `The grant store ${path} has a damaged row for ${row.package}.`, {
-      hint: `Revoke and grant again: \`mpp revoke ${row.package} --all\`, then \`mpp grant ${row.package}\`.`,
+      hint: `Decide again, which replaces the row: \`mpp grant ${row.package} --all\` (or name capabilities, or --deny) ${row.scope === '' ? '--global' : `--workspace ${JSON.stringify(row.scope)}`}.`,
     });
   };
   const ids = (text: string): string[] => {

@@ -111,7 +111,7 @@ export function guardDatabase<T>(path: string, what: string, fn: () => T): T {
     const failure = sqliteFailure(e);
     if (failure === 'corrupt') {
       throw new MppError('MPP_E_STORE_CORRUPT', `The ${what} ${path} is damaged: ${(e as Error).message}.`, {
-        hint: 'Move the file aside and reinstall your packages; their files in the packages folder are intact and can be reinstalled from there.',
+        hint: 'Move the file aside and reinstall your packages (their files in the packages folder are intact); moving mpp.db aside also forgets your grants and registered agents, which you then make again with `mpp grant` and `mpp agent add`.',
         cause: e,
       });
     }

@@ -32,7 +32,7 @@ export function writeFileAtomic(path: string, data: Uint8Array | string, mode = 
 }
 
 /** A failing file system (full disk, no permission, a file where a folder should be) is the user's to fix, not an MPP bug. */
-function asIoError<T>(what: string, fn: () => T): T {
+export function asIoError<T>(what: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {

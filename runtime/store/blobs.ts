@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs
 import { join } from 'node:path';
 import { sha256Hex } from '../hash.ts';
 import { homePaths } from '../home.ts';
-import { writeFileAtomic } from './atomic.ts';
+import { asIoError, writeFileAtomic } from './atomic.ts';
 
 const BLOB_RE = /^([0-9a-f]{64})\.mpp$/;
 /** What writeFileAtomic leaves behind when killed between create and rename. */
@@ -39,11 +39,14 @@ export function putBlob(home: string, bytes: Uint8Array, fileSha256: string): vo
 
 /** The blob's bytes, or null when there is no such file. */
 export function readBlob(home: string, fileSha256: string): Buffer | null {
+  const path = blobPath(home, fileSha256);
   try {
-    return readFileSync(blobPath(home, fileSha256));
+    return readFileSync(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
+    return asIoError(`read ${path}`, () => {
+      throw e;
+    });
   }
 }
 

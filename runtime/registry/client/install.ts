@@ -61,7 +61,7 @@ export async function installFromRegistry(home: string, name: string, opts: Regi
   const installed = listInstalled(home).find((r) => r.name === name);
   const found = await findPackage(home, name, opts);
   const resolved = resolve(found, name, opts.range ?? '*');
-  const { version, entry, pkg, believed } = resolved;
+  const { version, entry, believed } = resolved;
   const registry = believed.registry;
   refuseDowngrade(installed, version, Boolean(opts.allowDowngrade), `Registry "${registry.name}"`);
 

@@ -26,7 +26,6 @@ import {
   constants,
   existsSync,
   lstatSync,
-  openSync,
   readlinkSync,
   type BigIntStats,
 } from 'node:fs';
