@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildPackage } from '../runtime/build/index.ts';
 import { homePaths } from '../runtime/home.ts';
-import { addRegistry } from '../runtime/registry/client/config.ts';
+import { addRegistry, registryEntry } from '../runtime/registry/client/config.ts';
 import { installFromRegistry } from '../runtime/registry/client/install.ts';
 import { publishPackage } from '../runtime/registry/client/publish.ts';
 import { startRegistry } from '../runtime/registry/server/http.ts';
@@ -41,7 +41,7 @@ const pkg = (i: number) => signPackage(writeArchive(new Map([['manifest.json', s
 const registry = await startRegistry({ dir: join(root, 'registry'), port: 0 });
 const token = createToken(join(root, 'registry'), 'bench');
 const registryKey = parsePublicKeyPem(registry.publicKeyPem);
-const useRegistry = (home: string) => addRegistry(home, { name: 'bench', url: registry.url, key: registryKey, priority: 0, scopes: [] });
+const useRegistry = (home: string) => addRegistry(home, registryEntry({ name: 'bench', url: registry.url, key: registryKey, priority: 0, scopes: [] }));
 const time = async (fn: () => Promise<unknown>) => {
   const t = performance.now();
   await fn();

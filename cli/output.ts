@@ -35,7 +35,7 @@ export class Output {
   }
 
   warn(message: string): void {
-    this.stderr.write(`warning: ${message}\n`);
+    this.stderr.write(`warning: ${printable(message)}\n`);
   }
 
   /** Prints an error and returns the exit code to use. */

@@ -64,11 +64,10 @@ if [ ! -f "$stamp" ] || ! cmp -s package-lock.json .cache/installed-lock.json; t
   mkdir -p .cache && cp package-lock.json .cache/installed-lock.json
 fi
 
-npm run --silent build
-
+# `npm test` builds first itself; the other jobs build here.
 case "${1:-}" in
-  demo) exec bash scripts/demo.sh ;;
+  demo) npm run --silent build && exec bash scripts/demo.sh ;;
   test) exec npm test ;;
-  bench) exec npm run --silent bench ;;
+  bench) npm run --silent build && exec npm run --silent bench ;;
   *) echo "usage: bash scripts/dev.sh demo|test|bench" >&2; exit 2 ;;
 esac

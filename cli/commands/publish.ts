@@ -2,9 +2,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { mppHome } from '../../runtime/home.ts';
 import { loadRegistries, pickRegistry } from '../../runtime/registry/client/config.ts';
-import { publishPackage } from '../../runtime/registry/client/publish.ts';
+import { examineForPublish, publishPackage } from '../../runtime/registry/client/publish.ts';
 import { isOciRef, parseOciRef, pushPackage } from '../../runtime/registry/oci/client.ts';
-import { examinePackage } from '../../runtime/trust/gatekeeper.ts';
 import { fingerprint } from '../../runtime/trust/keys.ts';
 import type { RegisterCommand } from '../context.ts';
 import { readUserFile } from '../files.ts';
@@ -35,7 +34,7 @@ export const registerPublish: RegisterCommand = (program, run) => {
           out.result(`Pushed ${pushed.name}@${pushed.version} to ${target}\nPinned reference: ${pushed.ref}`, { ...pushed, target });
           return;
         }
-        const name = examinePackage(bytes).manifest.name;
+        const name = examineForPublish(bytes).manifest.name;
         const registry = pickRegistry(loadRegistries(mppHome()), opts.registry, name);
         const r = await publishPackage(registry, bytes, publishToken(opts.token), { ...timing, ...(onProgress ? { onProgress } : {}) });
         out.result(`${r.created ? 'Published' : 'Already published (same file):'} ${r.name}@${r.version} to "${registry.name}", bound to key ${fingerprint(r.publisher)}.\nInstall with: mpp install ${r.name}@${r.version}`, {

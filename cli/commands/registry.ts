@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { MppError } from '../../runtime/errors.ts';
 import { mppHome } from '../../runtime/home.ts';
-import { addRegistry, loadRegistries, pickRegistry, removeRegistry } from '../../runtime/registry/client/config.ts';
+import { addRegistry, registryEntry, loadRegistries, pickRegistry, removeRegistry } from '../../runtime/registry/client/config.ts';
 import { transfer } from '../../runtime/registry/client/http.ts';
 import { postRotation, yankVersion } from '../../runtime/registry/client/publish.ts';
 import { fetchIndex } from '../../runtime/registry/client/signed-index.ts';
@@ -92,12 +92,10 @@ export const registerRegistry: RegisterCommand = (program, run) => {
         const base = parsed.origin;
         const timing = transferTiming(opts.timeout);
         const key = await pinKey(ctx, base, opts.key, timing);
-        const entry = await addRegistry(mppHome(), { name, url: base, key, priority: integer(opts.priority, '--priority', 0), scopes: (opts.scope ?? []).map((s) => s.replace(/^@/, '')) });
-        // The first index is checked now: a wrong key is found before any install.
-        const believed = await fetchIndex(mppHome(), entry, timing).catch(async (e: unknown) => {
-          await removeRegistry(mppHome(), name);
-          throw e;
-        });
+        const entry = registryEntry({ name, url: base, key, priority: integer(opts.priority, '--priority', 0), scopes: (opts.scope ?? []).map((s) => s.replace(/^@/, '')) });
+        // The first index is checked before anything is stored: a wrong key or a dead URL changes nothing.
+        const believed = await fetchIndex(mppHome(), entry, timing);
+        await addRegistry(mppHome(), entry);
         ctx.out.result(`Added registry "${name}" at ${base}, index key ${fingerprint(key.keyid)} (index version ${believed.index.version}, ${Object.keys(believed.index.packages).length} packages).`, {
           name, url: base, keyid: key.keyid, priority: entry.priority, scopes: entry.scopes, indexVersion: believed.index.version,
         });

@@ -57,7 +57,7 @@ interface Envelope {
 }
 
 const validateEnvelope = compileSchema<Envelope>(registrySchema, '#/$defs/envelope');
-export const validateIndex = compileSchema<RegistryIndex>(registrySchema, '#/$defs/index');
+const validateIndex = compileSchema<RegistryIndex>(registrySchema, '#/$defs/index');
 const validateRotation = compileSchema<Rotation>(registrySchema, '#/$defs/rotation');
 
 export function signDocument(key: PrivateKey, payloadType: string, payload: object): Buffer {

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { addRegistry, type RegistryEntry } from '../../runtime/registry/client/config.ts';
+import { addRegistry, registryEntry, type RegistryEntry } from '../../runtime/registry/client/config.ts';
 import { startRegistry, type RegistryOptions, type RunningRegistry } from '../../runtime/registry/server/http.ts';
 import { createToken, registryPaths } from '../../runtime/registry/server/store.ts';
 import { parsePublicKeyPem } from '../../runtime/trust/keys.ts';
@@ -43,7 +43,7 @@ export function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): P
 /** Configures `home` to use the registry in `dir` at `url`, pinning its key from the registry folder. */
 export function useRegistry(home: string, dir: string, url: string, name = 'local', extra: Partial<Pick<RegistryEntry, 'priority' | 'scopes'>> = {}): Promise<RegistryEntry> {
   const key = parsePublicKeyPem(readFileSync(registryPaths(dir).publicKey, 'utf8'));
-  return addRegistry(home, { name, url, key, priority: extra.priority ?? 100, scopes: extra.scopes ?? [] });
+  return addRegistry(home, registryEntry({ name, url, key, priority: extra.priority ?? 100, scopes: extra.scopes ?? [] }));
 }
 
 export const registryBlobs = (dir: string) => join(dir, 'blobs');

@@ -13,6 +13,7 @@ import { isMppError } from '../../runtime/errors.ts';
 import type { RegistryEntry } from '../../runtime/registry/client/config.ts';
 import { publishPackage } from '../../runtime/registry/client/publish.ts';
 import { fetchIndex } from '../../runtime/registry/client/signed-index.ts';
+import { startRegistry } from '../../runtime/registry/server/http.ts';
 import { createToken } from '../../runtime/registry/server/store.ts';
 import { generateKey } from '../../runtime/trust/keys.ts';
 import { signPackage } from '../../runtime/trust/sign.ts';
@@ -133,6 +134,31 @@ describe('registry server', () => {
     const done = await publishPackage(entry, bytes, token);
     assert.equal(done.name, 'acme/killed');
     assert.deepEqual(Object.keys((await fetchIndex(home, entry)).index.packages), ['acme/killed']);
+  });
+
+  it('a restarted registry signs a new index version, so clients that saw the old one accept it', async (t) => {
+    const dir = tempDir(t, 'reg-restart');
+    const home = join(dir, 'home');
+    const first = await startRegistry({ dir: join(dir, 'registry'), port: 0 });
+    const seen = (await fetchIndex(home, await useRegistry(home, join(dir, 'registry'), first.url))).index.version;
+    await first.close();
+    const second = await startRegistry({ dir: join(dir, 'registry'), port: 0 });
+    t.after(() => second.close());
+    const again = await fetchIndex(home, await useRegistry(home, join(dir, 'registry'), second.url));
+    assert.ok(again.index.version > seen, `${again.index.version} after ${seen}`);
+  });
+
+  it('answers hostile request lines and a taken port with usage errors, and refuses tokens for a folder that is no registry', async (t) => {
+    const dir = tempDir(t, 'reg-hostile');
+    const reg = await inProcessRegistry(t, join(dir, 'registry'));
+    assert.match(await raw(reg.url, 'GET // HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 (400|404) /);
+    const yank = await fetch(`${reg.url}/v1/packages/acme/x/1.0.0%ZZ/yank`, { method: 'POST', headers: { authorization: `Bearer ${reg.token}` } });
+    assert.equal(yank.status, 400);
+    assert.equal(((await yank.json()) as { error: { code: string } }).error.code, 'MPP_E_USAGE');
+    const { port } = new URL(reg.url);
+    await rejectsCode(startRegistry({ dir: join(dir, 'other'), port: Number(port), host: '127.0.0.1' }), 'MPP_E_USAGE');
+    assert.throws(() => createToken(join(dir, 'typo'), 'test'), { code: 'MPP_E_USAGE' });
+    assert.equal(existsSync(join(dir, 'typo')), false, 'nothing was created for the mistyped folder');
   });
 
   it('answers unknown routes and bad tokens with coded errors', async (t) => {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { isMppError } from '../../runtime/errors.ts';
 import { sha256Hex } from '../../runtime/hash.ts';
-import { addRegistry } from '../../runtime/registry/client/config.ts';
+import { addRegistry, registryEntry } from '../../runtime/registry/client/config.ts';
 import { installFromRegistry } from '../../runtime/registry/client/install.ts';
 import { INDEX_KIND, INDEX_PAYLOAD_TYPE, ROTATION_KIND, ROTATION_PAYLOAD_TYPE, createRotation, signDocument, type IndexPackage, type RegistryIndex } from '../../runtime/registry/documents.ts';
 import { listInstalled } from '../../runtime/store/packages.ts';
@@ -66,7 +66,7 @@ describe('a malicious registry', () => {
     const home = join(tempDir(t, 'evil'), 'home');
     const evil = await evilRegistry(t);
     await addTrustedKey(home, publisher.publicKey, 'Examples');
-    await addRegistry(home, { name: 'evil', url: evil.url, key: registryKey.publicKey, priority: 0, scopes: [] });
+    await addRegistry(home, registryEntry({ name: 'evil', url: evil.url, key: registryKey.publicKey, priority: 0, scopes: [] }));
     for (const file of files.values()) evil.routes.set(`/v1/blobs/sha256/${sha256Hex(file)}`, bytesOf(file));
     const serveIndex = (doc: RegistryIndex, key = registryKey) => evil.routes.set('/v1/index', bytesOf(signDocument(key, INDEX_PAYLOAD_TYPE, doc)));
     const install = (range = '*', extra: { allowDowngrade?: boolean; timeoutMs?: number } = {}) =>

@@ -57,8 +57,9 @@ export function pinnedKey(r: RegistryEntry): PublicKey {
 }
 
 /** Adds or replaces (by name) a registry. */
-export async function addRegistry(home: string, entry: Omit<RegistryEntry, 'publicKey' | 'keyid'> & { key: PublicKey }): Promise<RegistryEntry> {
-  const record: RegistryEntry = {
+/** The entry as it would be stored (nothing written): check it (fetch its index) before `addRegistry`. */
+export function registryEntry(entry: Omit<RegistryEntry, 'publicKey' | 'keyid'> & { key: PublicKey }): RegistryEntry {
+  return {
     name: entry.name,
     url: entry.url.replace(/\/+$/, ''),
     publicKey: Buffer.from(entry.key.spki).toString('base64'),
@@ -66,6 +67,9 @@ export async function addRegistry(home: string, entry: Omit<RegistryEntry, 'publ
     priority: entry.priority,
     scopes: [...entry.scopes],
   };
+}
+
+export async function addRegistry(home: string, record: RegistryEntry): Promise<RegistryEntry> {
   await update(home, (list) => [...list.filter((r) => r.name !== record.name), record]);
   return record;
 }
@@ -101,6 +105,8 @@ async function update(home: string, mutate: (list: RegistryEntry[]) => RegistryE
   const path = homePaths(home).registries;
   await withFileLock(path, () => {
     const doc: RegistriesDocument = { version: 1, registries: mutate(loadRegistries(home)) };
+    // Never write a file every later command would refuse as corrupt.
+    if (!validate(doc)) throw new MppError('MPP_E_USAGE', `That registry setting is not acceptable: ${describeSchemaError(validate.errors)}.`, { hint: 'Scopes are lowercase npm-style scope names; priorities are whole numbers in the range `mpp registry add --help` gives.' });
     writeFileAtomic(path, JSON.stringify(doc, null, 2) + '\n');
   });
 }

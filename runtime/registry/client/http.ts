@@ -32,7 +32,7 @@ export interface Response {
   readonly url: string;
 }
 
-export const TRANSFER_DEFAULTS = Object.freeze({ timeoutMs: 300_000, idleTimeoutMs: 30_000 });
+const TRANSFER_DEFAULTS = Object.freeze({ timeoutMs: 300_000, idleTimeoutMs: 30_000 });
 const UPLOAD_CHUNK = 256 * 1024;
 
 const validateError = compileSchema<{ error: { code: string; message: string; hint?: string } }>(registrySchema, '#/$defs/error');

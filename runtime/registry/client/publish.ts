@@ -1,36 +1,37 @@
 /** The writing side of the registry API (publish, yank, rotate; token-authenticated) and search. */
 import { MppError } from '../../errors.ts';
+import type { Published } from '../server/publish.ts';
 import { compileSchema, describeSchemaError, type Validator } from '../../schema.ts';
-import { examinePackage } from '../../trust/gatekeeper.ts';
+import { examinePackage, type ExaminedPackage } from '../../trust/gatekeeper.ts';
 import registrySchema from '../../../spec/registry.schema.json' with { type: 'json' };
 import type { RegistryEntry } from './config.ts';
 import { transfer, type Progress, type TransferOptions } from './http.ts';
 import type { SearchResult } from '../server/web.ts';
 
-export interface PublishAnswer {
-  name: string;
-  version: string;
-  sha256: string;
-  size: number;
-  digest: string;
-  publisher: string;
-  indexVersion: number;
-}
+/** The server's `Published` without `change`, which the HTTP status carries (201 or 200). */
+export type PublishAnswer = Omit<Published, 'change'>;
 
 const validatePublished = compileSchema<PublishAnswer>(registrySchema, '#/$defs/published');
+const validateRotated = compileSchema<{ names: string[] }>(registrySchema, '#/$defs/rotated');
 const validateSearch = compileSchema<{ results: SearchResult[] }>(registrySchema, '#/$defs/searchResults');
 const SMALL = 1024 * 1024;
 
 type Timing = Pick<TransferOptions, 'timeoutMs' | 'idleTimeoutMs'>;
 
 /** Examined here first, so a damaged or unsigned package is refused before any upload. */
-export async function publishPackage(registry: RegistryEntry, bytes: Uint8Array, token: string, opts: Timing & { onProgress?: Progress } = {}): Promise<PublishAnswer & { created: boolean }> {
+/** What every publish (registry or OCI) checks first: a well-formed package with an author signature. */
+export function examineForPublish(bytes: Uint8Array): ExaminedPackage {
   const pkg = examinePackage(bytes);
   if (!pkg.signatures.some((s) => s.role === 'author')) {
     throw new MppError('MPP_E_UNSIGNED', `${pkg.manifest.name}@${pkg.manifest.version} has no author signature; registries only accept signed packages.`, {
       hint: 'Sign it first: `mpp sign <file.mpp> --key <key.pem>`.',
     });
   }
+  return pkg;
+}
+
+export async function publishPackage(registry: RegistryEntry, bytes: Uint8Array, token: string, opts: Timing & { onProgress?: Progress } = {}): Promise<PublishAnswer & { created: boolean }> {
+  examineForPublish(bytes);
   const res = await transfer(`${registry.url}/v1/packages`, {
     ...opts,
     method: 'POST',
@@ -58,8 +59,7 @@ export async function postRotation(registry: RegistryEntry, statement: Uint8Arra
     body: statement,
     maxBytes: SMALL,
   });
-  const doc = JSON.parse(res.body.toString('utf8')) as { names?: unknown };
-  return { names: Array.isArray(doc.names) ? doc.names.filter((n): n is string => typeof n === 'string') : [] };
+  return { names: parse(res.body, validateRotated, registry).names };
 }
 
 /** Search results are a listing only: what gets installed is decided by the signed index. */

@@ -18,7 +18,7 @@ import { openIndex, type RegistryIndex } from '../documents.ts';
 import { pinnedKey, type RegistryEntry } from './config.ts';
 import { transfer, type TransferOptions } from './http.ts';
 
-export const MAX_INDEX_BYTES = 32 * 1024 * 1024;
+const MAX_INDEX_BYTES = 32 * 1024 * 1024;
 
 export interface BelievedIndex {
   readonly registry: RegistryEntry;
@@ -51,8 +51,8 @@ export async function fetchIndex(home: string, registry: RegistryEntry, opts: Pi
   return believe(home, registry, res.body, now);
 }
 
-/** Every check of a fetched index, then remembering it; exported for tests that hand-craft indexes. */
-export function believe(home: string, registry: RegistryEntry, bytes: Buffer, now = new Date()): BelievedIndex {
+/** Every check of a fetched index, then remembering it. */
+function believe(home: string, registry: RegistryEntry, bytes: Buffer, now = new Date()): BelievedIndex {
   const index = openIndex(bytes, pinnedKey(registry));
   if (Date.parse(index.expires) <= now.getTime()) {
     throw new MppError('MPP_E_REGISTRY_EXPIRED', `The index of registry "${registry.name}" expired at ${index.expires}; a registry serving an expired index may be hiding newer versions (freeze).`, {

@@ -18,7 +18,7 @@
 import { MppError } from '../../errors.ts';
 import { sha256Hex } from '../../hash.ts';
 import { compileSchema, describeSchemaError } from '../../schema.ts';
-import { examinePackage } from '../../trust/gatekeeper.ts';
+import { examineForPublish } from '../client/publish.ts';
 import registrySchema from '../../../spec/registry.schema.json' with { type: 'json' };
 import { transfer, type Progress, type Response, type TransferOptions } from '../client/http.ts';
 
@@ -49,6 +49,11 @@ const TAG_RE = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
 
 export function isOciRef(text: string): boolean {
   return text.startsWith('oci://');
+}
+
+/** Plain HTTP is allowed only to these hosts (registries and token services alike). */
+function isLoopback(hostname: string): boolean {
+  return /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(hostname);
 }
 
 /**
@@ -82,7 +87,7 @@ export function parseOciRef(text: string): OciRef {
   } catch {
     throw bad(`"${host}" is not a host`);
   }
-  const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(url.hostname);
+  const loopback = isLoopback(url.hostname);
   return { base: `${loopback ? 'http' : 'https'}://${url.host}`, host: url.host, repository: rest, ...(tag ? { tag } : {}), ...(digest ? { digest } : {}) };
 }
 
@@ -125,9 +130,10 @@ class Session {
     if (scheme !== 'bearer') throw unauthorized(`${this.ref.host} asked for authentication MPP does not speak (${challenge.slice(0, 40)}).`);
     const params = parseChallenge(challenge);
     if (!params.realm) throw new MppError('MPP_E_REGISTRY_PROTOCOL', `${this.ref.host} sent a Bearer challenge without a realm.`);
-    const realm = new URL(params.realm);
+    const realm = URL.parse(params.realm);
+    if (!realm) throw new MppError('MPP_E_REGISTRY_PROTOCOL', `${this.ref.host} sent a Bearer challenge whose realm is not a URL.`);
     // A token service on plain HTTP would see the password: only for loopback, as for registries.
-    if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(realm.hostname))) {
+    if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && isLoopback(realm.hostname))) {
       throw unauthorized(`${this.ref.host} sends us to a token service over plain HTTP (${realm.origin}).`);
     }
     if (params.service) realm.searchParams.set('service', params.service);
@@ -166,10 +172,7 @@ export interface Pushed {
 
 export async function pushPackage(ref: OciRef, bytes: Uint8Array, opts: Timing & { onProgress?: Progress } = {}): Promise<Pushed> {
   if (ref.digest || !ref.tag) throw new MppError('MPP_E_USAGE', 'Publishing to OCI needs a tag (oci://host/repository:tag), not a digest.');
-  const pkg = examinePackage(bytes);
-  if (!pkg.signatures.some((s) => s.role === 'author')) {
-    throw new MppError('MPP_E_UNSIGNED', `${pkg.manifest.name}@${pkg.manifest.version} has no author signature.`, { hint: 'Sign it first: `mpp sign <file.mpp> --key <key.pem>`.' });
-  }
+  const pkg = examineForPublish(bytes);
   const session = new Session(ref, 'pull,push', opts);
   const layerDigest = `sha256:${sha256Hex(bytes)}`;
   await uploadBlob(session, ref, Buffer.from('{}'), EMPTY_CONFIG.digest);
@@ -194,7 +197,8 @@ async function uploadBlob(session: Session, ref: OciRef, bytes: Uint8Array, dige
   const started = await session.request(`/v2/${ref.repository}/blobs/uploads/`, { method: 'POST', maxBytes: 64 * 1024, headers: { 'content-length': '0' } });
   const location = started.headers.get('location');
   if (started.status !== 202 || !location) throw new MppError('MPP_E_REGISTRY_PROTOCOL', `${ref.host} did not start a blob upload (HTTP ${started.status}, no Location).`);
-  const target = new URL(location, ref.base);
+  const target = URL.parse(location, ref.base);
+  if (!target) throw new MppError('MPP_E_REGISTRY_PROTOCOL', `${ref.host} answered the upload with a Location that is not a URL.`);
   // The upload must go back to the same registry: a Location elsewhere would receive the package.
   if (target.origin !== new URL(ref.base).origin) throw new MppError('MPP_E_REGISTRY_PROTOCOL', `${ref.host} sent the upload to another origin (${target.origin}).`);
   target.searchParams.set('digest', digest);

@@ -4,6 +4,7 @@
  * body is bounded while it streams; slow clients are cut off by Node's
  * request and idle timeouts.
  */
+import { pipeline } from 'node:stream';
 import { createReadStream, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -52,7 +53,6 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   MPP_E_REGISTRY_UNAUTHORIZED: 401,
   MPP_E_REGISTRY_PUBLISHER_MISMATCH: 403,
   MPP_E_REGISTRY_NOT_FOUND: 404,
-  MPP_E_REGISTRY_TIMEOUT: 408,
   MPP_E_REGISTRY_VERSION_EXISTS: 409,
   MPP_E_REGISTRY_TOO_LARGE: 413,
   MPP_E_INTERNAL: 500,
@@ -77,7 +77,11 @@ export async function startRegistry(options: RegistryOptions): Promise<RunningRe
   });
   server.setTimeout(opts.idleTimeoutMs);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      db.close();
+      // A taken or forbidden address is the user's to change, not an MPP bug.
+      reject(['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL'].includes(e.code ?? '') ? new MppError('MPP_E_USAGE', `Cannot listen on ${opts.host}:${opts.port}: ${e.code}.`, { hint: 'Choose another --port (0 picks a free one) or --host.', cause: e }) : e);
+    });
     server.listen(opts.port, opts.host, () => resolve());
   });
   const address = server.address() as AddressInfo;
@@ -99,7 +103,9 @@ interface Context {
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://registry.invalid');
+  // Attacker-controlled request line: an unparseable one is a bad request, never an internal error.
+  const url = URL.parse(req.url ?? '/', 'http://registry.invalid');
+  if (!url) throw new MppError('MPP_E_USAGE', 'The request path is not a URL path.', { hint: 'Use the paths spec/registry-api.md lists.' });
   const path = url.pathname;
   const method = req.method ?? 'GET';
   let m: RegExpExecArray | null;
@@ -112,10 +118,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
     authorize(req, ctx.db);
     return receivePackage(req, res, ctx);
   }
-  if (method === 'POST' && (m = /^\/v1\/packages\/([^/]+\/[^/]+)\/([^/]+)\/(yank|unyank)$/.exec(path))) {
+  // Package names need no escapes; the version may carry an escaped `+` (build metadata).
+  if (method === 'POST' && (m = /^\/v1\/packages\/([a-z0-9][a-z0-9-]*\/[a-z0-9][a-z0-9._-]*)\/([^/]+)\/(yank|unyank)$/.exec(path))) {
     authorize(req, ctx.db);
-    const indexVersion = setYanked(ctx.db, decodeURIComponent(m[1]!), decodeURIComponent(m[2]!), m[3] === 'yank');
-    return sendJson(res, 200, { name: decodeURIComponent(m[1]!), version: decodeURIComponent(m[2]!), yanked: m[3] === 'yank', indexVersion });
+    const version = decodeOrNull(m[2]!);
+    if (!version) throw new MppError('MPP_E_USAGE', 'The version in the path is not validly escaped.', { hint: 'Escape the version with encodeURIComponent.' });
+    const indexVersion = setYanked(ctx.db, m[1]!, version, m[3] === 'yank');
+    return sendJson(res, 200, { name: m[1]!, version, yanked: m[3] === 'yank', indexVersion });
   }
   if (method === 'POST' && path === '/v1/rotations') {
     authorize(req, ctx.db);
@@ -156,16 +165,8 @@ async function receivePackage(req: IncomingMessage, res: ServerResponse, ctx: Co
       if (upload.size + (chunk as Buffer).length > ctx.maxPackageBytes) throw tooLarge(ctx.maxPackageBytes);
       upload.write(chunk as Buffer);
     }
-    const published = publishUpload(ctx.dir, ctx.db, upload);
-    sendJson(res, published.change === 'published' ? 201 : 200, {
-      name: published.name,
-      version: published.version,
-      sha256: published.sha256,
-      size: published.size,
-      digest: published.digest,
-      publisher: published.publisher,
-      indexVersion: published.indexVersion,
-    });
+    const { change, ...answer } = publishUpload(ctx.dir, ctx.db, upload);
+    sendJson(res, change === 'published' ? 201 : 200, answer);
   } finally {
     upload.discard(); // no-op once finished: the blob was renamed into place
   }
@@ -187,7 +188,8 @@ function sendBlob(res: ServerResponse, ctx: Context, sha256: string): void {
   if (counted === 0) throw new MppError('MPP_E_REGISTRY_NOT_FOUND', `The registry has no blob sha256:${sha256}.`);
   const file = blobFile(ctx.dir, sha256);
   res.writeHead(200, { 'Content-Type': 'application/vnd.mpp.package.v1+zip', 'Content-Length': statSync(file).size, 'Cache-Control': 'public, max-age=31536000, immutable' });
-  createReadStream(file).pipe(res);
+  // A read error ends this response; it must not become an uncaught exception in the server.
+  pipeline(createReadStream(file), res, () => {});
 }
 
 /**
@@ -239,4 +241,12 @@ async function closeServer(server: Server, db: Database): Promise<void> {
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   db.close();
+}
+
+function decodeOrNull(text: string): string | null {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return null;
+  }
 }

@@ -27,7 +27,9 @@ export class IndexSigner {
     let version = indexVersion(this.db);
     const stale = !this.cached || now - this.cached.issuedAt > this.ttlMs / 2;
     if (this.cached && this.cached.version === version && !stale) return this.cached.bytes;
-    if (version === 0 || (this.cached?.version === version && stale)) version = transaction(this.db, () => bumpIndexVersion(this.db));
+    // Every newly signed document takes a new version (after a restart too: a client that saw the
+    // old document under this number would rightly call the new one a rollback), unless a publish just took one.
+    if (!this.cached || this.cached.version === version) version = transaction(this.db, () => bumpIndexVersion(this.db));
     const doc = buildIndex(this.db, version, now, this.ttlMs);
     this.cached = { version, issuedAt: now, bytes: signDocument(this.key, INDEX_PAYLOAD_TYPE, doc) };
     return this.cached.bytes;

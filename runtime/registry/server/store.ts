@@ -13,6 +13,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { MppError } from '../../errors.ts';
 import { openDatabase, type Database } from '../../state/sqlite.ts';
 import { namesIn } from '../../store/blobs.ts';
 import { writeFileAtomic } from '../../store/atomic.ts';
@@ -49,11 +50,6 @@ export interface VersionRow {
   yanked: number;
   published_at: string;
   downloads: number;
-}
-
-export interface NameRow {
-  name: string;
-  keys: string;
 }
 
 const SCHEMA = `
@@ -111,6 +107,10 @@ export function loadOrCreateRegistryKey(dir: string): PrivateKey {
 
 /** Tokens are random, shown once, and stored only as their SHA-256. */
 export function createToken(dir: string, label: string, now = new Date()): string {
+  // A mistyped --dir must not quietly start an empty registry whose tokens the real one never accepts.
+  if (!existsSync(registryPaths(dir).key)) {
+    throw new MppError('MPP_E_USAGE', `${dir} is not a registry folder (it has no registry-key.pem).`, { hint: 'Start the registry once with `mpp registry serve --dir <dir>`, or pass the folder it serves from.' });
+  }
   const token = `mpp_${randomBytes(32).toString('base64url')}`;
   const db = openRegistryDb(dir);
   try {
@@ -193,14 +193,11 @@ export class Upload {
  * (temporary uploads, and blobs no version row names). Nothing else writes
  * to the folder then, so nothing in progress can be removed.
  */
-export function sweepRegistry(dir: string, db: Database): string[] {
+export function sweepRegistry(dir: string, db: Database): void {
   const named = new Set((db.prepare('SELECT sha256 FROM versions').all() as { sha256: string }[]).map((r) => r.sha256));
-  const removed: string[] = [];
   for (const name of namesIn(registryPaths(dir).blobs)) {
     const blob = BLOB_RE.exec(name);
     if (blob ? named.has(blob[1]!) : !name.startsWith('.upload-')) continue;
     rmSync(join(registryPaths(dir).blobs, name), { force: true });
-    removed.push(name);
   }
-  return removed;
 }
