@@ -9,7 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { auditTo } from '../runtime/audit/trail.ts';
+import { openAuditLog, type AuditEvent, type AuditLog } from '../runtime/audit/log.ts';
 import type { PiiClass } from '../runtime/format/manifest.ts';
 import type { ConfirmationRequest, Confirmer } from '../runtime/governance/confirm.ts';
 import type { ConsentAnswer, ConsentPrompter, ConsentRequest } from '../runtime/governance/consent.ts';
@@ -44,7 +44,7 @@ export function editorPolicy(): Partial<HostPolicy> {
 }
 
 /** Per-call limits from the settings: they only lower what the package asks. */
-function editorLimits(): { timeoutMs?: number; memoryBytes?: number } {
+export function editorLimits(): { timeoutMs?: number; memoryBytes?: number } {
   const settings = vscode.workspace.getConfiguration('mpp');
   const timeoutMs = settings.get<number>('limits.timeoutMs');
   const memoryMb = settings.get<number>('limits.memoryMb');
@@ -90,13 +90,20 @@ export async function askConsent(extensionUri: vscode.Uri, dialog: ConsentDialog
   return { decision: 'grant', capabilities: answer.ids, scope: answer.scope };
 }
 
-/** Consent before a first run and after an update that asks for more: the consent dialog. */
-export function editorConsent(extensionUri: vscode.Uri): ConsentPrompter {
-  return { ask: (request) => askConsent(extensionUri, consentDialog(request, request.reason)) };
+/** Consent before a first run and after an update that asks for more: the consent dialog; `answered` is told of each answer. */
+function editorConsent(extensionUri: vscode.Uri, answered: () => void): ConsentPrompter {
+  return {
+    async ask(request) {
+      const answer = await askConsent(extensionUri, consentDialog(request, request.reason));
+      // The host records the answer as soon as this returns, before any view can ask for it again.
+      if (answer) answered();
+      return answer;
+    },
+  };
 }
 
 /** Confirmations: the confirmation dialog. Only the user's click approves; closing it, or the host's timeout, denies. */
-export function editorConfirmer(extensionUri: vscode.Uri): Confirmer {
+function editorConfirmer(extensionUri: vscode.Uri): Confirmer {
   return {
     async confirm(request: ConfirmationRequest, signal: AbortSignal) {
       let args: string;
@@ -116,8 +123,8 @@ export function editorConfirmer(extensionUri: vscode.Uri): Confirmer {
         agent: request.agent.verified ? `${request.agent.displayName} — verified agent ${request.agent.agentId}` : request.agent.agentId,
         timeoutSeconds: Math.round(request.timeoutMs / 1000),
       };
-      const panel = new DialogPanel(extensionUri, dialog, { timeoutMs: request.timeoutMs });
-      // The host stopped waiting (its deadline): the dialog goes, its late click counts for nothing.
+      const panel = new DialogPanel(extensionUri, dialog);
+      // The host stopped waiting (its deadline, the only timer): the dialog goes, its late click counts for nothing.
       signal.addEventListener('abort', () => panel.dispose(), { once: true });
       const answer = await panel.answer;
       return answer?.kind === 'confirm' && answer.decision === 'approve' ? 'approved' : 'denied';
@@ -138,10 +145,13 @@ export class ToolCalls implements vscode.Disposable {
    */
   readonly sandboxes = new SandboxPool({ max: 16, idleMs: 5 * 60_000 });
   #running = 0;
+  /** Opened on first use and kept: an event is one append, not an open and a close. */
+  #audit: { readonly home: string; readonly log: AuditLog } | undefined;
 
-  constructor(extensionUri: vscode.Uri, home: () => string) {
+  /** `onConsent`: a consent answer was recorded (from any face: commands, agents, MCP, the API). */
+  constructor(extensionUri: vscode.Uri, home: () => string, onConsent: () => void) {
     this.#home = home;
-    this.consent = editorConsent(extensionUri);
+    this.consent = editorConsent(extensionUri, onConsent);
     this.confirmer = editorConfirmer(extensionUri);
     this.#status = vscode.window.createStatusBarItem('mpp.running', vscode.StatusBarAlignment.Left, 10);
     this.#status.name = 'MPP tool calls';
@@ -154,16 +164,35 @@ export class ToolCalls implements vscode.Disposable {
 
   readonly toolLog = (pkg: string, r: LogRecord): void => this.#log.appendLine(`[${pkg}] ${r.level}: ${r.message}`);
 
+  /** Appends to the log of the MPP home in force now (reopened when `mpp.home` changed); a failure refuses the call. */
+  readonly audit = (event: AuditEvent): void => void this.#auditLog().append(event);
+
+  #auditLog(): AuditLog {
+    const home = this.#home();
+    if (this.#audit?.home !== home) {
+      this.#audit?.log.close();
+      this.#audit = undefined; // never a closed log kept, should the open below fail
+      this.#audit = { home, log: openAuditLog(home) };
+    }
+    return this.#audit.log;
+  }
+
+  /** Counts a call in the status bar until the returned function is called (the in-host MCP server's calls too). */
+  readonly track = (what: string): (() => void) => {
+    this.#changeRunning(+1, what);
+    return () => this.#changeRunning(-1);
+  };
+
   async call(req: CallRequest): Promise<ToolCallResult> {
     const home = this.#home();
-    const host = new ToolHost({ home, consent: this.consent, confirmer: this.confirmer, consentSource: 'editor', policy: editorPolicy(), audit: auditTo(home), log: this.toolLog, sandboxes: this.sandboxes });
-    this.#changeRunning(+1, `${req.packageName}/${req.tool}`);
+    const host = new ToolHost({ home, consent: this.consent, confirmer: this.confirmer, consentSource: 'editor', policy: editorPolicy(), audit: this.audit, log: this.toolLog, sandboxes: this.sandboxes });
+    const done = this.track(`${req.packageName}/${req.tool}`);
     try {
       const result = await host.call({ target: { installed: req.packageName }, tool: req.tool, input: req.input, caller: req.caller, workspace: workspaceFolder(home), ...editorLimits() });
       for (const notice of result.notices) void vscode.window.showWarningMessage(`MPP: ${notice}`);
       return result;
     } finally {
-      this.#changeRunning(-1);
+      done();
     }
   }
 
@@ -178,10 +207,12 @@ export class ToolCalls implements vscode.Disposable {
     this.#status.show();
   }
 
-  /** Stops the kept sandboxes (their worker threads); `deactivate` waits for it. */
-  dispose(): Promise<void> {
+  /** Stops the kept sandboxes (their worker threads); `deactivate` is what waits for them. */
+  dispose(): void {
     this.#status.dispose();
     this.#log.dispose();
-    return this.sandboxes.dispose();
+    this.#audit?.log.close();
+    this.#audit = undefined;
+    void this.sandboxes.dispose();
   }
 }

@@ -33,7 +33,7 @@ export async function askTrust(extensionUri: vscode.Uri, pkg: ExaminedPackage): 
   return answer?.kind === 'trust' && answer.decision === 'approve';
 }
 
-export function inspectDialog(pkg: ExaminedPackage, trust: TrustView): InspectDialog {
+function inspectDialog(pkg: ExaminedPackage, trust: TrustView): InspectDialog {
   const author = pkg.signatures.find((s) => s.role === 'author');
   return {
     kind: 'inspect',

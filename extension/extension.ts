@@ -5,11 +5,10 @@
  * API) and reads nothing but the install index.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import semver from 'semver';
 import * as vscode from 'vscode';
-import { auditLogExists, openAuditLog, recordAudit, type AuditRecord } from '../runtime/audit/log.ts';
+import { auditLogExists, openAuditLog, type AuditRecord } from '../runtime/audit/log.ts';
 import { isMppError } from '../runtime/errors.ts';
-import { applyAuditRetention, auditTo } from '../runtime/audit/trail.ts';
+import { applyAuditRetention, recordDone, withAuditLog } from '../runtime/audit/trail.ts';
 import { mppHome } from '../runtime/home.ts';
 import { grantPermissions, permissionsOf, revokePermissions } from '../runtime/governance/decisions.ts';
 import { GLOBAL_SCOPE, workspaceScope } from '../runtime/state/grants.ts';
@@ -19,12 +18,12 @@ import { fingerprint, parsePublicKeyPem } from '../runtime/trust/keys.ts';
 import { addTrustedKey, TrustStore } from '../runtime/trust/store.ts';
 import pkg from '../package.json' with { type: 'json' };
 import type { AuditDialog } from '../webview/protocol.ts';
-import { askConsent, consentDialog, editorPolicy, ToolCalls, workspaceFolder, workspaceOpen } from './calls.ts';
+import { askConsent, consentDialog, editorLimits, editorPolicy, ToolCalls, workspaceFolder, workspaceOpen } from './calls.ts';
 import { showInspector } from './dialogs.ts';
 import { describeInstall, installFile, installFromRegistries, NO_REGISTRY, parseSpec, registryConfigured, updatePackages } from './install.ts';
-import { registerLanguageModelTools, splitToolId } from './lm-tools.ts';
+import { registerLanguageModelTools } from './lm-tools.ts';
 import { DialogPanel } from './panel.ts';
-import { packageEntries, permissionStates } from './listing.ts';
+import { installedTools, packageEntries, permissionStates, toolTarget } from './listing.ts';
 import { InHostMcpServer, type McpEndpoint } from './mcp-server.ts';
 import { PackagesView, type Node } from './packages-view.ts';
 
@@ -125,9 +124,7 @@ async function newerVersions(calls: ToolCalls): Promise<Outdated[]> {
   const h = home();
   try {
     if (!registryConfigured(h)) return [];
-    const found = await checkOutdated(h, { transfer: { timeoutMs: 15_000, idleTimeoutMs: 15_000 }, onUnavailable: (e, name) => calls.output.warn(`checking for an update of ${name}: ${(e as Error).message}`) });
-    // A package installed from a file may be newer than the registry's: that is no update.
-    return found.filter((o) => semver.valid(o.installed) && semver.gt(o.latest, o.installed));
+    return await checkOutdated(h, { transfer: { timeoutMs: 15_000, idleTimeoutMs: 15_000 }, onUnavailable: (e, name) => calls.output.warn(`checking for an update of ${name}: ${(e as Error).message}`) });
   } catch (e) {
     calls.output.warn(`checking for updates failed: ${isMppError(e) ? `${e.message} (${e.code})` : String(e)}`);
     return [];
@@ -137,7 +134,8 @@ async function newerVersions(calls: ToolCalls): Promise<Outdated[]> {
 let running: ToolCalls | undefined;
 
 export function activate(context: vscode.ExtensionContext): MppApi {
-  const calls = new ToolCalls(context.extensionUri, home);
+  // A consent answered anywhere (a command, an agent, MCP, the API) changes the permissions the view shows.
+  const calls = new ToolCalls(context.extensionUri, home, () => view.refresh());
   running = calls;
   const view = new PackagesView(
     () => packageEntries(home()),
@@ -147,8 +145,10 @@ export function activate(context: vscode.ExtensionContext): MppApi {
   const mcp = new InHostMcpServer(() => ({
     home: home(),
     workspace: workspaceFolder(home()),
-    audit: auditTo(home()),
+    audit: calls.audit,
     log: calls.toolLog,
+    limits: editorLimits(),
+    onCall: calls.track,
     policy: editorPolicy(),
     confirmer: calls.confirmer,
     consent: calls.consent,
@@ -167,7 +167,7 @@ export function activate(context: vscode.ExtensionContext): MppApi {
 
   context.subscriptions.push(
     vscode.window.createTreeView('mpp.packages', { treeDataProvider: view, showCollapseAll: true }),
-    vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('mpp.home') && view.refresh()),
+    vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('mpp.home') && view.refresh({ packagesChanged: true })),
   );
 
   // Retention: archive audit records older than the setting, soon after start and daily (never blocking activation).
@@ -186,33 +186,29 @@ export function activate(context: vscode.ExtensionContext): MppApi {
   context.subscriptions.push({ dispose: () => (clearTimeout(first), clearInterval(daily)) });
 
   register('mpp.showVersion', () => void vscode.window.showInformationMessage(`MPP ${pkg.version}`));
-  register('mpp.refresh', () => view.refresh());
+  register('mpp.refresh', () => view.refresh({ packagesChanged: true }));
 
   register('mpp.installFromFile', async (uri?: vscode.Uri) => {
     const file = uri ?? (await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'MPP package': ['mpp'] }, title: 'Install MPP Package' }))?.[0];
     if (!file) return;
     const result = await installFile(context.extensionUri, home(), file.fsPath);
-    view.refresh();
+    view.refresh({ packagesChanged: true });
     void vscode.window.showInformationMessage(`MPP: ${describeInstall(result)}`);
   });
 
   register('mpp.runTool', async (node?: Node) => {
     let id = node?.type === 'tool' ? `${node.entry.record.name}/${node.tool}` : undefined;
     if (!id) {
-      const items = listInstalled(home()).flatMap((r) => r.manifest.tools.map((t) => ({ label: `${r.name}/${t.name}`, description: t.sensitivity === 'none' ? '' : t.sensitivity, detail: t.description })));
+      const items = installedTools(home()).map((t) => ({ label: t.id, description: t.sensitivity === 'none' ? '' : t.sensitivity, detail: t.description }));
       id = (await vscode.window.showQuickPick(items, { title: 'Run MPP Tool' }))?.label;
     }
-    const target = id ? splitToolId(id) : undefined;
-    if (!target) return;
+    if (!id) return;
+    const target = toolTarget(id, 'Pick a tool in the MPP view.');
     const input = await vscode.window.showInputBox({ title: `Input for ${id}`, prompt: 'A JSON object matching the tool\'s input schema', value: '{}' });
     if (input === undefined) return;
-    try {
-      const { output } = await calls.call({ ...target, input, caller: { label: 'vscode-user' } });
-      calls.output.info(`${id} returned ${JSON.stringify(output)}`);
-      void vscode.window.showInformationMessage(inert(`MPP: ${id} returned ${JSON.stringify(output)}`));
-    } finally {
-      view.refresh(); // a consent answer changes the permissions shown
-    }
+    const { output } = await calls.call({ ...target, input, caller: { label: 'vscode-user' } });
+    calls.output.info(`${id} returned ${JSON.stringify(output)}`);
+    void vscode.window.showInformationMessage(inert(`MPP: ${id} returned ${JSON.stringify(output)}`));
   });
 
   register('mpp.managePermissions', async (node?: Node) => {
@@ -231,9 +227,8 @@ export function activate(context: vscode.ExtensionContext): MppApi {
     const answer = await askConsent(context.extensionUri, consentDialog(now, 'manage', current));
     if (!answer) return;
     const scope = answer.scope === 'global' ? GLOBAL_SCOPE : here;
-    const audit = auditTo(h);
     // The dialog's answer is the whole grant: one write and one audit record, never a grant then a revoke.
-    grantPermissions(h, { package: name, capabilities: answer.capabilities, scope, deny: answer.decision === 'deny', exact: true, source: 'editor' }, audit);
+    grantPermissions(h, { package: name, capabilities: answer.capabilities, scope, deny: answer.decision === 'deny', exact: true, source: 'editor' }, calls.audit);
     view.refresh();
     void vscode.window.showInformationMessage(`MPP: permissions of ${name} saved (${answer.decision === 'deny' ? 'denied' : `${answer.capabilities.length} granted`}, ${answer.scope === 'global' ? 'all workspaces' : 'this workspace'}).`);
   });
@@ -244,7 +239,7 @@ export function activate(context: vscode.ExtensionContext): MppApi {
     const answer = await vscode.window.showWarningMessage(`Revoke every permission of ${name}, in every workspace? Its next calls run with nothing granted.`, { modal: true }, 'Revoke All');
     if (answer !== 'Revoke All') return;
     const h = home();
-    revokePermissions(h, { package: name, capabilities: 'all', scope: 'all' }, auditTo(h));
+    revokePermissions(h, { package: name, capabilities: 'all', scope: 'all' }, calls.audit);
     view.refresh();
     void vscode.window.showInformationMessage(`MPP: revoked every permission of ${name}.`);
   });
@@ -263,7 +258,7 @@ export function activate(context: vscode.ExtensionContext): MppApi {
     });
     if (!spec?.trim()) return;
     const result = await installFromRegistries(context.extensionUri, h, spec.trim());
-    view.refresh();
+    view.refresh({ packagesChanged: true });
     if (result.offline) void vscode.window.showWarningMessage(`MPP: no registry for ${result.name} could be reached; installed the copy downloaded earlier, as the last signed index seen names it.`);
     if (result.trustedByRotation) void vscode.window.showWarningMessage(`MPP: the publisher of ${result.name} moved to key ${fingerprint(result.trustedByRotation)}; trusted it because your trusted key signed the hand-over.`);
     void vscode.window.showInformationMessage(`MPP: ${describeInstall(result, result.registry)}`);
@@ -276,7 +271,7 @@ export function activate(context: vscode.ExtensionContext): MppApi {
       return;
     }
     const report = await updatePackages(context.extensionUri, h, node ? [node.entry.record.name] : 'all');
-    view.refresh();
+    view.refresh({ packagesChanged: true });
     for (const k of report.kept) calls.output.info(`kept ${k.name}: ${k.code} ${k.message}`);
     const updated = report.updated.map((u) => `${u.name} ${u.from} → ${u.to}`).join(', ');
     const kept = report.kept.length ? ` Kept ${report.kept.length} (${report.kept.map((k) => `${k.name}: ${k.code}`).join(', ')}; details in the MPP output).` : '';
@@ -298,10 +293,15 @@ export function activate(context: vscode.ExtensionContext): MppApi {
     if (!name) return;
     const answer = await vscode.window.showWarningMessage(`Uninstall ${name}? Its stored data is kept.`, { modal: true }, 'Uninstall');
     if (answer !== 'Uninstall') return;
-    const result = await uninstallPackage(home(), name);
-    recordAudit(home(), { type: 'uninstall', package: name, version: result.version, purge: false });
-    view.refresh();
-    void vscode.window.showInformationMessage(`MPP: uninstalled ${name}@${result.version}.`);
+    const h = home();
+    // The log is opened first: one that cannot take the record refuses before anything is removed.
+    const result = await withAuditLog(h, async (audit) => {
+      const done = await uninstallPackage(h, name);
+      recordDone(audit, { type: 'uninstall', package: name, ...(done.version ? { version: done.version } : {}), purge: false }, `${name} was uninstalled`);
+      return done;
+    });
+    view.refresh({ packagesChanged: true });
+    void vscode.window.showInformationMessage(result.version ? `MPP: uninstalled ${name}@${result.version}.` : `MPP: ${name} was not installed.`);
   });
 
   register('mpp.trustPublisherKey', async () => {
@@ -312,8 +312,11 @@ export function activate(context: vscode.ExtensionContext): MppApi {
     if (!name) return;
     const answer = await vscode.window.showWarningMessage(`Trust key ${fingerprint(key.keyid)} as "${name}"? Packages it signs will install without asking.`, { modal: true }, 'Trust');
     if (answer !== 'Trust') return;
-    await addTrustedKey(home(), key, name);
-    recordAudit(home(), { type: 'trust', action: 'add', keyid: key.keyid, name });
+    const h = home();
+    await withAuditLog(h, async (audit) => {
+      await addTrustedKey(h, key, name);
+      recordDone(audit, { type: 'trust', action: 'add', keyid: key.keyid, name }, `Key ${fingerprint(key.keyid)} was trusted`);
+    });
     view.refresh();
   });
 
@@ -343,10 +346,9 @@ export function activate(context: vscode.ExtensionContext): MppApi {
 
   return {
     version: pkg.version,
-    listTools: () => listInstalled(home()).flatMap((r) => r.manifest.tools.map((t) => `${r.name}/${t.name}`)),
+    listTools: () => installedTools(home()).map((t) => t.id),
     callTool: async ({ tool, input, agent, credential }) => {
-      const target = splitToolId(tool);
-      if (!target) throw new Error(`"${tool}" is not an MPP tool id (scope/package/tool).`);
+      const target = toolTarget(tool, 'Use one of the ids listTools() returns.');
       const result = await calls.call({ ...target, input: JSON.stringify(input ?? {}), caller: { label: agent, ...(credential !== undefined ? { credential } : {}) } });
       return result.output;
     },

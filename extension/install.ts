@@ -13,8 +13,8 @@ import type { VerifyEvent } from '../runtime/audit/events.ts';
 import { isMppError } from '../runtime/errors.ts';
 import { PACKAGE_NAME_RE } from '../runtime/format/manifest.ts';
 import { loadRegistries } from '../runtime/registry/client/config.ts';
-import { installFromRegistry, type RegistryInstallOptions, type RegistryInstallResult } from '../runtime/registry/client/install.ts';
-import { installPackage, listInstalled, type InstallResult } from '../runtime/store/packages.ts';
+import { installFromRegistry, updateInstalled, type RegistryInstallOptions, type RegistryInstallResult, type UpdateReport } from '../runtime/registry/client/install.ts';
+import { installPackage, type InstallResult } from '../runtime/store/packages.ts';
 import { examinePackage, verifyPackage, type VerifiedPackage } from '../runtime/trust/gatekeeper.ts';
 import { fingerprint, publicKeyFromSpki } from '../runtime/trust/keys.ts';
 import { addTrustedKey, TrustStore } from '../runtime/trust/store.ts';
@@ -112,42 +112,24 @@ export function parseSpec(spec: string): { name: string; range?: string } | unde
   return at < 0 ? { name } : { name, range: spec.slice(at + 1) };
 }
 
-const STOPS_UPDATES = new Set(['MPP_E_INTERNAL', 'MPP_E_AUDIT_UNAVAILABLE', 'MPP_E_AUDIT_TAMPERED', 'MPP_E_AUDIT_EVENT_INVALID']);
-
-export interface UpdateReport {
-  readonly updated: { name: string; from: string; to: string }[];
-  readonly current: string[];
-  /** Packages no registry has (installed from a file), or none unyanked: as `checkOutdated` leaves them out. */
-  readonly unlisted: string[];
-  /** Packages that could not be updated (not in a registry, a registry down, a refusal), with the reason. */
-  readonly kept: { name: string; code: string; message: string }[];
-}
-
 /**
  * Installs the newest unyanked version of `names` from the registries, never
- * a lower one. Updating one package fails loudly; updating all keeps going
- * past a package that cannot be updated (as `mpp update` does) and reports it.
+ * a lower one, by the loop `mpp update` runs: updating one package fails
+ * loudly; updating all keeps going past a package that cannot be updated and
+ * reports it.
  */
 export function updatePackages(extensionUri: vscode.Uri, home: string, names: readonly string[] | 'all'): Promise<UpdateReport> {
-  const report: UpdateReport = { updated: [], current: [], unlisted: [], kept: [] };
   return withAuditLog(home, async (audit) =>
-    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: names === 'all' ? 'Updating MPP packages' : `Updating ${names.join(', ')}` }, async (progress) => {
-      const installed = listInstalled(home).filter((r) => names === 'all' || names.includes(r.name));
-      for (const record of installed) {
-        if (names === 'all') progress.report({ message: record.name });
-        try {
-          const r = await installFromRegistry(home, record.name, registryOptions(extensionUri, home, record.name, audit, progress));
-          recordInstall(audit, r, r.registry);
-          if (r.change === 'unchanged') report.current.push(r.name);
-          else report.updated.push({ name: r.name, from: record.version, to: r.version });
-        } catch (e) {
-          // An install without its audit record stops the run, as any failure of the host does.
-          if (names !== 'all' || !isMppError(e) || STOPS_UPDATES.has(e.code)) throw e;
-          if (e.code === 'MPP_E_REGISTRY_NOT_FOUND') report.unlisted.push(record.name);
-          else report.kept.push({ name: record.name, code: e.code, message: e.message });
-        }
-      }
-      return report;
-    }),
+    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: names === 'all' ? 'Updating MPP packages' : `Updating ${names.join(', ')}` }, (progress) =>
+      updateInstalled(
+        home,
+        names,
+        (name) => {
+          if (names === 'all') progress.report({ message: name });
+          return registryOptions(extensionUri, home, name, audit, progress);
+        },
+        audit,
+      ),
+    ),
   );
 }

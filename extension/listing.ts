@@ -4,8 +4,11 @@
  * Listing reads only the install index and the trust store; a package's
  * permissions are read (and the package verified again) when it is expanded.
  */
+import { MppError } from '../runtime/errors.ts';
 import { permissionsOf } from '../runtime/governance/decisions.ts';
+import { parseToolId } from '../runtime/mcp/names.ts';
 import { GLOBAL_SCOPE, workspaceScope } from '../runtime/state/grants.ts';
+import type { ToolDefinition } from '../runtime/format/manifest.ts';
 import { listInstalled, type InstalledRecord } from '../runtime/store/packages.ts';
 import { TrustStore, type KeyState } from '../runtime/trust/store.ts';
 
@@ -21,6 +24,23 @@ export interface PermissionState {
   readonly granted: boolean;
   /** e.g. `granted (this workspace)`, `not granted`, `not decided`, `denied (all workspaces)`. */
   readonly state: string;
+}
+
+export interface InstalledTool extends Pick<ToolDefinition, 'description' | 'sensitivity' | 'inputSchema'> {
+  /** `scope/name/tool`. */
+  readonly id: string;
+}
+
+/** Every installed package's tools, by id: what agents are offered and the command palette picks from. */
+export function installedTools(home: string): InstalledTool[] {
+  return listInstalled(home).flatMap((r) => r.manifest.tools.map((t) => ({ id: `${r.name}/${t.name}`, description: t.description, sensitivity: t.sensitivity, inputSchema: t.inputSchema })));
+}
+
+/** `scope/name/tool` -> package and tool, or MPP_E_TOOL_UNKNOWN saying what a tool id is. */
+export function toolTarget(id: string, hint: string): { packageName: string; tool: string } {
+  const target = parseToolId(id);
+  if (!target) throw new MppError('MPP_E_TOOL_UNKNOWN', `${JSON.stringify(id.slice(0, 200))} is not an MPP tool id (scope/package/tool).`, { hint });
+  return target;
 }
 
 export function packageEntries(home: string): PackageEntry[] {

@@ -21,6 +21,8 @@ export interface McpEndpoint {
 
 /** Sessions open at once; more are refused (503) rather than piling up in the host. */
 const MAX_SESSIONS = 16;
+/** A session without requests this long is closed, so dropped clients do not hold the places; a client that comes back initializes again (404). */
+const SESSION_IDLE_MS = 30 * 60_000;
 
 /** Constant-time: both sides are hashed to equal length first, so neither length nor content leaks. */
 function authorized(header: string | undefined, expected: string): boolean {
@@ -34,13 +36,15 @@ function refuse(res: ServerResponse, status: number, text: string, headers: Reco
 
 export class InHostMcpServer implements vscode.Disposable {
   readonly #options: () => MppMcpServerOptions;
-  readonly #sessions = new Map<string, StreamableHTTPServerTransport>();
+  readonly #sessions = new Map<string, { readonly transport: StreamableHTTPServerTransport; readonly idle: NodeJS.Timeout }>();
+  readonly #idleMs: number;
   #starting: Promise<McpEndpoint> | undefined;
   #http: Server | undefined;
 
   /** `options` is read for each new session: home, workspace and settings as they are then. */
-  constructor(options: () => MppMcpServerOptions) {
+  constructor(options: () => MppMcpServerOptions, opts: { idleMs?: number } = {}) {
     this.#options = options;
+    this.#idleMs = opts.idleMs ?? SESSION_IDLE_MS;
   }
 
   start(): Promise<McpEndpoint> {
@@ -78,7 +82,8 @@ export class InHostMcpServer implements vscode.Disposable {
     const id = req.headers['mcp-session-id'];
     const existing = typeof id === 'string' ? this.#sessions.get(id) : undefined;
     if (existing) {
-      await existing.handleRequest(req, res);
+      existing.idle.refresh();
+      await existing.transport.handleRequest(req, res);
       return;
     }
     if (id !== undefined) {
@@ -92,13 +97,19 @@ export class InHostMcpServer implements vscode.Disposable {
     const { port } = this.#http!.address() as { port: number };
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (sid) => void this.#sessions.set(sid, transport),
+      onsessioninitialized: (sid) => {
+        const idle = setTimeout(() => void transport.close(), this.#idleMs);
+        idle.unref();
+        this.#sessions.set(sid, { transport, idle });
+      },
       // DNS rebinding: a page that resolves its own name to 127.0.0.1 still sends its own Host.
       enableDnsRebindingProtection: true,
       allowedHosts: [`127.0.0.1:${port}`],
     });
     transport.onclose = () => {
-      if (transport.sessionId) this.#sessions.delete(transport.sessionId);
+      const sid = transport.sessionId ?? '';
+      clearTimeout(this.#sessions.get(sid)?.idle);
+      this.#sessions.delete(sid);
     };
     const server = createMppMcpServer(this.#options());
     await server.connect(transport);
@@ -108,7 +119,10 @@ export class InHostMcpServer implements vscode.Disposable {
   }
 
   dispose(): void {
-    for (const t of this.#sessions.values()) void t.close();
+    for (const s of this.#sessions.values()) {
+      clearTimeout(s.idle);
+      void s.transport.close();
+    }
     this.#sessions.clear();
     this.#http?.close();
     this.#http?.closeAllConnections();

@@ -38,8 +38,9 @@ export class PackagesView implements vscode.TreeDataProvider<Node> {
     this.#checkOutdated = checkOutdated;
   }
 
-  refresh(): void {
-    this.#stale = true;
+  /** Redraws; asks the registries again only when `packagesChanged` (an install, update, uninstall, another home, the Refresh command). */
+  refresh(opts: { packagesChanged?: boolean } = {}): void {
+    if (opts.packagesChanged) this.#stale = true;
     this.#changed.fire(undefined);
   }
 

@@ -18,7 +18,7 @@ const TITLES: Record<Dialog['kind'], string> = {
  * `default-src 'none'`, script and style by a per-load crypto nonce), loads
  * only from dist/webview, and every message it sends is validated before use.
  * `answer` settles with the user's answer, or undefined when the panel is
- * closed or the time runs out (callers treat both as "deny").
+ * closed (callers treat it as "deny"; a caller with a deadline disposes it).
  */
 export class DialogPanel implements vscode.Disposable {
   readonly panel: vscode.WebviewPanel;
@@ -28,7 +28,7 @@ export class DialogPanel implements vscode.Disposable {
   #settle!: (a: Answer | undefined) => void;
   readonly #onExport: (() => void) | undefined;
 
-  constructor(extensionUri: vscode.Uri, dialog: Dialog, opts: { timeoutMs?: number; onExport?: () => void } = {}) {
+  constructor(extensionUri: vscode.Uri, dialog: Dialog, opts: { onExport?: () => void } = {}) {
     this.dialog = dialog;
     this.answer = new Promise((resolve) => (this.#settle = resolve));
     const media = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
@@ -42,10 +42,6 @@ export class DialogPanel implements vscode.Disposable {
       this.panel.webview.onDidReceiveMessage((m: unknown) => this.#receive(m)),
       this.panel.onDidDispose(() => this.#finish(undefined, false)),
     );
-    if (opts.timeoutMs !== undefined) {
-      const timer = setTimeout(() => this.#finish(undefined, true), opts.timeoutMs);
-      this.#disposables.push({ dispose: () => clearTimeout(timer) });
-    }
   }
 
   #receive(m: unknown): void {

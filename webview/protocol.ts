@@ -1,7 +1,7 @@
 /**
  * The messages between the extension and its dialog webviews. The extension
  * sends one `show` with the dialog's content; the webview answers at most once.
- * Everything a webview sends is validated against ANSWER_SCHEMA on arrival
+ * Everything a webview sends is validated against WEBVIEW_MESSAGE_SCHEMA on arrival
  * (extension/panel.ts) and then checked against the dialog it answers.
  */
 

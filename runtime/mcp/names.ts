@@ -1,4 +1,6 @@
+import { PACKAGE_NAME_RE } from '../format/manifest.ts';
 import { sha256Hex } from '../hash.ts';
+import manifestSchema from '../../spec/manifest.schema.json' with { type: 'json' };
 
 /**
  * MCP tool names for MPP tools (spec/mcp.md §1). Clients accept
@@ -27,4 +29,15 @@ export function mcpToolName(pkg: string, tool: string): string {
   if (!/[_.]/.test(name) && plain.length <= MCP_TOOL_NAME_MAX) return plain;
   const readable = `${scope}-${name}-${tool}`.replace(/[^a-z0-9-]/g, '-').slice(0, MCP_TOOL_NAME_MAX - HASH_HEX - 1);
   return `${readable}_${sha256Hex(`${pkg}/${tool}`).slice(0, HASH_HEX)}`;
+}
+
+/** A tool name as the manifest schema allows it. */
+export const TOOL_NAME_RE = new RegExp(manifestSchema.$defs.tool.properties.name.pattern);
+
+/** `scope/name/tool` -> package and tool; undefined when it is not that form (package names hold exactly one slash). */
+export function parseToolId(id: string): { packageName: string; tool: string } | undefined {
+  const cut = id.lastIndexOf('/');
+  const packageName = id.slice(0, cut);
+  const tool = id.slice(cut + 1);
+  return cut >= 0 && PACKAGE_NAME_RE.test(packageName) && TOOL_NAME_RE.test(tool) ? { packageName, tool } : undefined;
 }

@@ -24,11 +24,9 @@ import { ToolHost } from '../governance/tool-host.ts';
 import { SandboxPool } from '../run/sandbox-pool.ts';
 import type { HostPolicy } from '../policy/host-policy.ts';
 import type { LogRecord } from '../sandbox/host-services.ts';
+import { installedDigests } from '../store/installed-index.ts';
 import { listInstalled, type InstalledRecord } from '../store/packages.ts';
-import { mcpToolName } from './names.ts';
-import manifestSchema from '../../spec/manifest.schema.json' with { type: 'json' };
-
-export { mcpToolName } from './names.ts';
+import { mcpToolName, parseToolId, TOOL_NAME_RE } from './names.ts';
 
 /** Which tools to offer. Entries of one list are alternatives; both lists must hold. Absent or empty: everything. */
 export interface McpToolFilter {
@@ -60,29 +58,31 @@ export interface MppMcpServerOptions {
   readonly watchMs?: number;
   /** A pool the host keeps for its lifetime (the editor shares one with its own calls); absent: one for this session, stopped on close. */
   readonly sandboxes?: SandboxPool;
+  /** Per-call limits (editor settings): they only lower what the package asks. */
+  readonly limits?: { readonly timeoutMs?: number; readonly memoryBytes?: number };
+  /** Told when a call starts (`scope/name/tool`); what it returns is called when the call ends (the editor counts running calls). */
+  readonly onCall?: (tool: string) => () => void;
 }
 
 /** One MPP tool as offered over MCP. */
-export interface OfferedTool {
+interface OfferedTool {
   /** The MCP tool name (names.ts). */
   readonly name: string;
   readonly package: InstalledRecord;
   readonly tool: ToolDefinition;
 }
 
-const TOOL_NAME_RE = new RegExp(manifestSchema.$defs.tool.properties.name.pattern);
 /** `_meta` key of an error result: the MPP error as JSON (code, message, hint, detail). */
 export const MCP_ERROR_META = 'mpp.dev/error';
 const ARGUMENTS_SHOWN = 2000;
 
 /** Refuses a malformed filter (a typo would otherwise silently offer nothing). */
-export function checkToolFilter(filter: McpToolFilter): void {
+function checkToolFilter(filter: McpToolFilter): void {
   const bad = (what: string, value: string, expected: string) =>
     new MppError('MPP_E_USAGE', `${what} ${JSON.stringify(value)} is not ${expected}.`, { hint: 'Give --package as scope/name and --tool as scope/name/tool or a tool name.' });
   for (const p of filter.packages ?? []) if (!PACKAGE_NAME_RE.test(p)) throw bad('The package', p, 'a package name (scope/name)');
   for (const t of filter.tools ?? []) {
-    const cut = t.lastIndexOf('/');
-    const ok = cut < 0 ? TOOL_NAME_RE.test(t) : PACKAGE_NAME_RE.test(t.slice(0, cut)) && TOOL_NAME_RE.test(t.slice(cut + 1));
+    const ok = t.includes('/') ? parseToolId(t) !== undefined : TOOL_NAME_RE.test(t);
     if (!ok) throw bad('The tool', t, 'scope/name/tool or a tool name');
   }
 }
@@ -108,7 +108,7 @@ export function offeredTools(home: string, filter: McpToolFilter = {}): OfferedT
 }
 
 /** The MCP tool definition of an offered tool. */
-export function mcpToolDefinition(t: OfferedTool): Tool {
+function mcpToolDefinition(t: OfferedTool): Tool {
   const m = t.package.manifest;
   const publisher = t.package.publisher.name ?? m.publisher.name;
   const confirm = t.tool.sensitivity === 'write' || t.tool.sensitivity === 'destructive' ? ' Each call asks the user to confirm.' : '';
@@ -126,10 +126,14 @@ export function mcpToolDefinition(t: OfferedTool): Tool {
   };
 }
 
+/** An unexpected error's message may hold host details (paths): the client gets the code only; the host log has the rest. */
+function coded(e: unknown): MppError {
+  return isMppError(e) ? e : new MppError('MPP_E_INTERNAL', ERROR_CODES.MPP_E_INTERNAL, { cause: e });
+}
+
 /** An MPP refusal as an MCP tool error: the agent reads what happened and what the user can do. */
-export function mcpErrorResult(e: unknown): CallToolResult {
-  // An unexpected error's message may hold host details (paths): the agent gets the code only; the host log has the rest.
-  const err = isMppError(e) ? e : new MppError('MPP_E_INTERNAL', ERROR_CODES.MPP_E_INTERNAL, { cause: e });
+function mcpErrorResult(e: unknown): CallToolResult {
+  const err = coded(e);
   return {
     isError: true,
     content: [{ type: 'text', text: `${err.code}: ${err.message}\nWhat to do: ${err.hint}` }],
@@ -150,19 +154,27 @@ export function createMppMcpServer(opts: MppMcpServerOptions): Server {
       'Tools from signed MPP packages, run in a sandbox with what the user granted. A tool error starting with an MPP_E_ code says what was refused and what the user can do (for example `mpp grant <package> --all`).',
   });
   const offered = () => offeredTools(opts.home, opts.filter);
+  const logUnexpected = (what: string, e: unknown): void => {
+    if (!isMppError(e)) opts.log?.('mpp', { level: 'error', source: 'sandbox', message: `unexpected failure ${what}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}` });
+  };
   // Kept for the session: a call runs in a fresh instance prepared while the server was idle.
   const sandboxes = opts.sandboxes ?? new SandboxPool({ max: 16, idleMs: 5 * 60_000 });
   // What the client was last shown, to tell it (once) when installs change it.
   let listed: string | undefined;
   const signature = (tools: readonly OfferedTool[]) => tools.map((t) => `${t.name}@${t.package.version}:${t.package.digest}`).join('\n');
+  // The watcher polls this (no manifest parsed) and lists again only when it moved.
+  let installed: string | undefined;
+  const installedNow = () => installedDigests(opts.home).map((r) => `${r.name}:${r.digest}`).join('\n');
 
   server.setRequestHandler(ListToolsRequestSchema, () => {
     let tools: OfferedTool[];
     try {
+      installed = installedNow();
       tools = offered();
     } catch (e) {
-      const err = isMppError(e) ? e : undefined;
-      throw new McpError(ErrorCode.InternalError, err ? `${err.code}: ${err.message}` : String(e), err?.toJSON());
+      logUnexpected('listing tools', e);
+      const err = coded(e);
+      throw new McpError(ErrorCode.InternalError, `${err.code}: ${err.message}`, err.toJSON());
     }
     listed = signature(tools);
     return { tools: tools.map(mcpToolDefinition) };
@@ -189,20 +201,24 @@ export function createMppMcpServer(opts: MppMcpServerOptions): Server {
         sandboxes,
         ...(opts.log ? { log: opts.log } : {}),
       });
-      const result = await host.call({
-        target: { installed: target.package.name },
-        tool: target.tool.name,
-        input: JSON.stringify(request.params.arguments ?? {}),
-        caller: { ...(opts.credential !== undefined ? { credential: opts.credential } : {}), label: server.getClientVersion()?.name ?? '' },
-        workspace: opts.workspace,
-      });
+      const done = opts.onCall?.(`${target.package.name}/${target.tool.name}`);
+      const result = await host
+        .call({
+          target: { installed: target.package.name },
+          tool: target.tool.name,
+          input: JSON.stringify(request.params.arguments ?? {}),
+          caller: { ...(opts.credential !== undefined ? { credential: opts.credential } : {}), label: server.getClientVersion()?.name ?? '' },
+          workspace: opts.workspace,
+          ...opts.limits,
+        })
+        .finally(done);
       const output = result.output as Record<string, unknown>;
       return {
         content: [{ type: 'text', text: JSON.stringify(output) }, ...result.notices.map((n) => ({ type: 'text' as const, text: `Notice: ${n}` }))],
         structuredContent: output,
       };
     } catch (e) {
-      if (!isMppError(e)) opts.log?.('mpp', { level: 'error', source: 'sandbox', message: `unexpected failure of ${request.params.name}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}` });
+      logUnexpected(`calling ${request.params.name}`, e);
       return mcpErrorResult(e);
     }
   });
@@ -214,6 +230,9 @@ export function createMppMcpServer(opts: MppMcpServerOptions): Server {
     timer = setInterval(() => {
       if (listed === undefined) return;
       try {
+        const now = installedNow();
+        if (now === installed) return;
+        installed = now;
         if (signature(offered()) === listed) return;
       } catch {
         return; // the next tools/list reports it

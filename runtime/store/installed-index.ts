@@ -76,6 +76,21 @@ export function referenced(db: Database): { files: Set<string>; components: Set<
   return { files: new Set(rows.map((r) => r.file_sha256)), components: new Set(rows.map((r) => r.component_sha256)) };
 }
 
+/**
+ * Each installed package's name and digest, without parsing a manifest: a
+ * cheap signature of what is installed, for watchers that poll. Creates
+ * nothing when no index exists.
+ */
+export function installedDigests(home: string): { name: string; digest: string }[] {
+  if (!indexExists(home)) return [];
+  const db = openIndex(home);
+  try {
+    return db.prepare('SELECT name, digest FROM installed_packages ORDER BY name').all() as unknown as { name: string; digest: string }[];
+  } finally {
+    db.close();
+  }
+}
+
 /** Inserts or replaces the row of `record.name`. Call inside a transaction. */
 export function putRecord(db: Database, record: InstalledRecord, manifestText: string): void {
   db.prepare(

@@ -12,7 +12,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { openAuditLog, recordAudit } from '../../runtime/audit/log.ts';
 import type { ConfirmationRequest } from '../../runtime/governance/confirm.ts';
-import { mcpToolName } from '../../runtime/mcp/server.ts';
+import { mcpToolName } from '../../runtime/mcp/names.ts';
+import { MCP_ERROR_META } from '../../runtime/mcp/server.ts';
 import { installPackage } from '../../runtime/store/packages.ts';
 import { verifyPackage } from '../../runtime/trust/gatekeeper.ts';
 import { generateKey } from '../../runtime/trust/keys.ts';
@@ -48,7 +49,8 @@ describe('the in-host MCP server over loopback HTTP', () => {
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
     for (const [label, h] of [
       ['no token', {}],
-      ['another token', { Authorization: `${headers.Authorization.slice(0, -1)}A` }],
+      // The last character changed (to B when it is already A: the token is random).
+      ['another token', { Authorization: `${headers.Authorization.slice(0, -1)}${headers.Authorization.endsWith('A') ? 'B' : 'A'}` }],
       ['the token without the scheme', { Authorization: headers.Authorization.slice('Bearer '.length) }],
     ] as const) {
       const res = await post(url, h);
@@ -104,5 +106,49 @@ describe('the in-host MCP server over loopback HTTP', () => {
     } finally {
       log.close();
     }
+  });
+  it("applies the host's limits to its calls and reports each call's start and end", async (t) => {
+    const home = tempDir(t, 'mcp-http');
+    const key = generateKey();
+    await addTrustedKey(home, key.publicKey, 'E2E Publisher');
+    const bytes = signPackage(makePackage(editorManifest(), {}, await fixtureComponent('editor')), key);
+    await installPackage(home, bytes, { verified: verifyPackage(bytes, TrustStore.load(home)) });
+    const calls: string[] = [];
+    const server = new InHostMcpServer(() => ({
+      home,
+      workspace: home,
+      audit: (e) => recordAudit(home, e),
+      watchMs: 0,
+      consent: { ask: async () => ({ decision: 'grant', capabilities: ['kv'], scope: 'global' }) },
+      limits: { timeoutMs: 1000 },
+      onCall: (tool) => (calls.push(`start ${tool}`), () => void calls.push(`end ${tool}`)),
+    }));
+    t.after(() => server.dispose());
+    const { url, headers } = await server.start();
+    const client = new Client({ name: 'http-test', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { ...headers } } }));
+    t.after(() => client.close());
+    const stopped = await client.callTool({ name: mcpToolName('e2e/editor', 'loop'), arguments: {} });
+    const error = stopped._meta?.[MCP_ERROR_META] as { code: string; detail?: { timeoutMs?: number } };
+    assert.deepEqual([error.code, error.detail?.timeoutMs], ['MPP_E_TOOL_TIMEOUT', 1000], 'the host limit, lower than the package\'s 6000 ms');
+    assert.deepEqual(calls, ['start e2e/editor/loop', 'end e2e/editor/loop']);
+  });
+
+  it('closes a session left idle, so it holds no place; the client initializes again', async (t) => {
+    const home = tempDir(t, 'mcp-http');
+    const server = new InHostMcpServer(() => ({ home, workspace: home, audit: (e) => recordAudit(home, e), watchMs: 0 }), { idleMs: 200 });
+    t.after(() => server.dispose());
+    const { url, headers } = await server.start();
+    const client = new Client({ name: 'http-test', version: '1' });
+    const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { ...headers } } });
+    await client.connect(transport);
+    t.after(() => client.close());
+    assert.deepEqual((await client.listTools()).tools, []);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await assert.rejects(client.listTools(), /404|session/i, 'the idle session is gone');
+    const again = new Client({ name: 'http-test', version: '1' });
+    await again.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { ...headers } } }));
+    t.after(() => again.close());
+    assert.deepEqual((await again.listTools()).tools, []);
   });
 });

@@ -8,7 +8,8 @@ import { ElicitRequestSchema, ToolListChangedNotificationSchema, type CallToolRe
 import { openAuditLog } from '../../runtime/audit/log.ts';
 import { serializeManifest, type Manifest, type Sensitivity } from '../../runtime/format/manifest.ts';
 import { writeArchive } from '../../runtime/format/write.ts';
-import { MCP_ERROR_META, mcpToolName } from '../../runtime/mcp/server.ts';
+import { mcpToolName } from '../../runtime/mcp/names.ts';
+import { MCP_ERROR_META } from '../../runtime/mcp/server.ts';
 import { generateKey, privateKeyToPem, publicKeyToPem } from '../../runtime/trust/keys.ts';
 import { signPackage } from '../../runtime/trust/sign.ts';
 import { fixtureComponent } from '../fixtures/tools/build.ts';

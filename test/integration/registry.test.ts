@@ -94,6 +94,9 @@ describe('mpp registry serve / publish / install / update', () => {
     assert.equal(updated.code, 0, updated.stdout);
     assert.deepEqual(json<{ updated: { to: string }[] }>(updated.stdout).updated.map((u) => u.to), ['0.2.0']);
     assert.deepEqual(json<{ outdated: unknown[] }>((await run(['list', '--outdated'])).stdout).outdated, []);
+    // A newer version installed from a file is no update: the registry's 0.2.0 is older.
+    assert.equal((await run(['install', file('0.3.0.mpp')])).code, 0);
+    assert.deepEqual(json<{ outdated: unknown[] }>((await run(['list', '--outdated'])).stdout).outdated, [], 'a lower version is not listed as newer');
   });
 
   it('yank hides a version from resolution without deleting it; never a downgrade without --allow-downgrade', async () => {

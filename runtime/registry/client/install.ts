@@ -15,6 +15,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import semver from 'semver';
+import type { AuditLog } from '../../audit/log.ts';
+import { recordInstall } from '../../audit/trail.ts';
 import { MppError, isMppError } from '../../errors.ts';
 import { sha256Hex } from '../../hash.ts';
 import { homePaths } from '../../home.ts';
@@ -209,9 +211,10 @@ export interface Outdated {
 }
 
 /**
- * For each installed package a registry has: the newest unyanked version.
- * Packages no registry has (installed from a file) are left out; an
- * unreachable registry is reported through `onUnavailable`.
+ * Each installed package a registry has a newer unyanked version of, with
+ * the newest. Packages no registry has (installed from a file), or whose
+ * installed version is as new or newer, are left out; an unreachable
+ * registry is reported through `onUnavailable`.
  */
 export async function checkOutdated(home: string, opts: Pick<RegistryInstallOptions, 'transfer'> & { onUnavailable?: (e: unknown, name: string) => void } = {}): Promise<Outdated[]> {
   const out: Outdated[] = [];
@@ -231,7 +234,43 @@ export async function checkOutdated(home: string, opts: Pick<RegistryInstallOpti
     }
     const versions = believed.index.packages[record.name]!.versions;
     const latest = semver.maxSatisfying(Object.keys(versions).filter((v) => !versions[v]!.yanked), '*');
-    if (latest && latest !== record.version) out.push({ name: record.name, installed: record.version, latest, registry: believed.registry.name });
+    // A version installed from a file may be newer than the registry's: that is no update.
+    if (latest && semver.valid(record.version) && semver.gt(latest, record.version)) out.push({ name: record.name, installed: record.version, latest, registry: believed.registry.name });
   }
   return out;
+}
+
+/** Failures that stop an update of every package: the host failing, or an install its audit log cannot record. */
+const STOPS_UPDATES = new Set(['MPP_E_INTERNAL', 'MPP_E_AUDIT_UNAVAILABLE', 'MPP_E_AUDIT_TAMPERED', 'MPP_E_AUDIT_EVENT_INVALID']);
+
+export interface UpdateReport {
+  readonly updated: { name: string; from: string; to: string }[];
+  /** Packages no registry has (installed from a file), or none unyanked. */
+  readonly unlisted: string[];
+  /** Packages that could not be updated (a registry down, a refusal), with the reason. */
+  readonly kept: { name: string; code: string; message: string }[];
+}
+
+/**
+ * Installs the newest unyanked version of each installed package named (or
+ * of every one), never a lower one, recording each install in `audit`.
+ * Updating named packages fails at the first that cannot be updated;
+ * updating all keeps going past a package that cannot be updated and
+ * reports it, but stops on a failure of the host or of the audit log
+ * (never an install without its record).
+ */
+export async function updateInstalled(home: string, names: readonly string[] | 'all', optionsFor: (name: string) => RegistryInstallOptions, audit: AuditLog): Promise<UpdateReport> {
+  const report: UpdateReport = { updated: [], unlisted: [], kept: [] };
+  for (const record of listInstalled(home).filter((r) => names === 'all' || names.includes(r.name))) {
+    try {
+      const r = await installFromRegistry(home, record.name, optionsFor(record.name));
+      recordInstall(audit, r, r.registry);
+      if (r.change !== 'unchanged') report.updated.push({ name: r.name, from: record.version, to: r.version });
+    } catch (e) {
+      if (names !== 'all' || !isMppError(e) || STOPS_UPDATES.has(e.code)) throw e;
+      if (e.code === 'MPP_E_REGISTRY_NOT_FOUND') report.unlisted.push(record.name);
+      else report.kept.push({ name: record.name, code: e.code, message: e.message });
+    }
+  }
+  return report;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MCP_TOOL_NAME_MAX, mcpToolName } from '../../../runtime/mcp/names.ts';
+import { MCP_TOOL_NAME_MAX, mcpToolName, parseToolId } from '../../../runtime/mcp/names.ts';
 
 const MCP_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -38,5 +38,18 @@ describe('mcpToolName', () => {
   it('depends only on the package and tool', () => {
     assert.equal(mcpToolName('acme/my_tools', 'read'), mcpToolName('acme/my_tools', 'read'));
     assert.notEqual(mcpToolName('acme/my_tools', 'read'), mcpToolName('acme/my_tools', 'write'));
+  });
+});
+
+describe('parseToolId', () => {
+  it('splits scope/name/tool at the last slash', () => {
+    assert.deepEqual(parseToolId('acme/files/read'), { packageName: 'acme/files', tool: 'read' });
+    assert.deepEqual(parseToolId('acme-co/tools.v2/get_page'), { packageName: 'acme-co/tools.v2', tool: 'get_page' });
+  });
+
+  it('refuses what is not a package name and a tool name', () => {
+    for (const id of ['read', 'acme/read', 'acme/files/', '/files/read', 'Acme/files/read', 'acme/files/Read', 'a/b/c/d', 'acme/files/read tool']) {
+      assert.equal(parseToolId(id), undefined, id);
+    }
   });
 });
