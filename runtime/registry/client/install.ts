@@ -38,6 +38,8 @@ export interface RegistryInstallOptions {
   readonly onTransfer?: Progress;
   /** The gatekeeper with this host's trust (the CLI adds trust on first use at a terminal). */
   readonly verify: (bytes: Uint8Array) => Promise<VerifiedPackage>;
+  /** Indexes already fetched and checked in this operation, by registry name (one fetch per registry when updating many). */
+  readonly indexes?: Map<string, BelievedIndex>;
 }
 
 export interface RegistryInstallResult extends InstallResult {
@@ -61,7 +63,7 @@ export interface Resolved {
 export async function installFromRegistry(home: string, name: string, opts: RegistryInstallOptions): Promise<RegistryInstallResult> {
   const progress = opts.onProgress ?? (() => {});
   const installed = listInstalled(home).find((r) => r.name === name);
-  const found = await findPackage(home, name, opts);
+  const found = await findPackage(home, name, opts, opts.indexes);
   const resolved = resolve(found, name, opts.range ?? '*');
   const { version, entry, believed } = resolved;
   const registry = believed.registry;
@@ -261,9 +263,10 @@ export interface UpdateReport {
  */
 export async function updateInstalled(home: string, names: readonly string[] | 'all', optionsFor: (name: string) => RegistryInstallOptions, audit: AuditLog): Promise<UpdateReport> {
   const report: UpdateReport = { updated: [], unlisted: [], kept: [] };
+  const indexes = new Map<string, BelievedIndex>();
   for (const record of listInstalled(home).filter((r) => names === 'all' || names.includes(r.name))) {
     try {
-      const r = await installFromRegistry(home, record.name, optionsFor(record.name));
+      const r = await installFromRegistry(home, record.name, { ...optionsFor(record.name), indexes });
       recordInstall(audit, r, r.registry);
       if (r.change !== 'unchanged') report.updated.push({ name: r.name, from: record.version, to: r.version });
     } catch (e) {
