@@ -79,8 +79,8 @@ export function usage(message: string): MppError {
   return new MppError('MPP_E_USAGE', message, { hint: 'Run the command with --help for its options.' });
 }
 
-/** Columns padded to their widest cell (the last column is not padded). */
+/** Columns padded to their widest cell (the last column is not padded, and no line ends in spaces). */
 export function formatTable(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n');
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
 }

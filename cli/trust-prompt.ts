@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import { MppError, isMppError } from '../runtime/errors.ts';
 import { fingerprint, publicKeyFromSpki } from '../runtime/trust/keys.ts';
 import { examinePackage, verifyPackage, type VerifiedPackage } from '../runtime/trust/gatekeeper.ts';
@@ -13,14 +12,15 @@ import { recordDone } from '../runtime/audit/trail.ts';
  * unless a human at a terminal says yes to that key. With `trust` given (e.g.
  * `--key`), that view decides alone and nobody is asked.
  * `command` is what to run again after answering no (`mpp verify`).
- * A refusal is audited as a failed `verify` of `file` (with its code), a key
- * trusted on the way as a `trust` event; passing is for the caller to record.
+ * A refusal is audited as a failed `verify` (with its code, and `file`, the
+ * package file's absolute path, when the bytes came from one), a key trusted
+ * on the way as a `trust` event; passing is for the caller to record.
  */
 export async function verifyTrustingOnFirstUse(
   ctx: CliContext,
   bytes: Uint8Array,
   home: string,
-  opts: { command: string; trust?: TrustView; audit: AuditLog; file: string },
+  opts: { command: string; trust?: TrustView; audit: AuditLog; file?: string },
 ): Promise<VerifiedPackage> {
   try {
     try {
@@ -33,7 +33,7 @@ export async function verifyTrustingOnFirstUse(
     if (isMppError(e) && e.code !== 'MPP_E_AUDIT_UNAVAILABLE' && e.code !== 'MPP_E_AUDIT_TAMPERED') {
       // The refusal is the answer either way; a refusal that could not be recorded is said so on stderr.
       try {
-        opts.audit.append({ type: 'verify', outcome: 'fail', code: e.code, file: resolve(opts.file) });
+        opts.audit.append({ type: 'verify', outcome: 'fail', code: e.code, ...(opts.file !== undefined ? { file: opts.file } : {}) });
       } catch (auditError) {
         ctx.out.warn(`the refusal could not be recorded in the audit log: ${(auditError as Error).message}`);
       }

@@ -1,15 +1,14 @@
 import { resolve } from 'node:path';
-import { MppError } from '../../runtime/errors.ts';
 import { mppHome } from '../../runtime/home.ts';
 import { AUDIT_EVENT_TYPES, type AuditEventType } from '../../runtime/audit/events.ts';
-import { auditLogExists, openAuditLog, readAuditHead, verifyAuditExport, type AuditFilter, type AuditLog, type AuditRecord, type ChainHead, type ChainReport } from '../../runtime/audit/log.ts';
+import { auditLogExists, openAuditLog, readAuditHead, tamperedReport, verifyAuditExport, type AuditFilter, type AuditLog, type AuditRecord, type ChainHead, type ChainReport, type VerifyOptions } from '../../runtime/audit/log.ts';
 import { writeFileAtomic } from '../../runtime/store/atomic.ts';
 import { checkAuditAttestations } from '../../runtime/attest/audit-check.ts';
 import { readHostKey } from '../../runtime/attest/host-key.ts';
 import { fingerprint, parsePublicKeyPem, publicKeyToPem } from '../../runtime/trust/keys.ts';
 import type { RegisterCommand } from '../context.ts';
 import { readUserFile } from '../files.ts';
-import { printable, usage } from '../output.ts';
+import { formatTable, printable, usage } from '../output.ts';
 
 interface ListOptions {
   type?: string;
@@ -38,7 +37,7 @@ export const registerAudit: RegisterCommand = (program, run) => {
     .action((opts: ListOptions) =>
       run(async ({ out }) => {
         const filter = parseFilter(opts);
-        const records = readOnly((log) => log.query(filter)) ?? [];
+        const records = readOnly((log) => log.query(filter));
         const text = records.length === 0 ? 'No audit records match.' : table(records);
         out.result(text, { records });
       }, opts),
@@ -53,13 +52,12 @@ export const registerAudit: RegisterCommand = (program, run) => {
     .option('--json', 'print the result as JSON')
     .action((opts: { expectHead?: string; file?: string; hostKey?: string; json?: boolean }) =>
       run(async ({ out }) => {
-        const expect = opts.expectHead === undefined ? undefined : parseHead(opts.expectHead);
-        const vopts = expect ? { expect } : {};
-        const report = opts.file ? verifyAuditExport(opts.file, vopts) : (readOnly((log) => log.verify(vopts)) ?? emptyReport(expect));
-        if (!report.ok) throw tamperedError(report);
+        const vopts = opts.expectHead === undefined ? {} : { expect: parseHead(opts.expectHead) };
+        // One read of the log or the file: the lines whose chain was checked are the lines whose attestations are checked.
+        const { report, lines } = opts.file === undefined ? readOnly((log) => log.verifyAndExport(vopts)) : checkExport(opts.file, vopts);
+        if (!report.ok) throw tamperedReport(report);
         const head = report.head ? `${report.head.seq}:${report.head.hash}` : 'none';
         const hostKey = opts.hostKey ? parsePublicKeyPem(readUserFile(opts.hostKey, 'host public key').toString('utf8'), opts.hostKey) : readHostKey(mppHome())?.publicKey;
-        const lines = hostKey ? (opts.file ? readUserFile(opts.file, 'audit export').toString('utf8') : (readOnly((log) => log.exportLines()) ?? '')) : '';
         const attestations = hostKey ? checkAuditAttestations(lines, hostKey) : undefined;
         const attested = attestations ? ` ${attestations.issued} attestations verified with host key ${fingerprint(hostKey!.keyid)}, ${attestations.consumed} consumed.` : '';
         out.result(`Chain intact: ${report.records} records, head ${head}.${attested}`, { records: report.records, head: report.head, ...(attestations ? { attestations, hostKey: hostKey!.keyid } : {}) });
@@ -73,7 +71,10 @@ export const registerAudit: RegisterCommand = (program, run) => {
     .action((opts: { json?: boolean }) =>
       run(async ({ out }) => {
         const key = readHostKey(mppHome());
-        if (!key) throw new MppError('MPP_E_IO', 'This host has no host key yet: it is made at the first confirmed operation.', { hint: 'Nothing has been attested on this host.' });
+        if (!key) {
+          out.result('No host key yet: it is made at the first confirmed operation.', { keyid: null, publicKey: null });
+          return;
+        }
         out.result(publicKeyToPem(key.publicKey), { keyid: key.publicKey.keyid, publicKey: publicKeyToPem(key.publicKey) });
       }, opts),
     );
@@ -122,7 +123,7 @@ export const registerAudit: RegisterCommand = (program, run) => {
     .option('--json', 'print the result as JSON')
     .action((opts: { out: string; json?: boolean }) =>
       run(async ({ out }) => {
-        const lines = readOnly((log) => log.exportLines()) ?? '';
+        const lines = readOnly((log) => log.exportLines());
         writeFileAtomic(opts.out, lines);
         const records = lines === '' ? 0 : lines.split('\n').length - 1;
         out.result(`Wrote ${records} records to ${opts.out}.`, { records, file: resolve(opts.out) });
@@ -130,11 +131,9 @@ export const registerAudit: RegisterCommand = (program, run) => {
     );
 };
 
-/** Runs a display on the log without creating a home or a database; undefined when this home never had one. */
-function readOnly<T>(fn: (log: AuditLog) => T): T | undefined {
-  const home = mppHome();
-  if (!auditLogExists(home)) return undefined;
-  const log = openAuditLog(home, { readOnly: true });
+/** Runs a display on the log without creating a home or a database (a home without a log reads as empty). */
+function readOnly<T>(fn: (log: AuditLog) => T): T {
+  const log = openAuditLog(mppHome(), { readOnly: true });
   try {
     return fn(log);
   } finally {
@@ -142,16 +141,10 @@ function readOnly<T>(fn: (log: AuditLog) => T): T | undefined {
   }
 }
 
-function emptyReport(expect: ChainHead | undefined): ChainReport {
-  if (!expect) return { ok: true, records: 0, head: null };
-  return { ok: false, records: 0, head: null, problem: { seq: 1, kind: 'truncated', message: `The anchor names record ${expect.seq}, but this home has no audit log.` } };
-}
-
-function tamperedError(report: ChainReport): MppError {
-  const p = report.problem!;
-  return new MppError('MPP_E_AUDIT_TAMPERED', `The audit log is broken at record ${p.seq} (${p.kind}${p.where ? `, in ${p.where}` : ''}): ${p.message} ${report.records} records before it are intact.`, {
-    detail: { seq: p.seq, kind: p.kind, ...(p.where ? { where: p.where } : {}), intact: report.records },
-  });
+/** An exported log, read once: its chain checked, its lines kept for the attestation check. */
+function checkExport(file: string, opts: VerifyOptions): { report: ChainReport; lines: string } {
+  const lines = readUserFile(file, 'audit export').toString('utf8');
+  return { report: verifyAuditExport(lines, file, opts), lines };
 }
 
 function parseFilter(opts: ListOptions): AuditFilter {
@@ -185,12 +178,10 @@ function parseHead(text: string): ChainHead {
 }
 
 function table(records: readonly AuditRecord[]): string {
-  const rows = [['SEQ', 'TIME', 'TYPE', 'SUBJECT', 'AGENT', 'OUTCOME'], ...records.map(row)];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  // Every cell can hold text from a package or an agent: escaped before it reaches the terminal.
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+  return formatTable([['SEQ', 'TIME', 'TYPE', 'SUBJECT', 'AGENT', 'OUTCOME'], ...records.map(row)]);
 }
 
+/** Every cell can hold text from a package or an agent: escaped before it reaches the terminal. */
 function row(r: AuditRecord): string[] {
   const e = r.event as unknown as Record<string, unknown>;
   const str = (v: unknown) => (typeof v === 'string' ? v : '');

@@ -28,10 +28,11 @@ export const registerInstall: RegisterCommand = (program, run) => {
         await withAuditLog(home, async (audit) => {
           if (isFile(spec)) {
             const bytes = readUserFile(spec, 'package');
+            const file = resolve(spec);
             // Verified once, asking about an unknown key up front, before any work.
-            const verified = await verifyTrustingOnFirstUse(ctx, bytes, home, { command: 'mpp install', audit, file: spec });
+            const verified = await verifyTrustingOnFirstUse(ctx, bytes, home, { command: 'mpp install', audit, file });
             const r = await installPackage(home, bytes, { verified, onProgress: (m) => ctx.out.progress(m) });
-            recordInstall(audit, r, resolve(spec));
+            recordInstall(audit, r, file);
             report(ctx, r);
             return;
           }
@@ -61,7 +62,7 @@ export function registryOptions(ctx: CliContext, home: string, spec: string, opt
     transfer: transferTiming(opts.timeout),
     onProgress: (m) => ctx.out.progress(m),
     ...(onTransfer ? { onTransfer } : {}),
-    verify: (bytes) => verifyTrustingOnFirstUse(ctx, bytes, home, { command: `mpp install ${spec}`, audit, file: spec }),
+    verify: (bytes) => verifyTrustingOnFirstUse(ctx, bytes, home, { command: `mpp install ${spec}`, audit }),
   };
 }
 

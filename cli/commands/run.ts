@@ -52,7 +52,7 @@ export const registerRun: RegisterCommand = (program, run) => {
         const caller = cliCaller(opts.credential);
         const oneOff = opts.allowRead.length + opts.allowWrite.length + opts.allowNet.length + opts.allowEnv.length > 0 || opts.allowKv || opts.allowAll || opts.grants === false;
         const target = isFile(pkgArg)
-          ? { verified: await withAuditLog(home, (audit) => verifyTrustingOnFirstUse(ctx, readUserFile(pkgArg, 'package'), home, { command: `mpp run ${pkgArg}`, audit, file: pkgArg })) }
+          ? { verified: await withAuditLog(home, (audit) => verifyTrustingOnFirstUse(ctx, readUserFile(pkgArg, 'package'), home, { command: `mpp run ${pkgArg}`, audit, file: resolve(pkgArg) })) }
           : { installed: pkgArg };
         const result = await cliToolHost(ctx, home).call({
           target,

@@ -4,6 +4,7 @@
  * counts; never the data a tool read or returned.
  */
 import { MppError } from '../errors.ts';
+import type { RedactionCounts } from '../privacy/index.ts';
 import { compileSchema, describeSchemaError } from '../schema.ts';
 import eventSchema from '../../spec/audit-event.schema.json' with { type: 'json' };
 import { canonicalJson } from './hash.ts';
@@ -14,10 +15,8 @@ export interface AuditAgent {
   readonly verified: boolean;
 }
 
-export const PII_CLASSES = ['email', 'phone', 'payment-card', 'iban', 'national-id', 'ip-address', 'secret'] as const;
-export type PiiClass = (typeof PII_CLASSES)[number];
 /** Redacted values per PII class; classes with none may be left out. */
-export type PiiCounts = Readonly<Partial<Record<PiiClass, number>>>;
+type PiiCounts = Readonly<RedactionCounts>;
 
 export type GrantScope = 'global' | { readonly workspace: string };
 
@@ -29,7 +28,7 @@ export interface InstallEvent {
   readonly digest: string;
   readonly publisher: { readonly keyid: string; readonly name?: string };
   readonly change: 'installed' | 'unchanged' | 'upgraded' | 'downgraded' | 'replaced';
-  /** Where it came from: the file path given. */
+  /** Where it came from: the file's absolute path, the registry's name, or the oci:// reference. */
   readonly source?: string;
 }
 
@@ -49,6 +48,7 @@ export interface VerifyEvent {
   readonly digest?: string;
   /** The refusal's error code, for `fail`. */
   readonly code?: string;
+  /** The absolute path of the package file checked; absent for a package downloaded from a registry. */
   readonly file?: string;
 }
 
@@ -194,19 +194,21 @@ export function isAuditEvent(value: unknown): value is AuditEvent {
 
 /**
  * The canonical text of `event`, checked against the schema in exactly the
- * form that is stored and hashed. Recording data where the schema allows only
+ * form that is stored and hashed, with the event parsed back from that text
+ * (the value the record holds). Recording data where the schema allows only
  * a digest, or an unknown field, is a bug in the recording code: refused.
  */
-export function canonicalEvent(event: AuditEvent): string {
+export function canonicalEvent(event: AuditEvent): { readonly text: string; readonly event: AuditEvent } {
   let text: string;
   try {
     text = canonicalJson(event);
   } catch (e) {
     throw invalid((e as Error).message, event);
   }
-  const why = whyInvalid(JSON.parse(text));
+  const stored: unknown = JSON.parse(text);
+  const why = whyInvalid(stored);
   if (why) throw invalid(why, event);
-  return text;
+  return { text, event: stored as AuditEvent };
 }
 
 /** Parses a stored event: undefined when it is not JSON or not a valid event. */

@@ -98,14 +98,7 @@ export function openAuditLog(home: string, opts: { readonly readOnly?: boolean }
   const path = homePaths(home).audit;
   if (opts.readOnly && !existsSync(path)) return new AuditLog(home, undefined, true);
   return guard(path, () => {
-    const db = openDatabase(path);
-    try {
-      db.exec(SCHEMA);
-    } catch (e) {
-      db.close();
-      throw e;
-    }
-    const log = new AuditLog(home, db, Boolean(opts.readOnly));
+    const log = new AuditLog(home, openDatabase(path, SCHEMA), Boolean(opts.readOnly));
     // A log that cannot take a record refuses here, before the caller changes anything.
     if (!opts.readOnly) log.checkAppendable();
     return log;
@@ -131,9 +124,9 @@ export function readAuditHead(home: string): ChainHead | null {
   return { seq: c.seq, hash: c.hash };
 }
 
-/** Checks an exported log (`mpp audit export`) on its own: the chain from record 1, and `expect` if given. */
-export function verifyAuditExport(path: string, opts: VerifyOptions = {}): ChainReport {
-  return verifyChain(parseRecordLines(readText(path), path), { expect: opts.expect });
+/** Checks the text of an exported log (`mpp audit export`) on its own: the chain from record 1, and `expect` if given. `where` names it in problems. */
+export function verifyAuditExport(text: string, where: string, opts: VerifyOptions = {}): ChainReport {
+  return verifyChain(parseRecordLines(text, where), { expect: opts.expect });
 }
 
 export class AuditLog {
@@ -156,7 +149,7 @@ export class AuditLog {
    */
   append(event: AuditEvent): AuditRecord {
     const db = this.#writable();
-    const text = canonicalEvent(event);
+    const { text, event: stored } = canonicalEvent(event);
     const paths = homePaths(this.#home);
     let previousHead: string | undefined;
     let headWritten = false;
@@ -165,8 +158,7 @@ export class AuditLog {
         transaction(db, () => {
           previousHead = existsSync(paths.auditHead) ? readText(paths.auditHead) : undefined;
           const tail = this.#reconcile(db, lastRow(db), previousHead === undefined ? undefined : parseRecordLine(previousHead.trim(), 'head'));
-          const parsed = JSON.parse(text) as AuditEvent;
-          const fields = { seq: (tail?.seq ?? 0) + 1, time: new Date().toISOString(), type: parsed.type, event: parsed, prev: tail?.hash ?? GENESIS_PREV };
+          const fields = { seq: (tail?.seq ?? 0) + 1, time: new Date().toISOString(), type: stored.type, event: stored, prev: tail?.hash ?? GENESIS_PREV };
           const record: AuditRecord = Object.freeze({ ...fields, hash: recordHash(fields) });
           insert(db, record, text);
           writeFileAtomic(paths.auditHead, recordLine(record));
@@ -259,15 +251,24 @@ export class AuditLog {
 
   /** Every record, archived and live, as export lines (verifiable offline with `verifyAuditExport`). Refuses a broken chain. */
   exportLines(): string {
-    const { records, head } = this.#collect();
-    const report = verifyChain(records, { head, headRequired: true });
+    const { report, lines } = this.verifyAndExport();
     if (!report.ok) throw tamperedReport(report);
+    return lines;
+  }
+
+  /** `verify` and, for an intact chain, the export lines, from one read of the log; lines are '' when it is broken. */
+  verifyAndExport(opts: VerifyOptions = {}): { report: ChainReport; lines: string } {
+    const { records, head } = this.#collect();
+    const report = verifyChain(records, { head, headRequired: true, expect: opts.expect });
+    if (!report.ok) return { report, lines: '' };
+    // A record in both a segment and the table (an interrupted rotation) is exported once.
     const seen = new Set<number>();
-    return records
+    const lines = records
       .map((r) => checkedRecord(r)!)
       .filter((r) => !seen.has(r.seq) && seen.add(r.seq))
       .map(recordLine)
       .join('');
+    return { report, lines };
   }
 
   close(): void {
@@ -310,7 +311,7 @@ export class AuditLog {
     if (!h) throw tampered(tail?.seq ?? 0, 'head-mismatch', 'The audit head file is missing or malformed.');
     if (tail && h.seq === tail.seq && h.hash === tail.hash) return tail;
     if (h.seq === (tail?.seq ?? 0) + 1 && h.prev === (tail?.hash ?? GENESIS_PREV) && isAuditEvent(h.event) && recordHash(h) === h.hash) {
-      insert(db, { ...h, type: h.event.type, event: h.event }, canonicalEvent(h.event));
+      insert(db, { ...h, type: h.event.type, event: h.event }, canonicalEvent(h.event).text);
       return h;
     }
     const kind = tail && h.seq > tail.seq ? 'truncated' : 'head-mismatch';
@@ -361,9 +362,12 @@ function tampered(seq: number, kind: string, message: string): MppError {
   return new MppError('MPP_E_AUDIT_TAMPERED', `${message} Run \`mpp audit verify\` for details; nothing more is recorded until the log is examined.`, { detail: { seq, kind } });
 }
 
-function tamperedReport(report: ChainReport): MppError {
+/** The refusal for a report that is not ok: where the chain breaks, and how many records before it are intact. */
+export function tamperedReport(report: ChainReport): MppError {
   const p = report.problem!;
-  return new MppError('MPP_E_AUDIT_TAMPERED', `The audit log is broken at record ${p.seq} (${p.kind}): ${p.message}`, { detail: { seq: p.seq, kind: p.kind, ...(p.where ? { where: p.where } : {}) } });
+  return new MppError('MPP_E_AUDIT_TAMPERED', `The audit log is broken at record ${p.seq} (${p.kind}${p.where ? `, in ${p.where}` : ''}): ${p.message} ${report.records} records before it are intact.`, {
+    detail: { seq: p.seq, kind: p.kind, ...(p.where ? { where: p.where } : {}), intact: report.records },
+  });
 }
 
 function unavailable(path: string, e: unknown): MppError {

@@ -23,8 +23,6 @@ export interface HttpRequestParts {
   readonly url: string;
   readonly headers: readonly (readonly [string, string])[];
   readonly body?: Uint8Array;
-  /** Overrides the Content-Type header for the body's media type. */
-  readonly contentType?: string;
 }
 
 export interface RedactedHttpRequest {
@@ -87,7 +85,7 @@ function redactPath(path: string, policy: RedactionPolicy, counts: RedactionCoun
 }
 
 /** Redacts a URL; scheme and host:port are kept, userinfo is redacted like a path segment. */
-export function redactUrl(url: string, policy: RedactionPolicy): { url: string; counts: RedactionCounts } {
+function redactUrl(url: string, policy: RedactionPolicy): { url: string; counts: RedactionCounts } {
   const counts: RedactionCounts = {};
   let prefix = '';
   let rest = url;
@@ -198,7 +196,7 @@ export function redactHttpRequest(req: HttpRequestParts, policy: RedactionPolicy
   if (body && body.byteLength > 0) {
     const encoding = header(req.headers, 'content-encoding');
     if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') throw uninspectable(`content-encoding ${encoding.trim().slice(0, 40)}`);
-    body = redactBody(body, mediaType(req.contentType ?? header(req.headers, 'content-type')), policy, counts);
+    body = redactBody(body, mediaType(header(req.headers, 'content-type')), policy, counts);
   }
   return { url: u.url, headers, ...(body ? { body } : {}), counts };
 }

@@ -9,9 +9,7 @@ export {
   isPiiClass,
   redactJson,
   redactText,
-  redactionMarker,
-  totalCount,
   type RedactionCounts,
   type RedactionPolicy,
 } from './redact.ts';
-export { MAX_REDACTABLE_BODY_BYTES, redactHttpRequest, redactUrl, type HttpRequestParts, type RedactedHttpRequest } from './http.ts';
+export { MAX_REDACTABLE_BODY_BYTES, redactHttpRequest, type HttpRequestParts, type RedactedHttpRequest } from './http.ts';

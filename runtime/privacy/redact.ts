@@ -22,7 +22,7 @@ export interface RedactionPolicy {
 /** Replacements per class; classes with none are absent. */
 export type RedactionCounts = Partial<Record<PiiClass, number>>;
 
-export function redactionMarker(cls: PiiClass): string {
+function redactionMarker(cls: PiiClass): string {
   return `[REDACTED:${cls}]`;
 }
 
@@ -47,10 +47,6 @@ export function effectiveClasses(manifest: Pick<Manifest, 'privacy'> | undefined
 export function addCounts(into: RedactionCounts, from: RedactionCounts): RedactionCounts {
   for (const c of Object.keys(from) as PiiClass[]) into[c] = (into[c] ?? 0) + from[c]!;
   return into;
-}
-
-export function totalCount(counts: RedactionCounts): number {
-  return Object.values(counts).reduce((a, b) => a + (b ?? 0), 0);
 }
 
 /** A policy prepared for scanning many strings: its detectors, its allow list. */

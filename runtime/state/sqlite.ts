@@ -30,16 +30,24 @@ let sqlite: typeof import('node:sqlite') | undefined;
 /**
  * Opens (creating) a database for MPP state: WAL with synchronous=FULL, so a
  * write is durable once the call that made it returns, even across kill -9 or
- * power loss; a busy timeout, so the CLI and the editor can share it.
+ * power loss; a busy timeout, so the CLI and the editor can share it. With
+ * `schema` (CREATE ... IF NOT EXISTS), makes sure it is in place. A database
+ * that cannot be set up is closed before the error is thrown.
  */
-export function openDatabase(path: string): Database {
+export function openDatabase(path: string, schema?: string): Database {
   sqlite ??= loadSqlite();
   mkdirSync(dirname(path), { recursive: true });
   const db = new sqlite.DatabaseSync(path);
-  // The busy timeout first, so that the statements after it wait for other connections.
-  db.exec('PRAGMA busy_timeout = 5000');
-  enableWal(db);
-  db.exec('PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;');
+  try {
+    // The busy timeout first, so that the statements after it wait for other connections.
+    db.exec('PRAGMA busy_timeout = 5000');
+    enableWal(db);
+    db.exec('PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;');
+    if (schema !== undefined) db.exec(schema);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
   return db;
 }
 
@@ -130,16 +138,7 @@ export function guardDatabase<T>(path: string, what: string, fn: () => T): T {
 
 /** Opens `path` and makes sure `schema` (CREATE ... IF NOT EXISTS) is in place; failures are coded as `what`'s. */
 export function openWithSchema(path: string, what: string, schema: string): Database {
-  return guardDatabase(path, what, () => {
-    const db = openDatabase(path);
-    try {
-      db.exec(schema);
-    } catch (e) {
-      db.close();
-      throw e;
-    }
-    return db;
-  });
+  return guardDatabase(path, what, () => openDatabase(path, schema));
 }
 
 /** A table of MPP state held open by one object: closing, and coding failures as the table's. */

@@ -43,6 +43,12 @@ describe('mpp audit', () => {
       const r = await mpp(args, { home: fresh, cwd: dir });
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
     }
+    const hostKey = await mpp(['audit', 'host-key', '--json'], { home: fresh, cwd: dir });
+    assert.equal(hostKey.code, 0, hostKey.stderr);
+    assert.equal(json<{ keyid: string | null }>(hostKey.stdout).keyid, null, 'no host key yet is an answer, not an error');
+    const anchored = await mpp(['audit', 'verify', '--expect-head', `1:${'0'.repeat(64)}`, '--json'], { home: fresh, cwd: dir });
+    assert.equal(anchored.code, 1);
+    assert.deepEqual([json<Fail>(anchored.stdout).error.detail.seq, json<Fail>(anchored.stdout).error.detail.kind], [1, 'truncated'], 'an anchor for a home without a log');
     assert.equal(existsSync(fresh), false);
   });
 

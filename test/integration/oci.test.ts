@@ -199,5 +199,17 @@ describe('OCI registries (CNCF distribution)', () => {
     assert.equal(pushed.code, 0, pushed.stdout + pushed.stderr);
     const installed = await mpp(['install', ref, '--json'], { home: await home('guarded-home'), env: creds });
     assert.equal(installed.code, 0, installed.stdout + installed.stderr);
+
+    // Credentials in the reference are refused before anything is sent or recorded, and never repeated back.
+    const inRef = `oci://alice:s3cret@${guarded.host}/acme/hello:0.1.0`;
+    const h = await home('credentials-in-ref');
+    for (const args of [['install', inRef, '--json'], ['publish', file, inRef, '--json']]) {
+      const refused = await mpp(args, { home: h });
+      assert.equal(json<Fail>(refused.stdout).error.code, 'MPP_E_USAGE', args[0]);
+      assert.doesNotMatch(refused.stdout + refused.stderr, /s3cret/, args[0]);
+    }
+    const log = await mpp(['audit', '--json'], { home: h });
+    assert.equal(log.code, 0, log.stderr);
+    assert.doesNotMatch(log.stdout, /s3cret/);
   });
 });

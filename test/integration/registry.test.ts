@@ -81,6 +81,8 @@ describe('mpp registry serve / publish / install / update', () => {
     assert.deepEqual(found.results.map((r) => `${r.name}@${r.version}`), [`${NAME}@0.2.0`]);
     const untrusted = await run(['install', `${NAME}@^0.1`]);
     assert.equal(json<Fail>(untrusted.stdout).error.code, 'MPP_E_UNTRUSTED_KEY', 'the registry vouches for nothing: the gatekeeper decides');
+    const refusal = json<{ records: { event: Record<string, unknown> }[] }>((await run(['audit', '--type', 'verify'])).stdout).records.at(-1)?.event;
+    assert.deepEqual(refusal, { type: 'verify', outcome: 'fail', code: 'MPP_E_UNTRUSTED_KEY' }, 'audited without a made-up file path');
     assert.equal((await mpp(['trust', 'add', file('key.pub.pem'), '--name', 'Examples'], { home })).code, 0);
     const installed = await run(['install', `${NAME}@^0.1`]);
     assert.equal(installed.code, 0, installed.stdout + installed.stderr);

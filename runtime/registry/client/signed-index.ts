@@ -37,9 +37,7 @@ CREATE TABLE IF NOT EXISTS seen_versions (registry TEXT NOT NULL, name TEXT NOT 
 function openState(home: string): Database {
   const path = homePaths(home).registryState;
   try {
-    const db = openDatabase(path);
-    db.exec(SCHEMA);
-    return db;
+    return openDatabase(path, SCHEMA);
   } catch (e) {
     if (sqliteFailure(e) === 'corrupt') throw new MppError('MPP_E_REGISTRY_CONFIG_CORRUPT', `${path} is damaged: ${(e as Error).message}.`, { cause: e });
     throw e;

@@ -65,6 +65,8 @@ export function parseOciRef(text: string): OciRef {
   const m = /^oci:\/\/([^/]+)\/(.+)$/.exec(text);
   if (!m) throw bad('expected oci://host/repository');
   const host = m[1]!;
+  // A password in the reference would be kept wherever the reference is (audit log, progress, shell history); the message leaves it out.
+  if (host.includes('@')) throw new MppError('MPP_E_USAGE', 'An OCI reference must not hold credentials (user:password@host).', { hint: 'Give them in MPP_OCI_USERNAME and MPP_OCI_PASSWORD, and the reference as oci://host/repository[:tag].' });
   let rest = m[2]!;
   let digest: string | undefined;
   let tag: string | undefined;

@@ -77,9 +77,7 @@ CREATE TABLE IF NOT EXISTS tokens (hash TEXT PRIMARY KEY NOT NULL, label TEXT NO
 `;
 
 export function openRegistryDb(dir: string): Database {
-  const db = openDatabase(registryPaths(dir).db);
-  db.exec(SCHEMA);
-  return db;
+  return openDatabase(registryPaths(dir).db, SCHEMA);
 }
 
 /** The current index version; every change to what the index says increments it in the same transaction. */

@@ -128,7 +128,9 @@ function installRedaction(p: RedactionPolicy): void {
   const redactInPlace = (req: http.ClientRequest, body: Buffer): Buffer => {
     const pairs = headerPairs(req);
     const r = redactHttpRequest({ url: req.path, headers: pairs, body }, p);
-    const out = Buffer.from(r.body ?? body);
+    const sent = r.body ?? body;
+    // Unchanged bodies come back as the same Buffer; a redacted one is fresh and only wrapped, not copied.
+    const out = Buffer.isBuffer(sent) ? sent : Buffer.from(sent.buffer, sent.byteOffset, sent.byteLength);
     req.path = r.url;
     for (const [name] of pairs) req.removeHeader(name);
     for (const [name, value] of r.headers) req.appendHeader(name, name.toLowerCase() === 'content-length' ? String(out.length) : value);

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
@@ -111,18 +111,20 @@ describe('audit log', () => {
 
   it('exports archived and live records as one file that verifies on its own, also against an anchor', (t) => {
     const home = tempDir(t, 'audit-export');
-    const out = join(home, 'export.jsonl');
-    withLog(home, (log) => {
+    const text = withLog(home, (log) => {
       for (const e of Object.values(SAMPLE_EVENTS)) log.append(e);
       log.rotate({ keep: 3 });
       const text = log.exportLines();
       assert.equal(text.split('\n').length, 15);
-      writeFileSync(out, text);
+      assert.deepEqual(log.verifyAndExport(), { report: log.verify(), lines: text }, 'one read gives both');
+      return text;
     });
     const head = readAuditHead(home)!;
-    assert.deepEqual(verifyAuditExport(out, { expect: head }), { ok: true, records: 14, head });
-    assert.equal(verifyAuditExport(out, { expect: { seq: 14, hash: '0'.repeat(64) } }).problem?.kind, 'anchor-mismatch');
-    assert.equal(verifyAuditExport(out, { expect: { seq: 15, hash: head.hash } }).problem?.kind, 'truncated');
+    assert.deepEqual(verifyAuditExport(text, 'export.jsonl', { expect: head }), { ok: true, records: 14, head });
+    assert.equal(verifyAuditExport(text, 'export.jsonl', { expect: { seq: 14, hash: '0'.repeat(64) } }).problem?.kind, 'anchor-mismatch');
+    assert.equal(verifyAuditExport(text, 'export.jsonl', { expect: { seq: 15, hash: head.hash } }).problem?.kind, 'truncated');
+    const edited = text.replace('"seq":2,', '"seq":3,');
+    assert.equal(verifyAuditExport(edited, 'export.jsonl').problem?.where, 'export.jsonl', 'a problem names the export');
   });
 
   it('opening read-only creates nothing and reads an absent log as empty', (t) => {

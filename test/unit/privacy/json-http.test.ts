@@ -96,7 +96,7 @@ describe('redactHttpRequest', () => {
   it('redacts JSON, form and text bodies; a body with nothing to redact is passed through as the same bytes', () => {
     const json = redactHttpRequest({ url: '/', headers: [['content-type', 'application/json; charset=utf-8']], body: enc(JSON.stringify({ a: { b: [{ c: EMAIL }] }, n: 4111111111111111 })) }, all);
     assert.deepEqual(JSON.parse(dec(json.body)), { a: { b: [{ c: '[REDACTED:email]' }] }, n: '[REDACTED:payment-card]' });
-    const form = redactHttpRequest({ url: '/', headers: [], contentType: 'application/x-www-form-urlencoded', body: enc(`user=${encodeURIComponent(EMAIL)}&x=1`) }, all);
+    const form = redactHttpRequest({ url: '/', headers: [['Content-Type', 'application/x-www-form-urlencoded']], body: enc(`user=${encodeURIComponent(EMAIL)}&x=1`) }, all);
     assert.equal(dec(form.body), 'user=%5BREDACTED%3Aemail%5D&x=1');
     const text = redactHttpRequest({ url: '/', headers: [['content-type', 'text/plain']], body: enc(`call +44 20 7946 0958`) }, all);
     assert.equal(dec(text.body), 'call [REDACTED:phone]');
