@@ -84,3 +84,10 @@ export function formatTable(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
 }
+
+/** A whole-number option in [min, max], written in plain decimal digits (not 1e3, 0x10 or 1.0). */
+export function integerOption(text: string, option: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = /^\d{1,15}$/.test(text) ? Number(text) : NaN;
+  if (!(n >= min && n <= max)) throw usage(`${option} takes a whole number from ${min} to ${max}, not ${JSON.stringify(text)}.`);
+  return n;
+}

@@ -1,7 +1,7 @@
 import { formatBytes } from '../runtime/format/describe.ts';
 import type { Progress } from '../runtime/registry/client/http.ts';
 import type { Output } from './output.ts';
-import { usage } from './output.ts';
+import { integerOption, usage } from './output.ts';
 
 /**
  * A progress bar for a transfer, drawn on stderr only when it is a terminal
@@ -23,8 +23,7 @@ export function progressBar(out: Output, label: string, stream: NodeJS.WriteStre
 /** `--timeout MS` as transfer limits: the whole transfer and the longest silence. */
 export function transferTiming(timeout: string | undefined): { timeoutMs?: number; idleTimeoutMs?: number } {
   if (timeout === undefined) return {};
-  const ms = Number(timeout);
-  if (!Number.isInteger(ms) || ms < 1) throw usage(`--timeout must be a positive number of milliseconds, not ${JSON.stringify(timeout)}.`);
+  const ms = integerOption(timeout, '--timeout', 1);
   return { timeoutMs: ms, idleTimeoutMs: ms };
 }
 

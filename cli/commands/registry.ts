@@ -11,7 +11,7 @@ import { createToken, registryPaths } from '../../runtime/registry/server/store.
 import { fingerprint, parsePrivateKeyPem, parsePublicKeyPem, type PublicKey } from '../../runtime/trust/keys.ts';
 import type { CliContext, RegisterCommand } from '../context.ts';
 import { readUserFile } from '../files.ts';
-import { usage } from '../output.ts';
+import { integerOption, usage } from '../output.ts';
 import { publishToken, transferTiming } from '../transfer.ts';
 
 const KEYID_RE = /^[0-9a-f]{64}$/;
@@ -35,10 +35,10 @@ export const registerRegistry: RegisterCommand = (program, run) => {
         const server = await startRegistry({
           dir,
           host: opts.host,
-          port: integer(opts.port, '--port', 0),
-          maxPackageBytes: integer(opts.maxPackageBytes, '--max-package-bytes', 1),
-          requestTimeoutMs: integer(opts.requestTimeout, '--request-timeout', 1),
-          indexTtlMs: integer(opts.indexTtl, '--index-ttl', 1) * 1000,
+          port: integerOption(opts.port, '--port', 0, 65535),
+          maxPackageBytes: integerOption(opts.maxPackageBytes, '--max-package-bytes', 1),
+          requestTimeoutMs: integerOption(opts.requestTimeout, '--request-timeout', 1),
+          indexTtlMs: integerOption(opts.indexTtl, '--index-ttl', 1) * 1000,
         });
         const publicKeyFile = registryPaths(dir).publicKey;
         out.result(
@@ -92,7 +92,7 @@ export const registerRegistry: RegisterCommand = (program, run) => {
         const base = parsed.origin;
         const timing = transferTiming(opts.timeout);
         const key = await pinKey(ctx, base, opts.key, timing);
-        const entry = registryEntry({ name, url: base, key, priority: integer(opts.priority, '--priority', 0), scopes: (opts.scope ?? []).map((s) => s.replace(/^@/, '')) });
+        const entry = registryEntry({ name, url: base, key, priority: integerOption(opts.priority, '--priority', 0, 1_000_000), scopes: (opts.scope ?? []).map((s) => s.replace(/^@/, '')) });
         // The first index is checked before anything is stored: a wrong key or a dead URL changes nothing.
         const believed = await fetchIndex(mppHome(), entry, timing);
         await addRegistry(mppHome(), entry);
@@ -187,8 +187,3 @@ async function pinKey(ctx: CliContext, base: string, given: string | undefined, 
   return served;
 }
 
-function integer(text: string, option: string, min: number): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min) throw usage(`${option} must be an integer of at least ${min}, not ${JSON.stringify(text)}.`);
-  return n;
-}

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { mppHome } from '../../runtime/home.ts';
 import type { RegisterCommand } from '../context.ts';
 import { isFile, readUserFile } from '../files.ts';
-import { usage } from '../output.ts';
+import { integerOption } from '../output.ts';
 import { verifyTrustingOnFirstUse } from '../trust-prompt.ts';
 import { withAuditLog } from '../../runtime/audit/trail.ts';
 import { cliCaller, cliToolHost } from '../tool-host.ts';
@@ -47,7 +47,7 @@ export const registerRun: RegisterCommand = (program, run) => {
     .action((pkgArg: string, toolName: string, opts: RunOptions) =>
       run(async (ctx) => {
         const home = mppHome();
-        if (opts.timeout !== undefined && !/^[1-9][0-9]*$/.test(opts.timeout)) throw usage('--timeout takes a whole number of milliseconds.');
+        const timeoutMs = opts.timeout === undefined ? undefined : integerOption(opts.timeout, '--timeout', 1);
         const input = opts.inputFile ? readUserFile(opts.inputFile, 'input file').toString('utf8') : opts.input!;
         const caller = cliCaller(opts.credential);
         const oneOff = opts.allowRead.length + opts.allowWrite.length + opts.allowNet.length + opts.allowEnv.length > 0 || opts.allowKv || opts.allowAll || opts.grants === false;
@@ -63,7 +63,7 @@ export const registerRun: RegisterCommand = (program, run) => {
           ...(oneOff
             ? { oneOffGrant: { read: opts.allowRead, write: opts.allowWrite, net: opts.allowNet, env: opts.allowEnv, kv: Boolean(opts.allowKv), all: Boolean(opts.allowAll) } }
             : {}),
-          ...(opts.timeout ? { timeoutMs: Number(opts.timeout) } : {}),
+          ...(timeoutMs ? { timeoutMs } : {}),
         });
         for (const notice of result.notices) ctx.out.warn(notice);
         ctx.out.result(JSON.stringify(result.output, null, 2), { output: result.output, agent: result.caller, durationMs: result.durationMs, redactions: result.redactions });
