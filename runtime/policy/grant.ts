@@ -2,7 +2,7 @@ import { realpathSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
 import { MppError } from '../errors.ts';
 import type { FsPermission, KvPermission, Manifest, NetPermission } from '../format/manifest.ts';
-import { defaultPort, type GrantInput, type NetScheme } from '../sandbox/grant.ts';
+import { defaultPort, type GrantInput } from '../sandbox/grant.ts';
 import { isWithin } from '../paths.ts';
 
 /**
@@ -125,7 +125,10 @@ function grantOrigin(declared: readonly NetPermission[], origin: string): { sche
   if (url.username || url.password || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
     throw new MppError('MPP_E_USAGE', `${JSON.stringify(origin)} has a user, path or query.`, { hint: 'Give only scheme://host[:port]; every path on a granted origin is allowed.' });
   }
-  const scheme = url.protocol.slice(0, -1) as NetScheme;
+  const scheme = url.protocol.slice(0, -1);
+  if (scheme !== 'http' && scheme !== 'https') {
+    throw new MppError('MPP_E_USAGE', `${JSON.stringify(origin)} is not an http or https origin.`, { hint: 'Tools reach the network over HTTP only: give http://host[:port] or https://host[:port].' });
+  }
   const port = url.port ? Number(url.port) : defaultPort(scheme);
   const host = url.hostname;
   const match = declared.find((p) => p.scheme === scheme && hostMatches(p.host, host) && (p.port ?? defaultPort(p.scheme)) === port);

@@ -1,7 +1,7 @@
 import { MppError } from '../errors.ts';
 import type { ToolDefinition } from '../format/manifest.ts';
 import { describeToolSchemaErrors, toolSchemaValidator } from '../schema.ts';
-import { createSandbox } from '../sandbox/index.ts';
+import { runTool } from '../sandbox/index.ts';
 import { sha256Hex } from '../hash.ts';
 import type { SandboxPool } from './sandbox-pool.ts';
 import type { GrantInput, Limits } from '../sandbox/grant.ts';
@@ -25,6 +25,8 @@ export interface Invocation {
   readonly pool?: SandboxPool;
 }
 
+export { checkInputSize } from '../sandbox/index.ts';
+
 export function findTool(pkg: ExaminedPackage, name: string): ToolDefinition {
   const tool = pkg.manifest.tools.find((t) => t.name === name);
   if (!tool) {
@@ -33,17 +35,6 @@ export function findTool(pkg: ExaminedPackage, name: string): ToolDefinition {
     });
   }
   return tool;
-}
-
-/** Size before parsing: an oversized input costs nothing but this count. */
-export function checkInputSize(input: string, limits: Limits): void {
-  const bytes = Buffer.byteLength(input, 'utf8');
-  if (bytes > limits.maxInputBytes) {
-    throw new MppError('MPP_E_INPUT_TOO_LARGE', `The input is ${bytes} bytes; the limit is ${limits.maxInputBytes}.`, {
-      hint: 'Send a smaller input; the package sets this limit in its manifest (limits.maxInputBytes), within the host maximum.',
-      detail: { bytes, limit: limits.maxInputBytes },
-    });
-  }
 }
 
 /** Parses and validates input against the tool's input schema: the tool never sees input its schema refuses. */
@@ -101,10 +92,5 @@ export async function invokeTool(inv: Invocation): Promise<unknown> {
     const key = sha256Hex(JSON.stringify([options.componentDigest, inv.grant, inv.services.kv !== undefined]));
     return checkOutput(tool, await inv.pool.call(key, options, inv.services, tool.name, inv.input));
   }
-  const sandbox = await createSandbox({ ...options, services: inv.services });
-  try {
-    return checkOutput(tool, await sandbox.call(tool.name, inv.input));
-  } finally {
-    await sandbox.dispose();
-  }
+  return checkOutput(tool, await runTool({ ...options, services: inv.services, tool: tool.name, input: inv.input }));
 }

@@ -19,11 +19,13 @@ export interface PoolOptions {
   readonly idleMs: number;
 }
 
+/** What long-running hosts keep: a sandbox per tool in use, stopped after five idle minutes. */
+export const DEFAULT_POOL_OPTIONS: PoolOptions = Object.freeze({ max: 16, idleMs: 5 * 60_000 });
+
 interface Entry {
   readonly sandbox: Promise<ToolSandbox>;
   readonly forward: Forwarder;
   queue: Promise<unknown>;
-  lastUsed: number;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -73,8 +75,12 @@ export class SandboxPool {
     if (!entry) {
       const forward = new Forwarder();
       const sandbox = createSandbox({ ...options, services: forward.services(services.kv !== undefined) });
-      sandbox.catch(() => this.#drop(key));
-      entry = { sandbox, forward, queue: Promise.resolve(), lastUsed: Date.now(), timer: undefined };
+      const created: Entry = { sandbox, forward, queue: Promise.resolve(), timer: undefined };
+      // A failed start drops this entry only, not a newer one under the same key.
+      sandbox.catch(() => {
+        if (this.#entries.get(key) === created) void this.#drop(key);
+      });
+      entry = created;
       this.#entries.set(key, entry);
       this.#evict();
     }
@@ -90,9 +96,11 @@ export class SandboxPool {
         return await sandbox.call(tool, input);
       } finally {
         e.forward.current = undefined;
-        e.lastUsed = Date.now();
-        e.timer = setTimeout(() => this.#drop(key), this.#opts.idleMs);
-        e.timer.unref();
+        // An entry evicted or dropped meanwhile stays dropped; its timer would stop a newer entry under the same key.
+        if (this.#entries.get(key) === e) {
+          e.timer = setTimeout(() => this.#drop(key), this.#opts.idleMs);
+          e.timer.unref();
+        }
       }
     });
     e.queue = run.catch(() => {});

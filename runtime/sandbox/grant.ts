@@ -104,10 +104,16 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const DNS_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
-function invalid(message: string, detail?: Record<string, unknown>): MppError {
+function invalid(message: string, cause?: unknown): MppError {
   return new MppError('MPP_E_GRANT_INVALID', message, {
     hint: 'Grant an existing folder, a DNS name or IPv4 address with its port and methods, a valid variable name, limits within range, or known privacy classes.',
-    ...(detail ? { detail } : {}),
+    ...(cause !== undefined ? { cause } : {}),
+  });
+}
+
+function invalidLimit(message: string): MppError {
+  return new MppError('MPP_E_GRANT_INVALID', message, {
+    hint: `Set limits (in the manifest, the host's settings or the grant) to whole numbers within the host's ceilings, with at least ${MIN_MEMORY_BYTES / (1024 * 1024)} MiB of memory: below that no tool can start.`,
   });
 }
 
@@ -155,7 +161,7 @@ function parseFs(raw: unknown): FsGrant[] {
       hostPath = realpathSync(e.hostPath);
       if (!statSync(hostPath).isDirectory()) throw new Error('not a directory');
     } catch (cause) {
-      throw new MppError('MPP_E_GRANT_INVALID', `fs[${i}].hostPath: ${e.hostPath} is not an existing directory.`, { cause });
+      throw invalid(`fs[${i}].hostPath: ${e.hostPath} is not an existing directory.`, cause);
     }
     const guestPath = parseGuestPath(e.guestPath, i);
     if (seen.has(guestPath)) throw invalid(`fs[${i}].guestPath: ${guestPath} is granted twice.`);
@@ -210,18 +216,18 @@ function parseEnv(raw: unknown): Record<string, string> {
 }
 
 function parseLimits(raw: unknown): Limits {
-  if (raw !== undefined && (typeof raw !== 'object' || raw === null)) throw invalid('limits: expected an object.');
+  if (raw !== undefined && (typeof raw !== 'object' || raw === null)) throw invalidLimit('limits: expected an object.');
   const r = (raw ?? {}) as Record<string, unknown>;
   const out: Record<string, number> = {};
   for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
     const v = r[key] ?? DEFAULT_LIMITS[key];
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1 || v > LIMIT_CEILINGS[key]) {
-      throw invalid(`limits.${key}: expected an integer in 1..${LIMIT_CEILINGS[key]}, got ${JSON.stringify(v)}.`);
+      throw invalidLimit(`limits.${key}: expected an integer in 1..${LIMIT_CEILINGS[key]}, got ${JSON.stringify(v)}.`);
     }
     out[key] = v;
   }
   if (out.memoryBytes! < MIN_MEMORY_BYTES) {
-    throw invalid(`limits.memoryBytes: expected at least ${MIN_MEMORY_BYTES}, got ${out.memoryBytes}.`);
+    throw invalidLimit(`limits.memoryBytes: expected at least ${MIN_MEMORY_BYTES}, got ${out.memoryBytes}.`);
   }
   return Object.freeze(out as unknown as Limits);
 }

@@ -19,6 +19,9 @@ export interface LogRecord {
   readonly source: 'tool' | 'stdout' | 'stderr' | 'sandbox';
 }
 
+/** Longest kv key or prefix, in UTF-8 bytes (spec/kv.md): checked in the worker and again by the store. */
+export const MAX_KEY_BYTES = 256;
+
 export interface KvService {
   get(key: string): Promise<Uint8Array | undefined>;
   /** Durable once it resolves. */
@@ -102,7 +105,7 @@ export interface CallClock {
  * Parent side of the bridge: answers each request on `port`, then wakes the
  * blocked worker through `signal`.
  */
-export function serveHostRequests(services: HostServices, port: MessagePort, signal: Int32Array, clock?: CallClock, alive: () => boolean = () => true): void {
+export function serveHostRequests(services: HostServices, port: MessagePort, signal: Int32Array, clock: CallClock, alive: () => boolean): void {
   port.on('message', (req: HostRequest) => {
     // A request a killed instance posted before it died is dropped: by now the
     // services may answer for the next call (kept sandboxes forward to the call in flight).
@@ -111,7 +114,7 @@ export function serveHostRequests(services: HostServices, port: MessagePort, sig
       let response: HostResponse;
       const human = req.service === 'confirm';
       try {
-        if (human) clock?.pause();
+        if (human) clock.pause();
         response = { id: req.id, ok: true, value: await dispatch(services, req) };
       } catch (e) {
         response =
@@ -119,7 +122,7 @@ export function serveHostRequests(services: HostServices, port: MessagePort, sig
             ? { id: req.id, ok: false, error: { tag: e.tag, message: e.message } }
             : { id: req.id, ok: false, error: { tag: 'internal', message: 'the host service failed' } };
       }
-      if (human) clock?.resume();
+      if (human) clock.resume();
       port.postMessage(response);
       Atomics.store(signal, 0, 1);
       Atomics.notify(signal, 0);

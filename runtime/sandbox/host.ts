@@ -1,9 +1,10 @@
 /**
- * The parent-thread side of a sandboxed tool: owns one worker (one component
- * instance under one grant), feeds it calls one at a time, enforces the wall
- * time limit by terminating the worker, and turns every failure into a coded
- * MppError. After a fatal failure (timeout, trap, exit, out of memory) the
- * worker is discarded and the next call starts a fresh instance.
+ * The parent-thread side of a sandboxed tool: owns one worker for one grant,
+ * which runs every call in a fresh component instance (prepared while the
+ * worker is idle); feeds it calls one at a time, enforces the wall time limit
+ * by terminating the worker, and turns every failure into a coded MppError.
+ * After a fatal failure (timeout, trap, exit, out of memory) the worker is
+ * discarded and the next call starts a fresh one.
  */
 import { realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -11,7 +12,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { MppError } from '../errors.ts';
 import { isWithin } from '../paths.ts';
 import { isPiiClass, type RedactionCounts } from '../privacy/redact.ts';
-import { parseGrant, type Grant, type GrantInput } from './grant.ts';
+import { parseGrant, type Grant, type GrantInput, type Limits } from './grant.ts';
 import { availability, serveHostRequests, type HostServices, type LogRecord } from './host-services.ts';
 import { prepareComponent, type PreparedComponent } from './prepare.ts';
 import type { CallMessage, WorkerError, WorkerInit, WorkerMessage } from './protocol.ts';
@@ -109,6 +110,17 @@ function realpathOfNearest(path: string): string {
   }
 }
 
+/** Size before parsing: an oversized input costs nothing but this count. */
+export function checkInputSize(input: string, limits: Limits): void {
+  const bytes = Buffer.byteLength(input, 'utf8');
+  if (bytes > limits.maxInputBytes) {
+    throw new MppError('MPP_E_INPUT_TOO_LARGE', `The input is ${bytes} bytes; the limit is ${limits.maxInputBytes}.`, {
+      hint: 'Send a smaller input; the package sets this limit in its manifest (limits.maxInputBytes), within the host maximum.',
+      detail: { bytes, limit: limits.maxInputBytes },
+    });
+  }
+}
+
 function toMppError(e: WorkerError): MppError {
   return new MppError(e.code, e.message, e.detail ? { detail: e.detail } : {});
 }
@@ -169,15 +181,8 @@ export class ToolSandbox {
     }
     if (typeof input !== 'string') throw new MppError('MPP_E_INPUT_INVALID', `Expected the input as JSON text, got ${typeof input}.`);
     const limits = this.grant.limits;
-    const bytes = Buffer.byteLength(input, 'utf8');
-    if (bytes > limits.maxInputBytes) {
-      throw new MppError('MPP_E_INPUT_TOO_LARGE', `The input is ${bytes} bytes; the limit is ${limits.maxInputBytes}.`, { detail: { bytes, limit: limits.maxInputBytes } });
-    }
-    try {
-      JSON.parse(input);
-    } catch (cause) {
-      throw new MppError('MPP_E_INPUT_INVALID', 'The input is not valid JSON text.', { cause });
-    }
+    // Whether it is JSON is checked in the worker: parsing a large input here would stall the host.
+    checkInputSize(input, limits);
     const live = this.#ensureLive();
     await live.ready;
     if (live.dead) {
@@ -275,7 +280,9 @@ export class ToolSandbox {
     const live: Live = { worker, ready, pending: null, dead: false };
     this.#live = live;
     const startTimer = setTimeout(() => {
-      failReady(new MppError('MPP_E_TOOL_TIMEOUT', 'The tool instance did not start in time.'));
+      failReady(new MppError('MPP_E_TOOL_TIMEOUT', 'The tool instance did not start in time.', {
+        hint: 'Starting a tool has its own limit, apart from the call\'s limits.timeoutMs: retry when the machine is less busy; a tool that never starts in time is too large for this host.',
+      }));
       this.#kill(live);
     }, this.#opts.startTimeoutMs ?? 30_000);
     const drain = (stream: NodeJS.ReadableStream | null | undefined) => {

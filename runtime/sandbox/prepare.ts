@@ -9,11 +9,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { sha256Hex } from '../hash.ts';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { access, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { MppError } from '../errors.ts';
+import { isMppError, MppError } from '../errors.ts';
 import { SUPPORTED_IMPORTS } from './protocol.ts';
 import { capModuleMemory, WASM_PAGE_BYTES } from './wasm-memory.ts';
 
@@ -42,9 +42,34 @@ interface CacheMeta {
   coreModules: string[];
 }
 
-
+/**
+ * In-process caches of transpiled and compiled components. Bounded: a
+ * long-running host sees many packages over time, and compiled modules are
+ * large; past MAX_REMEMBERED the least recently used is forgotten (sandboxes
+ * already made keep theirs).
+ */
+const MAX_REMEMBERED = 16;
 const transpiling = new Map<string, Promise<Transpiled>>();
 const compiling = new Map<string, Promise<Record<string, WebAssembly.Module>>>();
+
+function recall<T>(map: Map<string, Promise<T>>, key: string): Promise<T> | undefined {
+  const p = map.get(key);
+  if (p) {
+    // Most recently used last: Map iteration order is the order of forgetting.
+    map.delete(key);
+    map.set(key, p);
+  }
+  return p;
+}
+
+function remember<T>(map: Map<string, Promise<T>>, key: string, p: Promise<T>): void {
+  map.set(key, p);
+  if (map.size > MAX_REMEMBERED) map.delete(map.keys().next().value as string);
+  // A failure is not remembered: the next call tries again.
+  p.catch(() => {
+    if (map.get(key) === p) map.delete(key);
+  });
+}
 
 /** Set by esbuild (`define`) in bundles, where jco-transpile's package.json is not beside the code. */
 declare const __MPP_JCO_TRANSPILE_VERSION__: string | undefined;
@@ -70,6 +95,8 @@ async function readCache(dir: string): Promise<CacheMeta | null> {
     const meta = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as CacheMeta;
     if (meta.format !== CACHE_FORMAT || meta.transpiler !== (await transpilerVersion())) return null;
     if (!Array.isArray(meta.imports) || !Array.isArray(meta.coreModules)) return null;
+    // The glue is loaded by the worker, where a missing file would look like a broken tool.
+    await access(join(dir, `${GLUE_NAME}.js`));
     return meta;
   } catch {
     return null;
@@ -122,6 +149,57 @@ async function writeDurably(path: string, data: Uint8Array | string): Promise<vo
   }
 }
 
+/** Moves a cache entry aside (one atomic step) and deletes it; absent: nothing to move. */
+async function discardEntry(cacheDir: string, digest: string): Promise<void> {
+  // Moved first, so a good copy another process renames into place meanwhile
+  // is never the one deleted. The aside name is a staging name, which the
+  // store's reclaim sweeps.
+  const aside = join(cacheDir, `.${digest}.${randomBytes(6).toString('hex')}`);
+  if (await rename(join(cacheDir, digest), aside).then(() => true, () => false)) await rm(aside, { recursive: true, force: true });
+}
+
+function checkBytes(bytes: Uint8Array): void {
+  if (!(bytes instanceof Uint8Array) || bytes.length < 8) {
+    throw new MppError('MPP_E_TOOL_INVALID', `Expected component bytes, got ${bytes instanceof Uint8Array ? bytes.length + ' bytes' : typeof bytes}.`);
+  }
+}
+
+/**
+ * The transpiled component from the cache, or transpiled now. `damaged` is a
+ * result whose files turned out unreadable: unless another call already
+ * replaced it, the entry is transpiled again whatever its meta.json says.
+ */
+function loadTranspiled(bytes: Uint8Array, cacheDir: string, digest: string, damaged?: Promise<Transpiled>): Promise<Transpiled> {
+  const key = `${cacheDir}\0${digest}`;
+  const known = recall(transpiling, key);
+  if (known && known !== damaged) return known;
+  const p = (async () => {
+    await mkdir(cacheDir, { recursive: true, mode: 0o700 });
+    const dir = join(cacheDir, digest);
+    let meta = damaged ? null : await readCache(dir);
+    if (!meta) {
+      // Partial, damaged or from another transpiler version.
+      await discardEntry(cacheDir, digest);
+      meta = await transpileInto(bytes, cacheDir, digest);
+    }
+    const unsupported = meta.imports.filter((i) => !SUPPORTED_IMPORTS.includes(i));
+    if (unsupported.length > 0) {
+      throw new MppError('MPP_E_TOOL_UNSUPPORTED_IMPORT', `The tool imports ${unsupported.join(', ')}, which this host does not provide.`, {
+        detail: { imports: unsupported },
+      });
+    }
+    return Object.freeze({
+      digest,
+      dir,
+      glueUrl: pathToFileURL(join(dir, `${GLUE_NAME}.js`)).href,
+      imports: Object.freeze(meta.imports),
+      coreModules: Object.freeze(meta.coreModules),
+    });
+  })();
+  remember(transpiling, key, p);
+  return p;
+}
+
 /**
  * Transpiles (or finds in the cache) the component. `knownDigest` is the
  * SHA-256 of exactly these bytes when the caller already has it (the
@@ -129,57 +207,24 @@ async function writeDurably(path: string, data: Uint8Array | string): Promise<vo
  * not hashed a second time on every load.
  */
 export async function transpileComponent(bytes: Uint8Array, cacheDir: string, knownDigest?: string): Promise<Transpiled> {
-  if (!(bytes instanceof Uint8Array) || bytes.length < 8) {
-    throw new MppError('MPP_E_TOOL_INVALID', `Expected component bytes, got ${bytes instanceof Uint8Array ? bytes.length + ' bytes' : typeof bytes}.`);
-  }
-  const digest = knownDigest ?? sha256Hex(bytes);
-  const key = `${cacheDir}\0${digest}`;
-  let p = transpiling.get(key);
-  if (!p) {
-    p = (async () => {
-      await mkdir(cacheDir, { recursive: true, mode: 0o700 });
-      const dir = join(cacheDir, digest);
-      let meta = await readCache(dir);
-      if (!meta) {
-        // Partial or from another transpiler version: move it aside first
-        // (one atomic step), so a good copy another process renames into
-        // place meanwhile is never the one deleted. Absent: nothing to move.
-        // The aside name is a staging name, which the store's reclaim sweeps.
-        const aside = join(cacheDir, `.${digest}.${randomBytes(6).toString('hex')}`);
-        if (await rename(dir, aside).then(() => true, () => false)) await rm(aside, { recursive: true, force: true });
-        meta = await transpileInto(bytes, cacheDir, digest);
-      }
-      const unsupported = meta.imports.filter((i) => !SUPPORTED_IMPORTS.includes(i));
-      if (unsupported.length > 0) {
-        throw new MppError('MPP_E_TOOL_UNSUPPORTED_IMPORT', `The tool imports ${unsupported.join(', ')}, which this host does not provide.`, {
-          detail: { imports: unsupported },
-        });
-      }
-      return Object.freeze({
-        digest,
-        dir,
-        glueUrl: pathToFileURL(join(dir, `${GLUE_NAME}.js`)).href,
-        imports: Object.freeze(meta.imports),
-        coreModules: Object.freeze(meta.coreModules),
-      });
-    })();
-    transpiling.set(key, p);
-    p.catch(() => transpiling.delete(key));
-  }
-  return p;
+  checkBytes(bytes);
+  return loadTranspiled(bytes, cacheDir, knownDigest ?? sha256Hex(bytes));
 }
 
-/** Transpiles, caps memory at `memoryBytes` and compiles; both steps cached. */
-export async function prepareComponent(bytes: Uint8Array, opts: { cacheDir: string; memoryBytes: number; digest?: string }): Promise<PreparedComponent> {
-  const t = await transpileComponent(bytes, opts.cacheDir, opts.digest);
-  const memoryPages = Math.min(65536, Math.floor(opts.memoryBytes / WASM_PAGE_BYTES));
+/** Reads, caps and compiles the core modules; cached per transpiled entry and cap. */
+function compileModules(t: Transpiled, memoryPages: number): Promise<Record<string, WebAssembly.Module>> {
   const key = `${t.dir}\0${memoryPages}`;
-  let p = compiling.get(key);
+  let p = recall(compiling, key);
   if (!p) {
     p = (async () => {
       const modules: Record<string, WebAssembly.Module> = {};
       for (const name of t.coreModules) {
-        const raw = await readFile(join(t.dir, name));
+        let raw: Buffer;
+        try {
+          raw = await readFile(join(t.dir, name));
+        } catch (cause) {
+          throw new MppError('MPP_E_TOOL_INVALID', `Core module ${name} of the tool cannot be read from the cache.`, { cause });
+        }
         const { bytes: capped } = capModuleMemory(raw, memoryPages);
         try {
           modules[name] = await WebAssembly.compile(capped as Uint8Array<ArrayBuffer>);
@@ -189,8 +234,30 @@ export async function prepareComponent(bytes: Uint8Array, opts: { cacheDir: stri
       }
       return modules;
     })();
-    compiling.set(key, p);
-    p.catch(() => compiling.delete(key));
+    remember(compiling, key, p);
   }
-  return Object.freeze({ ...t, memoryPages, modules: await p });
+  return p;
+}
+
+/**
+ * Transpiles, caps memory at `memoryBytes` and compiles; both steps cached.
+ * A cached entry whose modules cannot be read or compiled was damaged on disk
+ * (they compiled when it was written): it is transpiled once more, and only a
+ * failure of that fresh output is the tool's.
+ */
+export async function prepareComponent(bytes: Uint8Array, opts: { cacheDir: string; memoryBytes: number; digest?: string }): Promise<PreparedComponent> {
+  checkBytes(bytes);
+  const digest = opts.digest ?? sha256Hex(bytes);
+  const memoryPages = Math.min(65536, Math.floor(opts.memoryBytes / WASM_PAGE_BYTES));
+  const loading = loadTranspiled(bytes, opts.cacheDir, digest);
+  let t = await loading;
+  let modules: Record<string, WebAssembly.Module>;
+  try {
+    modules = await compileModules(t, memoryPages);
+  } catch (e) {
+    if (!isMppError(e) || e.code !== 'MPP_E_TOOL_INVALID') throw e;
+    t = await loadTranspiled(bytes, opts.cacheDir, digest, loading);
+    modules = await compileModules(t, memoryPages);
+  }
+  return Object.freeze({ ...t, memoryPages, modules });
 }

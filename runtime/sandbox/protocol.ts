@@ -39,7 +39,8 @@ export interface WorkerError {
     | 'MPP_E_TOOL_INVALID'
     | 'MPP_E_TOOL_UNSUPPORTED_IMPORT'
     | 'MPP_E_OUTPUT_TOO_LARGE'
-    | 'MPP_E_OUTPUT_INVALID';
+    | 'MPP_E_OUTPUT_INVALID'
+    | 'MPP_E_INPUT_INVALID';
   readonly message: string;
   readonly detail?: Record<string, unknown>;
   /** The instance can no longer be used; the host discards the worker. */

@@ -17,11 +17,10 @@ import { existsSync, mkdirSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PACKAGE_NAME_RE } from '../format/manifest.ts';
 import { MppError } from '../errors.ts';
-import { homePaths, kvDatabasePath } from '../home.ts';
-import { HostServiceError, type KvService } from '../sandbox/host-services.ts';
+import { kvDatabasePath } from '../home.ts';
+import { HostServiceError, MAX_KEY_BYTES, type KvService } from '../sandbox/host-services.ts';
 import { openDatabase, sqliteFailure, transaction, type Database } from './sqlite.ts';
 
-export const MAX_KEY_BYTES = 256;
 const MAX_LIST_LIMIT = 1000;
 const DEFAULT_MAX_KEYS = 10_000;
 /** Manifest ceilings (manifest.md §5.4). */
@@ -145,6 +144,13 @@ function openChecked(path: string, packageName: string): Database {
         detail: { package: packageName, path },
       });
     }
+    if (sqliteFailure(e) === 'busy') {
+      throw new MppError('MPP_E_IO', `The key-value store of ${packageName} stayed locked by another MPP process.`, {
+        hint: 'Wait for the other MPP command to finish, then try again.',
+        cause: e,
+        detail: { package: packageName, path },
+      });
+    }
     throw new MppError('MPP_E_IO', `The key-value store of ${packageName} could not be opened: ${(e as Error).message}`, {
       hint: 'Check that the MPP home folder is writable and the disk is not full.',
       cause: e,
@@ -184,7 +190,6 @@ export function openKvStore(home: string, packageName: string, quota: KvQuota): 
   checkPackageName(packageName);
   const limits = checkQuota(quota);
   const path = kvDatabasePath(home, packageName);
-  mkdirSync(homePaths(home).kv, { recursive: true, mode: 0o700 });
   const db = openChecked(path, packageName);
 
   const q = prepareStatements(db, packageName, path);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { serializeManifest, type Manifest, type Sensitivity } from '../../runtime/format/manifest.ts';
@@ -112,6 +112,23 @@ describe('mpp run', () => {
   it('reports tool errors and broken output with their codes', async () => {
     assert.equal((await runJson([miscPkg, 'fail', '--input', '{"code":"nope","message":"no"}'])).body.error?.code, 'MPP_E_TOOL_ERROR');
     assert.equal((await runJson([miscPkg, 'not-json', '--input', '{}'])).body.error?.code, 'MPP_E_OUTPUT_INVALID');
+  });
+
+  it('transpiles a damaged component cache entry again: the next call still works', async () => {
+    const call = () => runJson([miscPkg, 'env', '--input', '{"name":"PROBE_TOKEN"}']);
+    assert.deepEqual((await call()).body.output?.env, []);
+    const cache = join(home, 'cache', 'components');
+    const entries = readdirSync(cache).filter((n) => !n.startsWith('.'));
+    assert.ok(entries.length > 0, 'the first call filled the cache');
+    // Garbage in the core modules (meta.json intact), then a deleted module and glue.
+    for (const entry of entries) for (const f of readdirSync(join(cache, entry))) if (f.endsWith('.wasm')) writeFileSync(join(cache, entry, f), 'not wasm at all');
+    const afterGarbage = await call();
+    assert.equal(afterGarbage.code, 0, afterGarbage.stdout + afterGarbage.stderr);
+    assert.deepEqual(afterGarbage.body.output?.env, []);
+    for (const entry of entries) for (const f of readdirSync(join(cache, entry))) if (f.endsWith('.wasm') || f.endsWith('.js')) rmSync(join(cache, entry, f));
+    const afterLoss = await call();
+    assert.equal(afterLoss.code, 0, afterLoss.stdout + afterLoss.stderr);
+    assert.deepEqual(afterLoss.body.output?.env, []);
   });
 
   it('refuses a tool the package does not have, and input that is not JSON', async () => {

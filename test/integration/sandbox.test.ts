@@ -57,6 +57,20 @@ describe('calls on the bare MPP world', () => {
     assert.equal(out, '{"tool":"t","input":null}');
   });
 
+  it('transpiles a cache entry again when its core modules were damaged on disk', async () => {
+    const cacheDir = join(scratch, 'damaged-cache');
+    const component = await fixtureComponent('echo');
+    // Another memory limit each time: the modules are read and compiled again, not taken from this process's cache.
+    const call = (mib: number) => runTool({ component, grant: { limits: { memoryBytes: mib * 1024 * 1024 } }, cacheDir, tool: 't', input: '1' });
+    assert.equal(await call(32), '{"tool":"t","input":1}');
+    const entry = join(cacheDir, readdirSync(cacheDir).find((n) => !n.startsWith('.'))!);
+    const modules = readdirSync(entry).filter((f) => f.endsWith('.wasm'));
+    assert.ok(modules.length > 0);
+    for (const f of modules) writeFileSync(join(entry, f), 'garbage');
+    assert.equal(await call(48), '{"tool":"t","input":1}');
+    assert.notEqual(readFileSync(join(entry, modules[0]!), 'utf8'), 'garbage', 'the entry was written again');
+  });
+
   it('gives every call a clean instance: a global set by one call is gone in the next', async () => {
     const sb = await createSandbox({ component: await fixtureComponent('misc-probe'), grant: {}, cacheDir: SANDBOX_CACHE });
     try {

@@ -40,7 +40,7 @@ export const RACE_FREE = platform === 'linux' && existsSync('/proc/self/fd');
 
 const MAX_SYMLINKS = 40;
 
-/** A directory the walk may stand in: an fd we hold and a diagnostic path. */
+/** A directory the walk may stand in: an fd we hold. */
 export interface DirRef {
   readonly fd: number;
 }

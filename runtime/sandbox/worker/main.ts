@@ -1,6 +1,7 @@
 /**
- * Tool worker entry: one worker thread runs one component instance, built
- * from one grant, and serves calls one at a time.
+ * Tool worker entry: one worker thread per grant serves calls one at a time,
+ * each in a fresh component instance built from that grant (the next one is
+ * prepared while the worker is idle).
  *
  * Bundling: esbuild builds this file as its own entry (dist/sandbox-worker.js);
  * see workerEntryUrl() in ../host.ts.
@@ -231,6 +232,14 @@ function retireAndPrepareNext(): void {
 
 
 async function runCall(msg: CallMessage): Promise<void> {
+  // Checked here, not on the host's main thread, where parsing a large input would stall
+  // every other call; input that is not JSON never reaches the tool, nor uses up its instance.
+  try {
+    JSON.parse(msg.input);
+  } catch {
+    post({ type: 'failed', id: msg.id, error: { code: 'MPP_E_INPUT_INVALID', message: 'The input is not valid JSON text.', fatal: false } });
+    return;
+  }
   let handler: ToolHandler;
   try {
     if (!ready) throw new Error('the worker has not started an instance');

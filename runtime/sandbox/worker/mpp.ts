@@ -13,7 +13,7 @@
  * never reach the services. Log lines are bounded in size and count per call.
  */
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import type { HostErrorTag, HostRequest, HostResponse, LogLevel } from '../host-services.ts';
+import { MAX_KEY_BYTES, type HostErrorTag, type HostRequest, type HostResponse, type LogLevel } from '../host-services.ts';
 
 export interface MppContext {
   readonly port: MessagePort;
@@ -21,8 +21,6 @@ export interface MppContext {
   readonly available: { readonly kv: boolean; readonly identity: boolean; readonly confirm: boolean };
   log(level: LogLevel, message: string): void;
 }
-
-const MAX_KEY_BYTES = 256;
 
 function hostError(tag: HostErrorTag, message: string): { tag: HostErrorTag; val: string } {
   return { tag, val: message };

@@ -113,7 +113,48 @@ export class FileInputStream extends InputStream {
   }
 }
 
-export class FileOutputStream extends OutputStream {
+/**
+ * An output stream that never blocks: every way of writing comes down to
+ * `put`, which subclasses implement (and `checkWrite`/`flush` where a closed
+ * stream must refuse).
+ */
+abstract class PutOutputStream extends OutputStream {
+  protected abstract put(buf: Uint8Array): void;
+
+  checkWrite(): bigint {
+    return BigInt(CHUNK);
+  }
+  write(buf: Uint8Array): void {
+    this.put(buf);
+  }
+  blockingWriteAndFlush(buf: Uint8Array): void {
+    this.put(buf);
+  }
+  flush(): void {}
+  blockingFlush(): void {
+    this.flush();
+  }
+  writeZeroes(len: bigint): void {
+    this.put(new Uint8Array(clampLen(len)));
+  }
+  blockingWriteZeroesAndFlush(len: bigint): void {
+    this.put(new Uint8Array(clampLen(len)));
+  }
+  splice(src: { read(len: bigint): Uint8Array }, len: bigint): bigint {
+    const data = src.read(BigInt(clampLen(len)));
+    this.put(data);
+    return BigInt(data.byteLength);
+  }
+  blockingSplice(src: { read(len: bigint): Uint8Array }, len: bigint): bigint {
+    return this.splice(src, len);
+  }
+  subscribe(): Pollable {
+    return readyPollable();
+  }
+  [symbolDispose](): void {}
+}
+
+export class FileOutputStream extends PutOutputStream {
   #file: SharedFd;
   /** null: append (write at the current end of file). */
   #pos: number | null;
@@ -126,7 +167,7 @@ export class FileOutputStream extends OutputStream {
     this.#pos = offset === null ? null : Number(offset);
   }
 
-  #write(buf: Uint8Array): void {
+  protected put(buf: Uint8Array): void {
     if (!this.#open) throw CLOSED;
     if (buf.byteLength > CHUNK) throw streamFailure({ code: 'EFBIG' });
     try {
@@ -142,38 +183,12 @@ export class FileOutputStream extends OutputStream {
     }
   }
 
-  checkWrite(): bigint {
+  override checkWrite(): bigint {
     if (!this.#open) throw CLOSED;
     return BigInt(CHUNK);
   }
-  write(buf: Uint8Array): void {
-    this.#write(buf);
-  }
-  blockingWriteAndFlush(buf: Uint8Array): void {
-    this.#write(buf);
-  }
-  flush(): void {
+  override flush(): void {
     if (!this.#open) throw CLOSED;
-  }
-  blockingFlush(): void {
-    if (!this.#open) throw CLOSED;
-  }
-  writeZeroes(len: bigint): void {
-    this.#write(new Uint8Array(clampLen(len)));
-  }
-  blockingWriteZeroesAndFlush(len: bigint): void {
-    this.#write(new Uint8Array(clampLen(len)));
-  }
-  splice(src: { read(len: bigint): Uint8Array }, len: bigint): bigint {
-    const data = src.read(BigInt(clampLen(len)));
-    this.#write(data);
-    return BigInt(data.byteLength);
-  }
-  blockingSplice(src: { read(len: bigint): Uint8Array }, len: bigint): bigint {
-    return this.splice(src, len);
-  }
-  subscribe(): Pollable {
-    return readyPollable();
   }
   [symbolDispose](): void {
     if (this.#open) {
@@ -188,42 +203,16 @@ export class FileOutputStream extends OutputStream {
  * drops the rest. The tool always sees success, so a noisy tool is not
  * broken by the cap, and the host never buffers more than the budget.
  */
-export class CaptureOutputStream extends OutputStream {
+export class CaptureOutputStream extends PutOutputStream {
   #sink: (bytes: Uint8Array) => void;
 
   constructor(sink: (bytes: Uint8Array) => void) {
     super();
     this.#sink = sink;
   }
-  checkWrite(): bigint {
-    return BigInt(CHUNK);
-  }
-  write(buf: Uint8Array): void {
+  protected put(buf: Uint8Array): void {
     this.#sink(buf);
   }
-  blockingWriteAndFlush(buf: Uint8Array): void {
-    this.#sink(buf);
-  }
-  flush(): void {}
-  blockingFlush(): void {}
-  writeZeroes(len: bigint): void {
-    this.#sink(new Uint8Array(clampLen(len)));
-  }
-  blockingWriteZeroesAndFlush(len: bigint): void {
-    this.#sink(new Uint8Array(clampLen(len)));
-  }
-  splice(src: { read(len: bigint): Uint8Array }, len: bigint): bigint {
-    const data = src.read(BigInt(clampLen(len)));
-    this.#sink(data);
-    return BigInt(data.byteLength);
-  }
-  blockingSplice(src: { read(len: bigint): Uint8Array }, len: bigint): bigint {
-    return this.splice(src, len);
-  }
-  subscribe(): Pollable {
-    return readyPollable();
-  }
-  [symbolDispose](): void {}
 }
 
 /** stdin: always at end of stream (tools get their input as the call argument). */

@@ -73,7 +73,7 @@ describe('userGrant: only what the manifest declares, and only what the user all
     for (const origin of ['https://example.org', 'http://api.example.com', 'https://api.example.com:8443', 'https://evil.com', 'http://127.0.0.1']) {
       assert.throws(() => userGrant(m, { ...nothing(ws, home), net: [origin] }, {}), notDeclared, origin);
     }
-    for (const origin of ['https://user@api.example.com', 'https://api.example.com/path', 'not a url']) {
+    for (const origin of ['https://user@api.example.com', 'https://api.example.com/path', 'not a url', 'ftp://api.example.com', 'ws://api.example.com']) {
       assert.throws(() => userGrant(m, { ...nothing(ws, home), net: [origin] }, {}), (e: unknown) => isMppError(e) && e.code === 'MPP_E_USAGE', origin);
     }
   });
