@@ -16,7 +16,7 @@ import type { ConsentAnswer, ConsentPrompter, ConsentRequest } from '../runtime/
 import { ToolHost, type ToolCallResult } from '../runtime/governance/tool-host.ts';
 import type { CallerClaim } from '../runtime/identity/credential.ts';
 import type { HostPolicy } from '../runtime/policy/host-policy.ts';
-import { SandboxPool } from '../runtime/run/sandbox-pool.ts';
+import { DEFAULT_POOL_OPTIONS, SandboxPool } from '../runtime/run/sandbox-pool.ts';
 import type { LogRecord } from '../runtime/sandbox/host-services.ts';
 import { fingerprint } from '../runtime/trust/keys.ts';
 import type { ConfirmDialog, ConsentDialog } from '../webview/protocol.ts';
@@ -143,7 +143,7 @@ export class ToolCalls implements vscode.Disposable {
    * call finds its fresh instance already prepared. Keyed by component and
    * exact grant, so after a revocation the old sandbox is never used again.
    */
-  readonly sandboxes = new SandboxPool({ max: 16, idleMs: 5 * 60_000 });
+  readonly sandboxes = new SandboxPool(DEFAULT_POOL_OPTIONS);
   #running = 0;
   /** Opened on first use and kept: an event is one append, not an open and a close. */
   #audit: { readonly home: string; readonly log: AuditLog } | undefined;

@@ -21,7 +21,7 @@ import { PACKAGE_NAME_RE, type ToolDefinition } from '../format/manifest.ts';
 import type { ConfirmationRequest, Confirmer } from '../governance/confirm.ts';
 import type { ConsentPrompter } from '../governance/consent.ts';
 import { ToolHost } from '../governance/tool-host.ts';
-import { SandboxPool } from '../run/sandbox-pool.ts';
+import { DEFAULT_POOL_OPTIONS, SandboxPool } from '../run/sandbox-pool.ts';
 import type { HostPolicy } from '../policy/host-policy.ts';
 import type { LogRecord } from '../sandbox/host-services.ts';
 import { installedDigests } from '../store/installed-index.ts';
@@ -158,7 +158,7 @@ export function createMppMcpServer(opts: MppMcpServerOptions): Server {
     if (!isMppError(e)) opts.log?.('mpp', { level: 'error', source: 'sandbox', message: `unexpected failure ${what}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}` });
   };
   // Kept for the session: a call runs in a fresh instance prepared while the server was idle.
-  const sandboxes = opts.sandboxes ?? new SandboxPool({ max: 16, idleMs: 5 * 60_000 });
+  const sandboxes = opts.sandboxes ?? new SandboxPool(DEFAULT_POOL_OPTIONS);
   // What the client was last shown, to tell it (once) when installs change it.
   let listed: string | undefined;
   const signature = (tools: readonly OfferedTool[]) => tools.map((t) => `${t.name}@${t.package.version}:${t.package.digest}`).join('\n');
