@@ -166,6 +166,8 @@ export class ToolCalls implements vscode.Disposable {
 
   /** Appends to the log of the MPP home in force now (reopened when `mpp.home` changed); a failure refuses the call. */
   readonly audit = (event: AuditEvent): void => void this.#auditLog().append(event);
+  /** A call's outcome, group-committed (spec/audit.md §2.1). */
+  readonly auditGrouped = (event: AuditEvent): void => this.#auditLog().appendGrouped(event);
 
   #auditLog(): AuditLog {
     const home = this.#home();
@@ -185,7 +187,7 @@ export class ToolCalls implements vscode.Disposable {
 
   async call(req: CallRequest): Promise<ToolCallResult> {
     const home = this.#home();
-    const host = new ToolHost({ home, consent: this.consent, confirmer: this.confirmer, consentSource: 'editor', policy: editorPolicy(), audit: this.audit, log: this.toolLog, sandboxes: this.sandboxes });
+    const host = new ToolHost({ home, consent: this.consent, confirmer: this.confirmer, consentSource: 'editor', policy: editorPolicy(), audit: this.audit, auditGrouped: this.auditGrouped, log: this.toolLog, sandboxes: this.sandboxes });
     const done = this.track(`${req.packageName}/${req.tool}`);
     try {
       const result = await host.call({ target: { installed: req.packageName }, tool: req.tool, input: req.input, caller: req.caller, workspace: workspaceFolder(home), ...editorLimits() });

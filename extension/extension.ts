@@ -146,6 +146,7 @@ export function activate(context: vscode.ExtensionContext): MppApi {
     home: home(),
     workspace: workspaceFolder(home()),
     audit: calls.audit,
+    auditGrouped: calls.auditGrouped,
     log: calls.toolLog,
     limits: editorLimits(),
     onCall: calls.track,

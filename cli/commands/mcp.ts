@@ -52,6 +52,7 @@ export const registerMcp: RegisterCommand = (program, run) => {
           home,
           workspace,
           audit: (event) => void auditLog.append(event),
+          auditGrouped: (event) => auditLog.appendGrouped(event),
           log: (_pkg, r) => logLine(r),
           filter,
           ...(credential !== undefined ? { credential } : {}),

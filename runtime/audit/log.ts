@@ -5,7 +5,9 @@
  * the head file so that deleting the newest records is detectable too.
  *
  *   append:  validate -> BEGIN IMMEDIATE -> tail == head file? -> insert
- *            -> write head file -> COMMIT
+ *            (the queued group, then this record) -> write head file -> COMMIT
+ *   appendGrouped: validate -> queue; committed as one append at the end of
+ *            the event loop's turn (a call's outcome, after its result)
  *   verify:  under the write lock, read segments + table + head -> walk the chain
  *
  * Several processes (the CLI, the editor) append to one log: the IMMEDIATE
@@ -133,6 +135,9 @@ export class AuditLog {
   readonly #home: string;
   readonly #db: Database | undefined;
   readonly #readOnly: boolean;
+  /** Records `appendGrouped` queued, not yet committed, oldest first. */
+  readonly #grouped: { readonly text: string; readonly event: AuditEvent }[] = [];
+  #flushScheduled = false;
 
   /** Use openAuditLog. */
   constructor(home: string, db: Database | undefined, readOnly: boolean) {
@@ -142,14 +147,53 @@ export class AuditLog {
   }
 
   /**
-   * Appends `event` and returns its record. Throws MPP_E_AUDIT_EVENT_INVALID
+   * Appends `event` durably and returns its record. Throws MPP_E_AUDIT_EVENT_INVALID
    * for an event the schema refuses, MPP_E_AUDIT_TAMPERED when the newest
    * record does not match the head file (nothing is appended to a log whose
    * end was cut or rewritten), MPP_E_AUDIT_UNAVAILABLE when it cannot write.
+   * Records queued by `appendGrouped` are committed first, in the same
+   * transaction: the log's order is the order of the calls.
    */
   append(event: AuditEvent): AuditRecord {
+    const entry = canonicalEvent(event);
+    return this.#commit([...this.#grouped.splice(0), entry]).at(-1)!;
+  }
+
+  /**
+   * Queues `event` for a group commit (spec/audit.md §2.1): it is committed,
+   * with every record queued meanwhile, in one transaction once the current
+   * turn of the event loop is done, or earlier by the next `append` or `flush`.
+   * Only for records that may be lost in a crash because a durable record
+   * already shows what happened (a call's outcome after its `started`).
+   * The event is checked now (MPP_E_AUDIT_EVENT_INVALID). A commit that fails
+   * keeps the records queued: the next `append` retries them and refuses.
+   */
+  appendGrouped(event: AuditEvent): void {
+    this.#writable();
+    this.#grouped.push(canonicalEvent(event));
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      try {
+        this.flush();
+      } catch {
+        // Kept queued; the next append commits them or refuses its own operation.
+      }
+    });
+  }
+
+  /** Commits the records queued by `appendGrouped` now. */
+  flush(): void {
+    if (this.#grouped.length === 0) return;
+    const batch = this.#grouped.slice();
+    this.#commit(batch);
+    this.#grouped.splice(0, batch.length);
+  }
+
+  /** One transaction: the records of `entries` in order, then the head file, then COMMIT (one durable write). */
+  #commit(entries: readonly { readonly text: string; readonly event: AuditEvent }[]): AuditRecord[] {
     const db = this.#writable();
-    const { text, event: stored } = canonicalEvent(event);
     const paths = homePaths(this.#home);
     let previousHead: string | undefined;
     let headWritten = false;
@@ -157,13 +201,18 @@ export class AuditLog {
       return guard(paths.audit, () =>
         transaction(db, () => {
           previousHead = existsSync(paths.auditHead) ? readText(paths.auditHead) : undefined;
-          const tail = this.#reconcile(db, lastRow(db), previousHead === undefined ? undefined : parseRecordLine(previousHead.trim(), 'head'));
-          const fields = { seq: (tail?.seq ?? 0) + 1, time: new Date().toISOString(), type: stored.type, event: stored, prev: tail?.hash ?? GENESIS_PREV };
-          const record: AuditRecord = Object.freeze({ ...fields, hash: recordHash(fields) });
-          insert(db, record, text);
-          writeFileAtomic(paths.auditHead, recordLine(record));
+          let tail = this.#reconcile(db, lastRow(db), previousHead === undefined ? undefined : parseRecordLine(previousHead.trim(), 'head'));
+          const records: AuditRecord[] = [];
+          for (const { text, event: stored } of entries) {
+            const fields = { seq: (tail?.seq ?? 0) + 1, time: new Date().toISOString(), type: stored.type, event: stored, prev: tail?.hash ?? GENESIS_PREV };
+            const record: AuditRecord = Object.freeze({ ...fields, hash: recordHash(fields) });
+            insert(db, record, text);
+            records.push(record);
+            tail = record;
+          }
+          writeFileAtomic(paths.auditHead, recordLine(records.at(-1)!));
           headWritten = true;
-          return record;
+          return records;
         }),
       );
     } catch (e) {
@@ -271,8 +320,13 @@ export class AuditLog {
     return { report, lines };
   }
 
+  /** Commits what `appendGrouped` queued, then closes. */
   close(): void {
-    this.#db?.close();
+    try {
+      this.flush();
+    } finally {
+      this.#db?.close();
+    }
   }
 
   #writable(): Database {

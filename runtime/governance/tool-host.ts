@@ -14,6 +14,7 @@ import { needsConfirmation } from '../policy/confirmation.ts';
 import { userGrant, type GrantRequest, type UserGrant } from '../policy/grant.ts';
 import { loadHostPolicy, mergePolicy, type HostPolicy } from '../policy/host-policy.ts';
 import { effectiveLimits } from '../policy/limits.ts';
+import type { Limits } from '../sandbox/grant.ts';
 import { effectiveClasses, redactJson, type RedactionCounts as PiiCounts } from '../privacy/index.ts';
 import { checkInput, checkInputSize, findTool, invokeTool } from '../run/invoke.ts';
 import type { SandboxPool } from '../run/sandbox-pool.ts';
@@ -44,8 +45,14 @@ export interface ToolHostOptions {
   readonly confirmer?: Confirmer;
   /** Stricter-only overrides of policy.json (editor settings). */
   readonly policy?: Partial<HostPolicy>;
-  /** Appends one audit event; a failure refuses the operation (fail closed). */
+  /** Appends one audit event durably; a failure refuses the operation (fail closed). */
   readonly audit: (event: AuditEvent) => void;
+  /**
+   * Appends a call's outcome record with a group commit (AuditLog.appendGrouped):
+   * durable soon after the result is returned, in order after every earlier
+   * record. Absent: `audit`.
+   */
+  readonly auditGrouped?: (event: AuditEvent) => void;
   readonly log?: (pkg: string, record: LogRecord) => void;
   /** Where granted environment variables are read from (default: this process's). */
   readonly env?: NodeJS.ProcessEnv;
@@ -72,6 +79,8 @@ export interface ToolCall {
   readonly timeoutMs?: number;
   /** Lowers the memory limit of the call (editor settings). */
   readonly memoryBytes?: number;
+  /** Ends the call: its worker is stopped and the call is refused with the signal's reason (an MppError) or MPP_E_TOOL_CRASHED, reason `cancelled`. */
+  readonly signal?: AbortSignal;
 }
 
 export interface ToolCallResult {
@@ -88,6 +97,21 @@ const MAX_OPERATION_CHARS = 200;
 
 const agentOf = (c: Caller): AuditAgent => ({ id: c.agentId, verified: c.verified });
 
+/** What the stages of one call have decided so far. */
+interface CallContext {
+  readonly call: ToolCall;
+  readonly policy: HostPolicy;
+  readonly pkg: VerifiedPackage;
+  readonly tool: ToolDefinition;
+  readonly caller: Caller;
+  /** Things the user should know that did not stop the call. */
+  readonly notices: string[];
+}
+
+type InvokeEvent = Extract<AuditEvent, { type: 'invoke' }>;
+/** The fields a call's `started` record and its outcome record share. */
+type InvokeBase = Pick<InvokeEvent, 'package' | 'version' | 'digest' | 'tool' | 'agent' | 'inputSha256'>;
+
 export class ToolHost {
   readonly #opts: ToolHostOptions;
 
@@ -101,72 +125,147 @@ export class ToolHost {
     return this.#opts.policy ? mergePolicy(base, this.#opts.policy) : base;
   }
 
+  /**
+   * The governed call, as its stages: package -> caller -> agent check ->
+   * grant -> input -> confirmation -> record start -> run -> redaction ->
+   * record outcome. Each stage either hands the next what it decided or
+   * refuses with a coded error (recorded as a `deny` where the call was made
+   * by someone we can name).
+   */
   async call(call: ToolCall): Promise<ToolCallResult> {
     const started = performance.now();
-    const home = this.#opts.home;
     const policy = this.#policy();
-    const pkg = 'installed' in call.target ? loadInstalled(home, call.target.installed, TrustStore.load(home)).pkg : call.target.verified;
-    const m = pkg.manifest;
-    const caller = this.#caller(call, m);
+    const pkg = this.#package(call);
+    const caller = this.#caller(call, pkg.manifest);
     const tool = findTool(pkg, call.tool);
-    const deny = (code: MppError['code'], reason: string): void => {
-      this.#opts.audit({ type: 'deny', package: m.name, tool: tool.name, agent: agentOf(caller), code, reason });
-    };
-    if (!agentAllowed(m, tool, caller.agentId)) {
-      deny('MPP_E_AGENT_NOT_ALLOWED', 'agent not allowed by the manifest');
-      throw new MppError('MPP_E_AGENT_NOT_ALLOWED', `${m.name} does not allow ${caller.verified ? `the agent ${caller.agentId}` : 'unverified callers'} to call ${tool.name}.`, {
-        detail: { agent: caller.agentId, allowed: tool.agents ?? m.agents ?? ['*'] },
-      });
-    }
-    const notices: string[] = [];
-    const { grant, kv } = await this.#grant(call, pkg, caller, tool, notices);
-    const limits = effectiveLimits(m, { ...(call.timeoutMs ? { timeoutMs: call.timeoutMs } : {}), ...(call.memoryBytes ? { memoryBytes: call.memoryBytes } : {}) });
+    const c: CallContext = { call, policy, pkg, tool, caller, notices: [] };
+    this.#agentCheck(c);
+    const granted = await this.#grant(c);
+    const limits = this.#input(c);
+    await this.#confirmCall(c);
+    const record = this.#recordStart(c);
+    const output = await this.#run(c, granted, limits, record, started);
+    const redacted = redactJson(output, this.#privacy(c, granted));
+    const durationMs = Math.round(performance.now() - started);
+    this.#recordOutcome(record, { durationMs, outcome: 'ok', outputSha256: sha256Hex(JSON.stringify(redacted.value)), redactions: redacted.counts });
+    return Object.freeze({ output: redacted.value, caller, durationMs, redactions: redacted.counts, notices: c.notices });
+  }
 
-    // Before any human is asked: never confirm a call that cannot run.
+  /** Package: an installed one verified on every load (a long-running host keeps the verified bytes in memory: sandbox.md §8), or one that just passed the gatekeeper. */
+  #package(call: ToolCall): VerifiedPackage {
+    if (!('installed' in call.target)) return call.target.verified;
+    const trust = TrustStore.load(this.#opts.home);
+    const loaded = this.#opts.sandboxes ? this.#opts.sandboxes.packages.load(this.#opts.home, call.target.installed, trust) : loadInstalled(this.#opts.home, call.target.installed, trust);
+    return loaded.pkg;
+  }
+
+  #deny(c: CallContext, code: MppError['code'], reason: string): void {
+    this.#opts.audit({ type: 'deny', package: c.pkg.manifest.name, tool: c.tool.name, agent: agentOf(c.caller), code, reason });
+  }
+
+  /** Agent check: the manifest may restrict which agents call a tool. */
+  #agentCheck(c: CallContext): void {
+    const m = c.pkg.manifest;
+    if (agentAllowed(m, c.tool, c.caller.agentId)) return;
+    this.#deny(c, 'MPP_E_AGENT_NOT_ALLOWED', 'agent not allowed by the manifest');
+    throw new MppError('MPP_E_AGENT_NOT_ALLOWED', `${m.name} does not allow ${c.caller.verified ? `the agent ${c.caller.agentId}` : 'unverified callers'} to call ${c.tool.name}.`, {
+      detail: { agent: c.caller.agentId, allowed: c.tool.agents ?? m.agents ?? ['*'] },
+    });
+  }
+
+  /** Input: the limits in force, then size and schema, before any human is asked (never confirm a call that cannot run). */
+  #input(c: CallContext): Limits {
+    const limits = effectiveLimits(c.pkg.manifest, { ...(c.call.timeoutMs ? { timeoutMs: c.call.timeoutMs } : {}), ...(c.call.memoryBytes ? { memoryBytes: c.call.memoryBytes } : {}) });
     try {
-      checkInputSize(call.input, limits);
-      checkInput(tool, call.input);
+      checkInputSize(c.call.input, limits);
+      checkInput(c.tool, c.call.input);
     } catch (e) {
-      if (isMppError(e)) deny(e.code, 'input refused before the call');
+      if (isMppError(e)) this.#deny(c, e.code, 'input refused before the call');
       throw e;
     }
-    const binding = (operation: string, args: string): AttestationBinding => ({
-      package: { name: m.name, version: m.version, digest: pkg.digest.sha256 },
-      tool: tool.name,
-      operation,
-      argumentsSha256: sha256Hex(args),
-      agent: agentOf(caller),
-    });
+    return limits;
+  }
 
-    if (needsConfirmation(tool.sensitivity, policy.confirmAtOrAbove)) {
-      await this.#confirm(policy, pkg, tool, caller, 'call', tool.name, call.input, binding(tool.name, call.input));
-    }
+  #binding(c: CallContext, operation: string, args: string): AttestationBinding {
+    const m = c.pkg.manifest;
+    return { package: { name: m.name, version: m.version, digest: c.pkg.digest.sha256 }, tool: c.tool.name, operation, argumentsSha256: sha256Hex(args), agent: agentOf(c.caller) };
+  }
 
-    const base = { package: m.name, version: m.version, digest: pkg.digest.sha256, tool: tool.name, agent: agentOf(caller), inputSha256: sha256Hex(call.input) };
-    // Recorded before the tool runs: a call that cannot be audited does not happen (its effects would be unrecorded).
+  /** Confirmation: a human approves each call of a tool at or above the policy's sensitivity. */
+  async #confirmCall(c: CallContext): Promise<void> {
+    if (!needsConfirmation(c.tool.sensitivity, c.policy.confirmAtOrAbove)) return;
+    await this.#confirm(c.policy, c.pkg, c.tool, c.caller, 'call', c.tool.name, c.call.input, this.#binding(c, c.tool.name, c.call.input));
+  }
+
+  /** Record: the call, durably, before the tool runs; a call that cannot be audited does not happen (its effects would be unrecorded). */
+  #recordStart(c: CallContext): InvokeBase {
+    const m = c.pkg.manifest;
+    const base: InvokeBase = { package: m.name, version: m.version, digest: c.pkg.digest.sha256, tool: c.tool.name, agent: agentOf(c.caller), inputSha256: sha256Hex(c.call.input) };
     this.#opts.audit({ type: 'invoke', ...base, durationMs: 0, outcome: 'started', redactions: {} });
+    return base;
+  }
 
-    const classes = effectiveClasses(m, policy.privacyMinimum);
-    // Values the user granted (an API token in an environment variable) may leave as the user allowed.
-    const privacy = { classes, allow: Object.values(grant.env ?? {}) };
-    const store = kv ? openKvStore(home, m.name, kv) : undefined;
+  /** Record: the outcome, group-committed when the host offers it (audit.md §2.1): its `started` record is already durable. */
+  #recordOutcome(base: InvokeBase, outcome: Pick<InvokeEvent, 'durationMs' | 'outcome' | 'code' | 'outputSha256' | 'redactions'>): void {
+    (this.#opts.auditGrouped ?? this.#opts.audit)({ type: 'invoke', ...base, ...outcome });
+  }
+
+  /** Values the user granted (an API token in an environment variable) may leave as the user allowed. */
+  #privacy(c: CallContext, granted: UserGrant): { classes: ReturnType<typeof effectiveClasses>; allow: string[] } {
+    return { classes: effectiveClasses(c.pkg.manifest, c.policy.privacyMinimum), allow: Object.values(granted.grant.env ?? {}) };
+  }
+
+  /** Run: the sandbox under the grant, with the host services of this call; its failure is recorded as the call's outcome. */
+  async #run(c: CallContext, granted: UserGrant, limits: Limits, base: InvokeBase, started: number): Promise<unknown> {
+    const m = c.pkg.manifest;
+    const privacy = this.#privacy(c, granted);
+    const store = granted.kv ? openKvStore(this.#opts.home, m.name, granted.kv) : undefined;
+    const services: HostServices = {
+      log: (r) => this.#opts.log?.(m.name, r),
+      onRedaction: (direction, counts) => this.#opts.audit({ type: 'redaction', package: m.name, tool: c.tool.name, direction, counts }),
+      identity: { caller: async () => c.caller },
+      confirm: this.#midCallConfirm(c),
+      ...(store ? { kv: store } : {}),
+    };
+    try {
+      return await invokeTool({
+        pkg: c.pkg,
+        tool: c.tool,
+        input: c.call.input,
+        grant: { ...granted.grant, limits, privacy: { classes: [...privacy.classes], allow: [...privacy.allow] } },
+        services,
+        cacheDir: homePaths(this.#opts.home).componentCache,
+        ...(this.#opts.sandboxes ? { pool: this.#opts.sandboxes } : {}),
+        ...(c.call.signal ? { signal: c.call.signal } : {}),
+      });
+    } catch (e) {
+      this.#recordOutcome(base, { durationMs: Math.round(performance.now() - started), outcome: 'error', code: isMppError(e) ? e.code : 'MPP_E_INTERNAL', redactions: {} });
+      throw e;
+    } finally {
+      store?.close();
+    }
+  }
+
+  /** The tool's own confirmation requests during the call: bounded in number and text, each one asked and attested like a call. */
+  #midCallConfirm(c: CallContext): ConfirmService {
     let confirmations = 0;
-    const confirm: ConfirmService = {
+    const max = c.policy.maxConfirmationsPerCall;
+    return {
       request: async (operation, details) => {
         // The tool's own words go to the human, the audit log and the attestation: bounded, printable, single-line.
         if (typeof operation !== 'string' || operation.length === 0 || operation.length > MAX_OPERATION_CHARS || /[\u0000-\u001f\u007f-\u009f]/.test(operation)) {
-          deny('MPP_E_CONFIRMATION_DENIED', `a confirmation asked with an operation text that is empty, longer than ${MAX_OPERATION_CHARS} characters or holds control characters`);
+          this.#deny(c, 'MPP_E_CONFIRMATION_DENIED', `a confirmation asked with an operation text that is empty, longer than ${MAX_OPERATION_CHARS} characters or holds control characters`);
           return 'denied';
         }
         confirmations++;
-        if (confirmations > policy.maxConfirmationsPerCall) {
+        if (confirmations > max) {
           // One record for the cut-off: a record per request would let a tool
           // flood the log, on time that the paused call clock does not count.
-          if (confirmations === policy.maxConfirmationsPerCall + 1) deny('MPP_E_CONFIRMATION_DENIED', `more than ${policy.maxConfirmationsPerCall} confirmations asked in one call; the rest are denied without a record`);
+          if (confirmations === max + 1) this.#deny(c, 'MPP_E_CONFIRMATION_DENIED', `more than ${max} confirmations asked in one call; the rest are denied without a record`);
           return 'denied';
         }
         try {
-          await this.#confirm(policy, pkg, tool, caller, 'mid-call', operation, details, binding(operation, details));
+          await this.#confirm(c.policy, c.pkg, c.tool, c.caller, 'mid-call', operation, details, this.#binding(c, operation, details));
           return 'approved';
         } catch (e) {
           if (isMppError(e) && e.code === 'MPP_E_CONFIRMATION_DENIED') return e.detail?.answer === 'timed-out' ? 'timed-out' : 'denied';
@@ -174,34 +273,6 @@ export class ToolHost {
         }
       },
     };
-    const services: HostServices = {
-      log: (r) => this.#opts.log?.(m.name, r),
-      onRedaction: (direction, counts) => this.#opts.audit({ type: 'redaction', package: m.name, tool: tool.name, direction, counts }),
-      identity: { caller: async () => caller },
-      confirm,
-      ...(store ? { kv: store } : {}),
-    };
-    let output: unknown;
-    try {
-      output = await invokeTool({ pkg, tool, input: call.input, grant: { ...grant, limits, privacy: { classes: [...classes], allow: [...privacy.allow] } }, services, cacheDir: homePaths(home).componentCache, ...(this.#opts.sandboxes ? { pool: this.#opts.sandboxes } : {}) });
-    } catch (e) {
-      const code = isMppError(e) ? e.code : 'MPP_E_INTERNAL';
-      this.#opts.audit({ type: 'invoke', ...base, durationMs: Math.round(performance.now() - started), outcome: 'error', code, redactions: {} });
-      throw e;
-    } finally {
-      store?.close();
-    }
-    const redacted = redactJson(output, privacy);
-    const durationMs = Math.round(performance.now() - started);
-    this.#opts.audit({
-      type: 'invoke',
-      ...base,
-      durationMs,
-      outcome: 'ok',
-      outputSha256: sha256Hex(JSON.stringify(redacted.value)),
-      redactions: redacted.counts,
-    });
-    return Object.freeze({ output: redacted.value, caller, durationMs, redactions: redacted.counts, notices });
   }
 
   #caller(call: ToolCall, m: Manifest): Caller {
@@ -219,7 +290,8 @@ export class ToolHost {
   }
 
   /** The grant for this call: one given on the command line, or the user's recorded decision (asking for one if needed). */
-  async #grant(call: ToolCall, pkg: VerifiedPackage, caller: Caller, tool: ToolDefinition, notices: string[]): Promise<UserGrant> {
+  async #grant(c: CallContext): Promise<UserGrant> {
+    const { call, pkg, caller, tool, notices } = c;
     const m = pkg.manifest;
     const ctx = { workspace: call.workspace, home: this.#opts.userHome ?? homedir(), mppHome: this.#opts.home, env: this.#opts.env ?? process.env };
     if (call.oneOffGrant) {

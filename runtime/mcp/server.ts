@@ -42,6 +42,8 @@ export interface MppMcpServerOptions {
   readonly workspace: string;
   /** Appends one audit event (e.g. `recordAudit(home, e)`); a failure refuses the call. */
   readonly audit: (event: AuditEvent) => void;
+  /** Group-committed appends for call outcomes (ToolHostOptions.auditGrouped). */
+  readonly auditGrouped?: (event: AuditEvent) => void;
   /** Where tool log lines go (never to the protocol stream). */
   readonly log?: (pkg: string, record: LogRecord) => void;
   readonly filter?: McpToolFilter;
@@ -198,6 +200,7 @@ export function createMppMcpServer(opts: MppMcpServerOptions): Server {
         ...(confirmer ? { confirmer } : {}),
         ...(opts.policy ? { policy: opts.policy } : {}),
         audit: opts.audit,
+        ...(opts.auditGrouped ? { auditGrouped: opts.auditGrouped } : {}),
         sandboxes,
         ...(opts.log ? { log: opts.log } : {}),
       });

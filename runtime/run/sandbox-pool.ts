@@ -1,5 +1,6 @@
-import { createSandbox, type SandboxOptions, type ToolSandbox } from '../sandbox/index.ts';
+import { createSandbox, type CallOptions, type SandboxOptions, type ToolSandbox } from '../sandbox/index.ts';
 import type { HostServices } from '../sandbox/host-services.ts';
+import { KeptPackages } from '../store/kept-packages.ts';
 
 /**
  * Sandboxes kept between calls in a long-running host (`mpp mcp`, the
@@ -60,9 +61,12 @@ class Forwarder {
 export class SandboxPool {
   readonly #opts: PoolOptions;
   readonly #entries = new Map<string, Entry>();
+  /** The verified packages these sandboxes run, kept in memory for as long as the pool (sandbox.md §8). */
+  readonly packages: KeptPackages;
 
   constructor(opts: PoolOptions) {
     this.#opts = opts;
+    this.packages = new KeptPackages(opts.max);
   }
 
   /**
@@ -70,7 +74,7 @@ export class SandboxPool {
    * use), with `services` answering for this call only. `services` must offer
    * identity and confirm; kv exactly when the grant allows it.
    */
-  call(key: string, options: Omit<SandboxOptions, 'services'>, services: HostServices, tool: string, input: string): Promise<string> {
+  call(key: string, options: Omit<SandboxOptions, 'services'>, services: HostServices, tool: string, input: string, call: CallOptions = {}): Promise<string> {
     let entry = this.#entries.get(key);
     if (!entry) {
       const forward = new Forwarder();
@@ -93,7 +97,7 @@ export class SandboxPool {
       const sandbox = await e.sandbox;
       e.forward.current = services;
       try {
-        return await sandbox.call(tool, input);
+        return await sandbox.call(tool, input, call);
       } finally {
         e.forward.current = undefined;
         // An entry evicted or dropped meanwhile stays dropped; its timer would stop a newer entry under the same key.
@@ -109,6 +113,7 @@ export class SandboxPool {
 
   /** Stops every kept sandbox. */
   async dispose(): Promise<void> {
+    this.packages.clear();
     const keys = [...this.#entries.keys()];
     await Promise.all(keys.map((k) => this.#drop(k)));
   }

@@ -8,7 +8,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { MppError } from '../errors.ts';
 import { isWithin } from '../paths.ts';
 import { isPiiClass, type RedactionCounts } from '../privacy/redact.ts';
@@ -63,12 +63,34 @@ export interface SandboxOptions {
   readonly extensionUrl?: URL;
 }
 
+/** The call in flight on a worker: settles it, and stops its clock while a human is asked. */
+interface Pending {
+  readonly id: number;
+  resolve(v: string): void;
+  reject(e: MppError): void;
+  pause(): void;
+  resume(): void;
+}
+
+/** One worker and what its lifetime decided. */
 interface Live {
   readonly worker: Worker;
+  /** Settles when the worker's first instance is ready (or could not start). */
   readonly ready: Promise<void>;
-  /** Settles the call in flight, if any. */
-  pending: { id: number; resolve(v: string): void; reject(e: MppError): void; pause(): void; resume(): void } | null;
+  markReady(): void;
+  failReady(e: MppError): void;
+  pending: Pending | null;
   dead: boolean;
+}
+
+/** Per-call options. */
+export interface CallOptions {
+  /**
+   * Ends the call: the worker is stopped (as for a timeout) and the call is
+   * refused with the signal's reason when it is an MppError, else with
+   * MPP_E_TOOL_CRASHED, reason `cancelled`.
+   */
+  readonly signal?: AbortSignal;
 }
 
 const NO_SERVICES: HostServices = { log: () => {} };
@@ -121,6 +143,23 @@ export function checkInputSize(input: string, limits: Limits): void {
   }
 }
 
+function newLive(worker: Worker): Live {
+  let markReady!: () => void;
+  let failReady!: (e: MppError) => void;
+  const ready = new Promise<void>((res, rej) => {
+    markReady = res;
+    failReady = rej;
+  });
+  ready.catch(() => {});
+  return { worker, ready, markReady, failReady, pending: null, dead: false };
+}
+
+/** The refusal for a call ended by its signal. */
+function cancelled(reason: unknown): MppError {
+  if (reason instanceof MppError) return reason;
+  return new MppError('MPP_E_TOOL_CRASHED', 'The call was cancelled and its tool stopped.', { detail: { reason: 'cancelled' } });
+}
+
 function toMppError(e: WorkerError): MppError {
   return new MppError(e.code, e.message, e.detail ? { detail: e.detail } : {});
 }
@@ -168,50 +207,72 @@ export class ToolSandbox {
    * Runs one call. Resolves with the tool's output JSON text; rejects with an
    * MppError (MPP_E_INPUT_*, MPP_E_TOOL_*, MPP_E_OUTPUT_*). Calls queue.
    */
-  call(tool: string, input: string): Promise<string> {
-    const run = this.#queue.then(() => this.#call(tool, input));
+  call(tool: string, input: string, opts: CallOptions = {}): Promise<string> {
+    const run = this.#queue.then(() => this.#call(tool, input, opts));
     this.#queue = run.catch(() => {});
     return run;
   }
 
-  async #call(tool: string, input: string, retried = false): Promise<string> {
+  /** A call: arguments checked -> a live worker with its instance ready -> the call sent and settled. */
+  async #call(tool: string, input: string, opts: CallOptions): Promise<string> {
     if (this.#disposed) throw new MppError('MPP_E_USAGE', 'The sandbox has been disposed.');
     if (typeof tool !== 'string' || tool.length === 0 || tool.length > 256) {
       throw new MppError('MPP_E_INPUT_INVALID', `Expected a tool name of 1..256 characters, got ${typeof tool === 'string' ? tool.length + ' characters' : typeof tool}.`);
     }
     if (typeof input !== 'string') throw new MppError('MPP_E_INPUT_INVALID', `Expected the input as JSON text, got ${typeof input}.`);
-    const limits = this.grant.limits;
     // Whether it is JSON is checked in the worker: parsing a large input here would stall the host.
-    checkInputSize(input, limits);
-    const live = this.#ensureLive();
-    await live.ready;
-    if (live.dead) {
-      // The instance died between start-up and this call (killed after a fatal error): one
-      // fresh start, not a loop that a tool dying at start could keep going.
-      if (retried) throw new MppError('MPP_E_TOOL_CRASHED', 'The tool worker died twice before it could take the call.', { detail: { reason: 'worker-exit' } });
-      return this.#call(tool, input, true);
+    checkInputSize(input, this.grant.limits);
+    opts.signal?.throwIfAborted();
+    const live = await this.#readyWorker();
+    return this.#send(live, tool, input, opts.signal);
+  }
+
+  /** A worker whose instance is ready, started when the last one died (once: a tool dying at start cannot keep this going). */
+  async #readyWorker(): Promise<Live> {
+    for (let attempt = 0; ; attempt++) {
+      const live = this.#ensureLive();
+      await live.ready;
+      if (!live.dead) return live;
+      // The instance died between start-up and this call (killed after a fatal error).
+      if (attempt > 0) throw new MppError('MPP_E_TOOL_CRASHED', 'The tool worker died twice before it could take the call.', { detail: { reason: 'worker-exit' } });
     }
+  }
+
+  /**
+   * Sends the call and settles it: the result, the worker's refusal, the
+   * time limit or the signal (both stop the worker). The call's clock stops
+   * while a human is asked to confirm (the time limit bounds the tool's
+   * work, not the user's reading).
+   */
+  #send(live: Live, tool: string, input: string, signal: AbortSignal | undefined): Promise<string> {
+    const limits = this.grant.limits;
     const id = this.#nextId++;
     return new Promise<string>((resolve, reject) => {
-      // The call's clock stops while a human is asked to confirm (the time
-      // limit bounds the tool's work, not the user's reading).
       let remaining = limits.timeoutMs;
       let since = performance.now();
-      const expire = () => {
+      const stop = (e: MppError) => {
         if (live.pending?.id !== id) return;
         live.pending = null;
-        reject(new MppError('MPP_E_TOOL_TIMEOUT', `The tool call ran past its limit of ${limits.timeoutMs} ms and was stopped.`, { detail: { timeoutMs: limits.timeoutMs } }));
+        settled();
+        reject(e);
         this.#kill(live);
       };
+      const expire = () => stop(new MppError('MPP_E_TOOL_TIMEOUT', `The tool call ran past its limit of ${limits.timeoutMs} ms and was stopped.`, { detail: { timeoutMs: limits.timeoutMs } }));
+      const abort = () => stop(cancelled(signal!.reason));
       let timer: NodeJS.Timeout | undefined = setTimeout(expire, remaining);
+      signal?.addEventListener('abort', abort, { once: true });
+      const settled = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', abort);
+      };
       live.pending = {
         id,
         resolve: (v) => {
-          clearTimeout(timer);
+          settled();
           resolve(v);
         },
         reject: (e) => {
-          clearTimeout(timer);
+          settled();
           reject(e);
         },
         pause: () => {
@@ -231,35 +292,64 @@ export class ToolSandbox {
     });
   }
 
+  /**
+   * The live worker, or a new one: host channel -> worker started with its
+   * init -> start timer -> its output, messages, errors and exit wired to
+   * this Live. Its first instance is prepared at once (`ready`).
+   */
   #ensureLive(): Live {
     if (this.#live && !this.#live.dead) return this.#live;
     const fdTable = createFdTableBuffer();
     const hostSignal = new SharedArrayBuffer(4);
     const channel = new MessageChannel();
+    const worker = this.#startWorker(this.#workerInit(fdTable, hostSignal, channel.port2));
+    const live = newLive(worker);
+    this.#live = live;
     serveHostRequests(
       this.#services,
       channel.port1,
       new Int32Array(hostSignal),
-      {
-        pause: () => live.pending?.pause(),
-        resume: () => live.pending?.resume(),
-      },
+      { pause: () => live.pending?.pause(), resume: () => live.pending?.resume() },
       () => !live.dead,
     );
-    const init: WorkerInit = {
+    const startTimer = setTimeout(() => {
+      live.failReady(new MppError('MPP_E_TOOL_TIMEOUT', 'The tool instance did not start in time.', {
+        hint: 'Starting a tool has its own limit, apart from the call\'s limits.timeoutMs: retry when the machine is less busy; a tool that never starts in time is too large for this host.',
+      }));
+      this.#kill(live);
+    }, this.#opts.startTimeoutMs ?? 30_000);
+    void live.ready.then(() => clearTimeout(startTimer), () => clearTimeout(startTimer));
+    this.#drainOutput(worker);
+    worker.on('message', (m: WorkerMessage) => this.#onMessage(live, m));
+    worker.on('error', (e: Error & { code?: string }) => this.#onError(live, e));
+    worker.on('exit', () => {
+      clearTimeout(startTimer);
+      this.#onExit(live);
+      // fds are process-wide: close what the dead instance still held (only now that its thread is gone).
+      closeLeakedFds(fdTable);
+      channel.port1.close();
+    });
+    return live;
+  }
+
+  #workerInit(fdTable: SharedArrayBuffer, hostSignal: SharedArrayBuffer, hostPort: MessagePort): WorkerInit {
+    return {
       glueUrl: this.#prepared.glueUrl,
       modules: this.#prepared.modules,
       grant: this.grant,
       extensionUrl: (this.#opts.extensionUrl ?? ioExtensionUrl()).href,
       fdTable,
       hostSignal,
-      hostPort: channel.port2,
+      hostPort,
       services: availability(this.#services),
       logBudgetBytes: this.#opts.logBudgetBytes ?? 256 * 1024,
     };
-    const worker = new Worker(this.#opts.workerUrl ?? workerEntryUrl(), {
+  }
+
+  #startWorker(init: WorkerInit): Worker {
+    return new Worker(this.#opts.workerUrl ?? workerEntryUrl(), {
       workerData: init,
-      transferList: [channel.port2],
+      transferList: [init.hostPort],
       // The worker's process.env is empty: nothing in the worker (shim
       // defaults included) can read the host environment.
       env: {},
@@ -270,21 +360,10 @@ export class ToolSandbox {
       // by the cap compiled into the module (resourceLimits does not see it).
       resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32, stackSizeMb: 4 },
     });
-    let markReady!: () => void;
-    let failReady!: (e: MppError) => void;
-    const ready = new Promise<void>((res, rej) => {
-      markReady = res;
-      failReady = rej;
-    });
-    ready.catch(() => {});
-    const live: Live = { worker, ready, pending: null, dead: false };
-    this.#live = live;
-    const startTimer = setTimeout(() => {
-      failReady(new MppError('MPP_E_TOOL_TIMEOUT', 'The tool instance did not start in time.', {
-        hint: 'Starting a tool has its own limit, apart from the call\'s limits.timeoutMs: retry when the machine is less busy; a tool that never starts in time is too large for this host.',
-      }));
-      this.#kill(live);
-    }, this.#opts.startTimeoutMs ?? 30_000);
+  }
+
+  /** The worker's own stdout/stderr (not the tool's, which the worker captures): debug lines, bounded. */
+  #drainOutput(worker: Worker): void {
     const drain = (stream: NodeJS.ReadableStream | null | undefined) => {
       let budget = 64 * 1024;
       stream?.on('data', (chunk: Buffer) => {
@@ -296,60 +375,55 @@ export class ToolSandbox {
     };
     drain(worker.stdout);
     drain(worker.stderr);
-    worker.on('message', (m: WorkerMessage) => {
-      switch (m?.type) {
-        case 'ready':
-          clearTimeout(startTimer);
-          markReady();
-          return;
-        case 'init-failed':
-          clearTimeout(startTimer);
-          failReady(toMppError(m.error));
-          this.#kill(live);
-          return;
-        case 'log':
-          this.#log(m.record);
-          return;
-        case 'redaction':
-          this.#redaction(m.counts);
-          return;
-        case 'result':
-        case 'failed': {
-          const p = live.pending;
-          if (!p || p.id !== m.id) return;
-          live.pending = null;
-          if (m.type === 'result') {
-            p.resolve(m.output);
-          } else {
-            p.reject(toMppError(m.error));
-            if (m.error.fatal) this.#kill(live);
-          }
-          return;
+  }
+
+  #onMessage(live: Live, m: WorkerMessage): void {
+    switch (m?.type) {
+      case 'ready':
+        live.markReady();
+        return;
+      case 'init-failed':
+        live.failReady(toMppError(m.error));
+        this.#kill(live);
+        return;
+      case 'log':
+        this.#log(m.record);
+        return;
+      case 'redaction':
+        this.#redaction(m.counts);
+        return;
+      case 'result':
+      case 'failed': {
+        const p = live.pending;
+        if (!p || p.id !== m.id) return;
+        live.pending = null;
+        if (m.type === 'result') {
+          p.resolve(m.output);
+        } else {
+          p.reject(toMppError(m.error));
+          if (m.error.fatal) this.#kill(live);
         }
+        return;
       }
-    });
-    worker.on('error', (e: Error & { code?: string }) => {
-      const err =
-        e.code === 'ERR_WORKER_OUT_OF_MEMORY'
-          ? new MppError('MPP_E_TOOL_MEMORY', 'The tool worker ran out of JavaScript heap and was stopped.', { cause: e })
-          : new MppError('MPP_E_TOOL_CRASHED', 'The tool worker failed.', { cause: e, detail: { reason: 'worker-error' } });
-      clearTimeout(startTimer);
-      failReady(err);
-      live.pending?.reject(err);
-      live.pending = null;
-    });
-    worker.on('exit', () => {
-      clearTimeout(startTimer);
-      live.dead = true;
-      // fds are process-wide: close what the dead instance still held.
-      closeLeakedFds(fdTable);
-      channel.port1.close();
-      const err = new MppError('MPP_E_TOOL_CRASHED', 'The tool worker exited during the call.', { detail: { reason: 'worker-exit' } });
-      failReady(err);
-      live.pending?.reject(err);
-      live.pending = null;
-    });
-    return live;
+    }
+  }
+
+  #onError(live: Live, e: Error & { code?: string }): void {
+    const err =
+      e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+        ? new MppError('MPP_E_TOOL_MEMORY', 'The tool worker ran out of JavaScript heap and was stopped.', { cause: e })
+        : new MppError('MPP_E_TOOL_CRASHED', 'The tool worker failed.', { cause: e, detail: { reason: 'worker-error' } });
+    live.failReady(err);
+    live.pending?.reject(err);
+    live.pending = null;
+  }
+
+  #onExit(live: Live): void {
+    live.dead = true;
+    const err = new MppError('MPP_E_TOOL_CRASHED', 'The tool worker exited during the call.', { detail: { reason: 'worker-exit' } });
+    live.failReady(err);
+    live.pending?.reject(err);
+    live.pending = null;
   }
 
   #kill(live: Live): void {

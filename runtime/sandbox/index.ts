@@ -7,9 +7,9 @@
  *   const output = await sandbox.call('search', '{"q":"x"}');
  *   await sandbox.dispose();
  */
-import { ToolSandbox, type SandboxOptions } from './host.ts';
+import { ToolSandbox, type CallOptions, type SandboxOptions } from './host.ts';
 
-export { ToolSandbox, checkInputSize, workerEntryUrl, ioExtensionUrl, type SandboxOptions } from './host.ts';
+export { ToolSandbox, checkInputSize, workerEntryUrl, ioExtensionUrl, type CallOptions, type SandboxOptions } from './host.ts';
 export { parseGrant, DEFAULT_LIMITS, type Grant, type GrantInput, type FsGrant, type NetGrant, type Limits, type PrivacyGrant } from './grant.ts';
 export {
   HostServiceError,
@@ -29,10 +29,10 @@ export function createSandbox(opts: SandboxOptions): Promise<ToolSandbox> {
 }
 
 /** One call in a fresh instance, disposed afterwards. */
-export async function runTool(opts: SandboxOptions & { tool: string; input: string }): Promise<string> {
+export async function runTool(opts: SandboxOptions & CallOptions & { tool: string; input: string }): Promise<string> {
   const sandbox = await ToolSandbox.create(opts);
   try {
-    return await sandbox.call(opts.tool, opts.input);
+    return await sandbox.call(opts.tool, opts.input, opts.signal ? { signal: opts.signal } : {});
   } finally {
     await sandbox.dispose();
   }

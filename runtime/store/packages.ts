@@ -171,6 +171,23 @@ export function loadInstalled(home: string, name: string, trust: TrustView): Loa
 }
 
 /**
+ * The install record of `name` as the index holds it now (no package bytes
+ * are read): which content-addressed file is installed under the name.
+ */
+export function installedRecord(home: string, name: string): InstalledRecord {
+  checkName(name);
+  if (!indexExists(home)) throw notInstalled(name);
+  const db = openIndex(home);
+  try {
+    const record = getRecord(db, name);
+    if (!record) throw notInstalled(name);
+    return record;
+  } finally {
+    db.close();
+  }
+}
+
+/**
  * Removes `name`. Its key-value data stays unless `purge`. Purging the data of
  * a package that is no longer installed is allowed, so a purge interrupted
  * after the row was deleted can be finished by running it again.

@@ -10,7 +10,8 @@
  * Ordering keeps this safe when termination lands between two statements:
  * an fd is recorded only after `open` returned it, and unrecorded before
  * `close`; the worst case is one leaked fd, never closing an fd number that
- * someone else has reused.
+ * someone else has reused. Only recorded fds are ever closed (by the worker
+ * or, after it exited, by the parent), each exactly once.
  */
 import { closeSync, openSync } from 'node:fs';
 import { FsError } from './fs-errors.ts';
@@ -61,16 +62,21 @@ export class FdRegistry {
     this.#count = 0;
   }
 
+  /**
+   * Closes `fd` if this registry holds it. An fd number it does not hold
+   * (closed already, by closeAll or twice) is never closed: fd numbers are
+   * process-wide and reused at once, so that number may by now be another
+   * thread's file, socket or event-loop descriptor.
+   */
   close(fd: number): void {
     const slot = this.#slots.indexOf(fd);
-    if (slot >= 0) {
-      Atomics.store(this.#slots, slot, -1);
-      this.#count--;
-    }
+    if (slot < 0) return;
+    Atomics.store(this.#slots, slot, -1);
+    this.#count--;
     try {
       closeSync(fd);
     } catch {
-      // Already closed: nothing to release.
+      // Already closed by the kernel's view: nothing to release.
     }
   }
 }

@@ -1,0 +1,50 @@
+/**
+ * Verified packages a long-running host (`mpp mcp`, the editor) keeps in
+ * memory between calls (spec/sandbox.md §8). Verifying the same immutable
+ * bytes again on every call is not a load: a call runs from the bytes kept
+ * here as long as the install index still names the very file they were read
+ * from and the trust store is the one they were verified under. Anything else
+ * (another file installed under the name, a key trusted, removed or revoked,
+ * a new host) reads the bytes from disk again and verifies them again by hash
+ * and signature (loadInstalled). Nothing here looks at file metadata.
+ */
+import { loadInstalled, installedRecord, type LoadedPackage } from './packages.ts';
+import type { TrustStore } from '../trust/store.ts';
+
+interface Kept {
+  readonly fileSha256: string;
+  readonly trust: string;
+  readonly loaded: LoadedPackage;
+}
+
+export class KeptPackages {
+  readonly #kept = new Map<string, Kept>();
+  readonly #max: number;
+
+  /** `max`: packages kept at most (the least recently used is forgotten first). */
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  /** The installed package `name`, verified under `trust`: from memory when nothing it was verified against changed. */
+  load(home: string, name: string, trust: TrustStore): LoadedPackage {
+    const key = `${home}\0${name}`;
+    const record = installedRecord(home, name);
+    const trustState = JSON.stringify(trust.records);
+    const kept = this.#kept.get(key);
+    this.#kept.delete(key);
+    if (kept && kept.fileSha256 === record.fileSha256 && kept.trust === trustState) {
+      this.#kept.set(key, kept);
+      return kept.loaded;
+    }
+    const loaded = loadInstalled(home, name, trust);
+    this.#kept.set(key, { fileSha256: loaded.record.fileSha256, trust: trustState, loaded });
+    while (this.#kept.size > this.#max) this.#kept.delete(this.#kept.keys().next().value as string);
+    return loaded;
+  }
+
+  /** Forgets every kept package: the next load of each reads and verifies its bytes again. */
+  clear(): void {
+    this.#kept.clear();
+  }
+}
