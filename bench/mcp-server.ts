@@ -1,26 +1,29 @@
 /**
  * `mpp mcp` vs a plain MCP stdio server doing the same work: the example's
  * `greet` ({name} -> {greeting}), each called through the SDK's Client +
- * StdioClientTransport.
+ * StdioClientTransport, on both engines (examples/hello built with each).
  *   mpp mcp    the built CLI (dist/cli.js, `npm run build` first) serving
- *              examples/hello, signed, trusted and installed in a temporary
+ *              both builds, signed, trusted and installed in a temporary
  *              MPP home: every call is verified, governed, sandboxed in a fresh
  *              instance, redacted and audited (ToolHost.call).
  *   plain MCP  bench/mcp/server.ts (McpServer + zod), compiled to JavaScript
  *              as shipped servers are.
- *   ToolHost   the same governed call in this process, no MCP: how much of
- *              mpp mcp's time is governance + sandbox rather than the protocol.
+ *   ToolHost   the same governed call in this process, no MCP, over a kept
+ *              SandboxPool and one open audit log (as `mpp mcp` runs it).
+ *   sandbox    the bare call on a kept sandbox (ToolSandbox.call), no governance.
+ *   durable    one durable audit append on this disk (AuditLog.append).
  *
  * Measured: per-call latency of sequential calls (median, p95), blocks of
- * calls interleaved between the servers so machine load hits both alike;
- * calls per second sequentially and with --concurrency calls in flight.
- * Ratios are mpp/plain for latency and plain/mpp for calls per second
- * ("times slower"); no goal is set, the figures are what governance costs.
+ * calls interleaved between subjects so machine load hits all alike; calls
+ * per second sequentially and with --concurrency calls in flight; the
+ * governed path's own cost (ToolHost minus sandbox, paced --gap ms apart so
+ * both find their instance ready) beside one durable write. The goals of
+ * issue 12 are printed with whether each is met.
  *
- *   node bench/mcp-server.ts [--calls 100] [--warmup 10] [--concurrency 4]
+ *   node bench/mcp-server.ts [--calls 100] [--warmup 10] [--concurrency 4] [--gap 60]
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,19 +31,27 @@ import { parseArgs } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { build } from 'esbuild';
-import { recordAudit } from '../runtime/audit/log.ts';
+import { openAuditLog } from '../runtime/audit/log.ts';
+import { ENGINES, type Engine } from '../runtime/build/componentize.ts';
 import { buildPackage } from '../runtime/build/index.ts';
 import { ToolHost } from '../runtime/governance/tool-host.ts';
 import { mcpToolName } from '../runtime/mcp/names.ts';
+import { SandboxPool } from '../runtime/run/sandbox-pool.ts';
+import { homePaths } from '../runtime/home.ts';
+import { createSandbox } from '../runtime/sandbox/index.ts';
+import { COMPONENT_ENTRY } from '../runtime/format/layout.ts';
+import { readArchive } from '../runtime/format/read.ts';
 import { generateKey, publicKeyToPem } from '../runtime/trust/keys.ts';
 import { signPackage } from '../runtime/trust/sign.ts';
-import { EXPECTED, INPUT } from './mcp/workload.ts';
+import { printGoals } from './goals.ts';
+import { EXPECTED, GRANT, INPUT } from './mcp/workload.ts';
 import { median, ms, percentile } from './stats.ts';
 
-const { values } = parseArgs({ options: { calls: { type: 'string', default: '100' }, warmup: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '4' } } });
+const { values } = parseArgs({ options: { calls: { type: 'string', default: '100' }, warmup: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '4' }, gap: { type: 'string', default: '60' } } });
 const CALLS = Number(values.calls);
 const WARMUP = Number(values.warmup);
 const CONCURRENCY = Number(values.concurrency);
+const GAP = Number(values.gap);
 const BLOCK = 25;
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -58,13 +69,24 @@ mkdirSync(workspace, { recursive: true });
 const env = { ...process.env, MPP_HOME: home } as Record<string, string>;
 const cli = (args: string[]) => execFileSync(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
 
-const built = await buildPackage({ projectDir: join(ROOT, 'examples', 'hello') });
 const key = generateKey();
-writeFileSync(join(tmp, 'hello.mpp'), signPackage(built.archive, key));
 writeFileSync(join(tmp, 'key.pub.pem'), publicKeyToPem(key.publicKey));
 cli(['trust', 'add', join(tmp, 'key.pub.pem'), '--name', 'Bench']);
-cli(['install', join(tmp, 'hello.mpp')]);
-const PKG = built.manifest.name;
+/** examples/hello built with each engine, installed under its own name. */
+const PKGS = {} as Record<Engine, string>;
+const components = {} as Record<Engine, Uint8Array>;
+for (const engine of ENGINES) {
+  const projectDir = join(tmp, `hello-${engine}`);
+  cpSync(join(ROOT, 'examples', 'hello'), projectDir, { recursive: true, filter: (p) => !p.includes('node_modules') && !p.includes('/dist') });
+  const manifestFile = join(projectDir, 'mpp.manifest.json');
+  writeFileSync(manifestFile, JSON.stringify({ ...JSON.parse(readFileSync(manifestFile, 'utf8')), name: `bench/hello-${engine}` }));
+  const built = await buildPackage({ projectDir, engine });
+  const signed = signPackage(built.archive, key);
+  writeFileSync(join(tmp, `${engine}.mpp`), signed);
+  cli(['install', join(tmp, `${engine}.mpp`)]);
+  PKGS[engine] = built.manifest.name;
+  components[engine] = readArchive(signed).get(COMPONENT_ENTRY)!.data;
+}
 
 // The plain server as users run one: compiled to JavaScript, the SDK loaded from node_modules.
 const serverDir = join(tmp, 'plain');
@@ -74,11 +96,11 @@ await build({ platform: 'node', target: 'node22', format: 'esm', logLevel: 'warn
 
 type Call = () => Promise<void>;
 
-async function mcpClient(args: string[], tool: string): Promise<{ call: Call; close: () => Promise<void> }> {
+async function mcpClient(args: string[]): Promise<{ call: (tool: string) => Promise<void>; close: () => Promise<void> }> {
   const client = new Client({ name: 'mpp-bench', version: '0.0.0' });
   await client.connect(new StdioClientTransport({ command: process.execPath, args, env, cwd: workspace, stderr: 'ignore' }));
   return {
-    call: async () => {
+    call: async (tool: string) => {
       const r = await client.callTool({ name: tool, arguments: INPUT });
       if (JSON.stringify(r.structuredContent) !== EXPECTED) throw new Error(`${args[0]} returned ${JSON.stringify(r)}`);
     },
@@ -86,14 +108,29 @@ async function mcpClient(args: string[], tool: string): Promise<{ call: Call; cl
   };
 }
 
-const mpp = await mcpClient([CLI, 'mcp', '--workspace', workspace], mcpToolName(PKG, 'greet'));
-const plain = await mcpClient([join(serverDir, 'server.js')], 'greet');
-const host = new ToolHost({ home, audit: (e) => recordAudit(home, e) });
-const inProcess: Call = async () => {
-  const r = await host.call({ target: { installed: PKG }, tool: 'greet', input: JSON.stringify(INPUT), caller: { label: 'mpp-bench' }, workspace });
-  if (JSON.stringify(r.output) !== EXPECTED) throw new Error(`ToolHost returned ${JSON.stringify(r.output)}`);
-};
-const SUBJECTS: Record<string, Call> = { 'mpp mcp': mpp.call, 'ToolHost in process': inProcess, 'plain MCP': plain.call };
+const mppMcp = await mcpClient([CLI, 'mcp', '--workspace', workspace]);
+const plain = await mcpClient([join(serverDir, 'server.js')]);
+const audit = openAuditLog(home);
+const pool = new SandboxPool({ max: 16, idleMs: 10 * 60_000 });
+const host = new ToolHost({ home, audit: (e) => void audit.append(e), auditGrouped: (e) => audit.appendGrouped(e), sandboxes: pool });
+const SUBJECTS: Record<string, Call> = {};
+const sandboxes = [];
+for (const engine of ENGINES) {
+  SUBJECTS[`mpp mcp ${engine}`] = () => mppMcp.call(mcpToolName(PKGS[engine], 'greet'));
+  SUBJECTS[`ToolHost ${engine}`] = async () => {
+    const r = await host.call({ target: { installed: PKGS[engine] }, tool: 'greet', input: JSON.stringify(INPUT), caller: { label: 'mpp-bench' }, workspace });
+    if (JSON.stringify(r.output) !== EXPECTED) throw new Error(`ToolHost returned ${JSON.stringify(r.output)}`);
+  };
+  const sandbox = await createSandbox({ component: components[engine], grant: GRANT, cacheDir: homePaths(home).componentCache });
+  sandboxes.push(sandbox);
+  SUBJECTS[`sandbox ${engine}`] = async () => {
+    const out = await sandbox.call('greet', JSON.stringify(INPUT));
+    if (out !== EXPECTED) throw new Error(`the sandbox returned ${out}`);
+  };
+}
+SUBJECTS['plain MCP'] = () => plain.call('greet');
+// One durable append, as the governed call makes before the tool runs.
+SUBJECTS['durable audit write'] = async () => void audit.append({ type: 'deny', package: PKGS.spidermonkey, agent: { id: 'unverified:mpp-bench', verified: false }, code: 'MPP_E_USAGE', reason: 'bench: one durable write' });
 const NAMES = Object.keys(SUBJECTS);
 
 // ---------------------------------------------------------------- measure
@@ -115,9 +152,21 @@ for (let done = 0; done < CALLS; done += BLOCK) {
   }
 }
 
+log(`paced: ${Math.min(CALLS, 40)} calls of ToolHost and sandbox each, ${GAP} ms apart (every instance ready)…`);
+const paced: Record<string, number[]> = {};
+for (let i = 0; i < Math.min(CALLS, 40); i++) {
+  for (const name of NAMES.filter((n) => n.startsWith('ToolHost') || n.startsWith('sandbox'))) {
+    await new Promise((r) => setTimeout(r, GAP));
+    const t = performance.now();
+    await SUBJECTS[name]!();
+    (paced[name] ??= []).push(performance.now() - t);
+  }
+}
+
 log(`${CALLS} calls each with ${CONCURRENCY} in flight…`);
 const concurrent: Record<string, number> = {};
 for (const [name, call] of Object.entries(SUBJECTS)) {
+  if (name === 'durable audit write') continue;
   let next = 0;
   const t0 = performance.now();
   await Promise.all(
@@ -127,32 +176,58 @@ for (const [name, call] of Object.entries(SUBJECTS)) {
   );
   concurrent[name] = (CALLS / (performance.now() - t0)) * 1000;
 }
-await mpp.close();
+await mppMcp.close();
 await plain.close();
+for (const sandbox of sandboxes) await sandbox.dispose();
+await pool.dispose();
+audit.close();
 
 // ---------------------------------------------------------------- report
 
 const perSecond = (name: string) => (CALLS / elapsed[name]!) * 1000;
+const med = (name: string) => median(latency[name]!);
+const p95 = (name: string) => percentile(latency[name]!, 0.95);
 const row = (name: string) => ({
-  'median ms': ms(median(latency[name]!)),
-  'p95 ms': ms(percentile(latency[name]!, 0.95)),
+  'median ms': ms(med(name)),
+  'p95 ms': ms(p95(name)),
   'calls/s sequential': perSecond(name).toFixed(1),
-  [`calls/s ${CONCURRENCY} in flight`]: concurrent[name]!.toFixed(1),
+  [`calls/s ${CONCURRENCY} in flight`]: concurrent[name]?.toFixed(1) ?? '-',
 });
-console.log(`\nnode ${process.version}; examples/hello greet, ${CALLS} calls per subject (+${WARMUP} warm-up)`);
+console.log(`\nnode ${process.version}; examples/hello greet, ${CALLS} calls per subject (+${WARMUP} warm-up), back to back`);
 console.table(Object.fromEntries(NAMES.map((n) => [n, row(n)])));
-const ratio = (name: string) => ({
-  'median latency (x plain)': (median(latency[name]!) / median(latency['plain MCP']!)).toFixed(1) + 'x',
-  'p95 latency (x plain)': (percentile(latency[name]!, 0.95) / percentile(latency['plain MCP']!, 0.95)).toFixed(1) + 'x',
-  'sequential calls/s (plain / this)': (perSecond('plain MCP') / perSecond(name)).toFixed(1) + 'x',
-  [`${CONCURRENCY} in flight calls/s (plain / this)`]: (concurrent['plain MCP']! / concurrent[name]!).toFixed(1) + 'x',
-});
+const PLAIN = 'plain MCP';
 console.log('Ratios against the plain MCP server (higher = slower than plain):');
-console.table({ 'mpp mcp': ratio('mpp mcp'), 'ToolHost in process': ratio('ToolHost in process') });
-{
-  const diff = median(latency['mpp mcp']!) - median(latency['ToolHost in process']!);
-  console.log(
-    `Of mpp mcp's median ${ms(median(latency['mpp mcp']!))} ms, the governed call itself (ToolHost in process) takes ${ms(median(latency['ToolHost in process']!))} ms: ` +
-      `MCP over stdio ${diff > 0 ? `adds about ${ms(diff)} ms` : 'adds less than the noise'} (the plain server's whole call: ${ms(median(latency['plain MCP']!))} ms).`,
-  );
-}
+console.table(
+  Object.fromEntries(
+    NAMES.filter((n) => n.startsWith('mpp mcp') || n.startsWith('ToolHost')).map((name) => [
+      name,
+      {
+        'median latency (x plain)': (med(name) / med(PLAIN)).toFixed(1) + 'x',
+        'p95 latency (x plain)': (p95(name) / p95(PLAIN)).toFixed(1) + 'x',
+        'sequential calls/s (plain / this)': (perSecond(PLAIN) / perSecond(name)).toFixed(1) + 'x',
+        [`${CONCURRENCY} in flight calls/s (plain / this)`]: (concurrent[PLAIN]! / concurrent[name]!).toFixed(1) + 'x',
+      },
+    ]),
+  ),
+);
+const durable = med('durable audit write');
+const rows = ENGINES.flatMap((e) => {
+  const overhead = median(paced[`ToolHost ${e}`]!) - median(paced[`sandbox ${e}`]!);
+  return [
+    { what: `governed call via mpp mcp, median (${e})`, measured: `${ms(med(`mpp mcp ${e}`))} ms`, goal: '<= 5 ms', met: med(`mpp mcp ${e}`) <= 5 },
+    { what: `governed call via mpp mcp, p95 (${e})`, measured: `${ms(p95(`mpp mcp ${e}`))} ms`, goal: '<= 15 ms', met: p95(`mpp mcp ${e}`) <= 15 },
+    { what: `governed calls/s, one package (${e})`, measured: perSecond(`mpp mcp ${e}`).toFixed(1), goal: '>= 150', met: perSecond(`mpp mcp ${e}`) >= 150 },
+    { what: `bare sandbox call, back to back, median (${e})`, measured: `${ms(med(`sandbox ${e}`))} ms`, goal: '<= 2 ms', met: med(`sandbox ${e}`) <= 2 },
+    {
+      what: `governed path over the bare call, paced (${e})`,
+      measured: `${ms(overhead)} ms (one durable write: ${ms(durable)} ms)`,
+      goal: '<= durable write + 1 ms',
+      met: overhead <= durable + 1,
+    },
+  ];
+});
+printGoals(`Issue 12 goals (plain MCP call here: ${ms(med(PLAIN))} ms; one durable audit write on this disk: ${ms(durable)} ms, p95 ${ms(p95('durable audit write'))} ms)`, rows);
+log(
+  `Of mpp mcp's median, the governed call in process takes ${ENGINES.map((e) => `${e} ${ms(med(`ToolHost ${e}`))} of ${ms(med(`mpp mcp ${e}`))} ms`).join(', ')}; ` +
+    `the bare sandbox call ${ENGINES.map((e) => `${e} ${ms(med(`sandbox ${e}`))} ms`).join(', ')} (back to back it waits for the next fresh instance).`,
+);

@@ -74,7 +74,8 @@ interface Pending {
 
 /** One worker and what its lifetime decided. */
 interface Live {
-  readonly worker: Worker;
+  /** Set once the worker is started (after earlier workers finished stopping). */
+  worker: Worker | undefined;
   /** Settles when the worker's first instance is ready (or could not start). */
   readonly ready: Promise<void>;
   markReady(): void;
@@ -143,7 +144,30 @@ export function checkInputSize(input: string, limits: Limits): void {
   }
 }
 
-function newLive(worker: Worker): Live {
+/**
+ * Workers of this process still tearing down after terminate(). A worker
+ * starts only once none is: Node aborted the whole host (`uv__io_poll:
+ * Assertion 'errno == EINTR' failed`) when a worker started while another
+ * was being torn down after failed calls (issue 13; reproduced by
+ * test/integration/fatal-calls.test.ts). Waiting costs a call that follows
+ * a killed one the few milliseconds a teardown takes.
+ */
+const stopping = new Set<Promise<unknown>>();
+
+function stopWorker(worker: Worker): Promise<unknown> {
+  const stopped = worker.terminate().catch(() => undefined);
+  stopping.add(stopped);
+  void stopped.then(() => stopping.delete(stopped));
+  return stopped;
+}
+
+/** Runs `start` now, or once every worker being stopped is gone. */
+function whenNoneStopping(start: () => void): void {
+  if (stopping.size === 0) start();
+  else void Promise.all(stopping).then(() => whenNoneStopping(start));
+}
+
+function newLive(): Live {
   let markReady!: () => void;
   let failReady!: (e: MppError) => void;
   const ready = new Promise<void>((res, rej) => {
@@ -151,7 +175,7 @@ function newLive(worker: Worker): Live {
     failReady = rej;
   });
   ready.catch(() => {});
-  return { worker, ready, markReady, failReady, pending: null, dead: false };
+  return { worker: undefined, ready, markReady, failReady, pending: null, dead: false };
 }
 
 /** The refusal for a call ended by its signal. */
@@ -288,7 +312,7 @@ export class ToolSandbox {
         },
       };
       const msg: CallMessage = { type: 'call', id, tool, input };
-      live.worker.postMessage(msg);
+      live.worker!.postMessage(msg);
     });
   }
 
@@ -299,12 +323,23 @@ export class ToolSandbox {
    */
   #ensureLive(): Live {
     if (this.#live && !this.#live.dead) return this.#live;
+    const live = newLive();
+    this.#live = live;
+    whenNoneStopping(() => {
+      if (live.dead) live.failReady(new MppError('MPP_E_TOOL_CRASHED', 'The tool worker was stopped before it started.', { detail: { reason: 'worker-exit' } }));
+      else if (this.#disposed) live.failReady(new MppError('MPP_E_USAGE', 'The sandbox has been disposed.'));
+      else this.#startLive(live);
+    });
+    return live;
+  }
+
+  /** Starts `live`'s worker and wires its output, messages, errors and exit to it. */
+  #startLive(live: Live): void {
     const fdTable = createFdTableBuffer();
     const hostSignal = new SharedArrayBuffer(4);
     const channel = new MessageChannel();
     const worker = this.#startWorker(this.#workerInit(fdTable, hostSignal, channel.port2));
-    const live = newLive(worker);
-    this.#live = live;
+    live.worker = worker;
     serveHostRequests(
       this.#services,
       channel.port1,
@@ -329,7 +364,6 @@ export class ToolSandbox {
       closeLeakedFds(fdTable);
       channel.port1.close();
     });
-    return live;
   }
 
   #workerInit(fdTable: SharedArrayBuffer, hostSignal: SharedArrayBuffer, hostPort: MessagePort): WorkerInit {
@@ -428,7 +462,7 @@ export class ToolSandbox {
 
   #kill(live: Live): void {
     live.dead = true;
-    void live.worker.terminate();
+    if (live.worker) void stopWorker(live.worker);
   }
 
   /** Passes counts on to the audit hook, checked first: the worker runs tool-influenced code. */
@@ -460,7 +494,7 @@ export class ToolSandbox {
     this.#live = null;
     if (live && !live.dead) {
       live.dead = true;
-      await live.worker.terminate();
+      if (live.worker) await stopWorker(live.worker);
     }
   }
 }

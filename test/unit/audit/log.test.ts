@@ -172,4 +172,61 @@ describe('audit log', () => {
       }
     });
   });
+
+  describe('group commit (audit.md §2.1)', () => {
+    const invoke = SAMPLE_EVENTS.invoke as Extract<AuditEvent, { type: 'invoke' }>;
+    const outcomes = (log: AuditLog) => log.query({ type: 'invoke' }).map((r) => (r.event.type === 'invoke' ? r.event.outcome : ''));
+
+    it('commits queued outcome records after the current turn, in order, as one chain', async (t) => {
+      const home = tempDir(t, 'audit-group');
+      const log = openAuditLog(home);
+      try {
+        log.append({ ...invoke, outcome: 'started', durationMs: 0 });
+        log.appendGrouped({ ...invoke, outcome: 'ok' });
+        log.appendGrouped({ type: 'invoke', package: invoke.package, version: invoke.version, digest: invoke.digest, tool: invoke.tool, agent: invoke.agent, inputSha256: invoke.inputSha256, durationMs: 7, outcome: 'error', code: 'MPP_E_TOOL_TIMEOUT', redactions: {} });
+        // Not yet committed: still this turn.
+        assert.deepEqual(outcomes(log), ['started']);
+        await new Promise((r) => setImmediate(r));
+        assert.deepEqual(outcomes(log), ['started', 'ok', 'error']);
+        assert.equal(log.verify().ok, true);
+      } finally {
+        log.close();
+      }
+    });
+
+    it('a durable append commits what was queued before it, first', (t) => {
+      const home = tempDir(t, 'audit-group-order');
+      withLog(home, (log) => {
+        log.appendGrouped({ ...invoke, outcome: 'ok' });
+        const record = log.append({ ...invoke, outcome: 'started', durationMs: 0 });
+        assert.equal(record.seq, 2);
+        assert.deepEqual(outcomes(log), ['ok', 'started']);
+      });
+    });
+
+    it('close commits what was queued', (t) => {
+      const home = tempDir(t, 'audit-group-close');
+      withLog(home, (log) => log.appendGrouped({ ...invoke, outcome: 'ok' }));
+      withLog(home, (log) => assert.deepEqual(outcomes(log), ['ok']));
+    });
+
+    it('refuses an invalid event at once, queueing nothing', (t) => {
+      const home = tempDir(t, 'audit-group-invalid');
+      withLog(home, (log) => {
+        refusesWith(() => log.appendGrouped({ ...invoke, outcome: 'maybe' } as unknown as AuditEvent), 'MPP_E_AUDIT_EVENT_INVALID');
+        log.flush();
+        assert.deepEqual(outcomes(log), []);
+      });
+    });
+
+    it('a crash loses only an outcome whose started record is durable', async (t) => {
+      const home = tempDir(t, 'audit-group-crash');
+      const child = spawn(process.execPath, [fileURLToPath(new URL('./group-commit-child.ts', import.meta.url)), home], { stdio: 'inherit' });
+      assert.equal(await new Promise((r) => child.on('exit', r)), 0);
+      withLog(home, (log) => {
+        assert.deepEqual(outcomes(log), ['started']);
+        assert.equal(log.verify().ok, true);
+      });
+    });
+  });
 });

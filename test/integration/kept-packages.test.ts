@@ -1,0 +1,59 @@
+/**
+ * Verified bytes kept in memory by a long-running host (spec/sandbox.md §5):
+ * the same immutable bytes are not verified again on every call, but bytes
+ * read from disk again are, by hash and signature — after an update, a
+ * trust-store change, or in a new host — and file metadata is never taken
+ * as evidence.
+ */
+import assert from 'node:assert/strict';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { isMppError } from '../../runtime/errors.ts';
+import { serializeManifest, type Manifest } from '../../runtime/format/manifest.ts';
+import { writeArchive } from '../../runtime/format/write.ts';
+import { blobPath } from '../../runtime/store/blobs.ts';
+import { KeptPackages } from '../../runtime/store/kept-packages.ts';
+import { installPackage } from '../../runtime/store/packages.ts';
+import { generateKey } from '../../runtime/trust/keys.ts';
+import { signPackage } from '../../runtime/trust/sign.ts';
+import { addTrustedKey, revokeKey, TrustStore } from '../../runtime/trust/store.ts';
+import { fixtureComponent } from '../fixtures/tools/build.ts';
+import { tempDir } from '../helpers/cli.ts';
+
+const any = { type: 'object' } as const;
+
+describe('verified packages kept by a long-running host', () => {
+  it('runs from the kept bytes until the installed file or the trust store changes, then verifies again', async (t) => {
+    const home = tempDir(t, 'kept-packages');
+    const key = generateKey();
+    await addTrustedKey(home, key.publicKey, 'Probes');
+    const component = await fixtureComponent('echo');
+    const install = async (version: string) => {
+      const m: Manifest = { mpp: 1, name: 'probes/kept', version, description: 'A probe.', publisher: { name: 'Probes' }, tools: [{ name: 'echo', description: 'Echo.', sensitivity: 'none', inputSchema: any, outputSchema: any }] };
+      return installPackage(home, signPackage(writeArchive(new Map([['manifest.json', serializeManifest(m)], ['tool.wasm', component]])), key), { trust: TrustStore.load(home) });
+    };
+    const first = await install('1.0.0');
+    const kept = new KeptPackages(4);
+    const a = kept.load(home, 'probes/kept', TrustStore.load(home));
+    assert.equal(kept.load(home, 'probes/kept', TrustStore.load(home)), a, 'the same bytes are not read or verified again');
+
+    // The file on disk is damaged: a host holding the verified bytes runs from them...
+    const blob = blobPath(home, first.fileSha256);
+    chmodSync(blob, 0o644);
+    writeFileSync(blob, Buffer.from('not a package'));
+    assert.equal(kept.load(home, 'probes/kept', TrustStore.load(home)), a);
+    // ...a new host reads them from disk and refuses them, whatever their metadata says.
+    assert.throws(() => new KeptPackages(4).load(home, 'probes/kept', TrustStore.load(home)), (e: unknown) => isMppError(e) && e.code === 'MPP_E_STORE_CORRUPT');
+
+    // An update installs another file under the name: read and verified again.
+    await install('1.1.0');
+    const b = kept.load(home, 'probes/kept', TrustStore.load(home));
+    assert.notEqual(b, a);
+    assert.equal(b.pkg.manifest.version, '1.1.0');
+
+    // A revoked key: the kept bytes are verified again, and refused.
+    await revokeKey(home, key.publicKey.keyid, 'compromised');
+    assert.throws(() => kept.load(home, 'probes/kept', TrustStore.load(home)), (e: unknown) => isMppError(e) && e.code === 'MPP_E_REVOKED_KEY');
+  });
+});
