@@ -246,7 +246,7 @@ export class ToolSandbox {
     if (typeof input !== 'string') throw new MppError('MPP_E_INPUT_INVALID', `Expected the input as JSON text, got ${typeof input}.`);
     // Whether it is JSON is checked in the worker: parsing a large input here would stall the host.
     checkInputSize(input, this.grant.limits);
-    opts.signal?.throwIfAborted();
+    if (opts.signal?.aborted) throw cancelled(opts.signal.reason);
     const live = await this.#readyWorker();
     return this.#send(live, tool, input, opts.signal);
   }
@@ -313,6 +313,8 @@ export class ToolSandbox {
       };
       const msg: CallMessage = { type: 'call', id, tool, input };
       live.worker!.postMessage(msg);
+      // Aborted while the call waited for its instance: the listener came too late to hear it.
+      if (signal?.aborted) abort();
     });
   }
 
