@@ -66,6 +66,8 @@ export interface SandboxOptions {
 /** The call in flight on a worker: settles it, and stops its clock while a human is asked. */
 interface Pending {
   readonly id: number;
+  /** The worker began the call: its time limit starts. */
+  begin(): void;
   resolve(v: string): void;
   reject(e: MppError): void;
   pause(): void;
@@ -178,6 +180,8 @@ function newLive(): Live {
   return { worker: undefined, ready, markReady, failReady, pending: null, dead: false };
 }
 
+const START_HINT = "Starting a tool has its own limit, apart from the call's limits.timeoutMs: retry when the machine is less busy; a tool that never starts in time is too large for this host.";
+
 /** The refusal for a call ended by its signal. */
 function cancelled(reason: unknown): MppError {
   if (reason instanceof MppError) return reason;
@@ -274,6 +278,7 @@ export class ToolSandbox {
     return new Promise<string>((resolve, reject) => {
       let remaining = limits.timeoutMs;
       let since = performance.now();
+      let begun = false;
       const stop = (e: MppError) => {
         if (live.pending?.id !== id) return;
         live.pending = null;
@@ -283,7 +288,9 @@ export class ToolSandbox {
       };
       const expire = () => stop(new MppError('MPP_E_TOOL_TIMEOUT', `The tool call ran past its limit of ${limits.timeoutMs} ms and was stopped.`, { detail: { timeoutMs: limits.timeoutMs } }));
       const abort = () => stop(cancelled(signal!.reason));
-      let timer: NodeJS.Timeout | undefined = setTimeout(expire, remaining);
+      // Until the worker begins the call, it is preparing the call's instance: bounded like a start.
+      const notStarted = () => stop(new MppError('MPP_E_TOOL_TIMEOUT', 'The tool instance did not start in time.', { hint: START_HINT }));
+      let timer: NodeJS.Timeout | undefined = setTimeout(notStarted, this.#opts.startTimeoutMs ?? 30_000);
       signal?.addEventListener('abort', abort, { once: true });
       const settled = () => {
         clearTimeout(timer);
@@ -291,6 +298,13 @@ export class ToolSandbox {
       };
       live.pending = {
         id,
+        begin: () => {
+          if (begun) return;
+          begun = true;
+          clearTimeout(timer);
+          since = performance.now();
+          timer = setTimeout(expire, remaining);
+        },
         resolve: (v) => {
           settled();
           resolve(v);
@@ -300,13 +314,13 @@ export class ToolSandbox {
           reject(e);
         },
         pause: () => {
-          if (timer === undefined) return;
+          if (!begun || timer === undefined) return;
           clearTimeout(timer);
           timer = undefined;
           remaining -= performance.now() - since;
         },
         resume: () => {
-          if (timer !== undefined) return;
+          if (!begun || timer !== undefined) return;
           since = performance.now();
           timer = setTimeout(expire, Math.max(0, remaining));
         },
@@ -350,9 +364,7 @@ export class ToolSandbox {
       () => !live.dead,
     );
     const startTimer = setTimeout(() => {
-      live.failReady(new MppError('MPP_E_TOOL_TIMEOUT', 'The tool instance did not start in time.', {
-        hint: 'Starting a tool has its own limit, apart from the call\'s limits.timeoutMs: retry when the machine is less busy; a tool that never starts in time is too large for this host.',
-      }));
+      live.failReady(new MppError('MPP_E_TOOL_TIMEOUT', 'The tool instance did not start in time.', { hint: START_HINT }));
       this.#kill(live);
     }, this.#opts.startTimeoutMs ?? 30_000);
     void live.ready.then(() => clearTimeout(startTimer), () => clearTimeout(startTimer));
@@ -421,6 +433,9 @@ export class ToolSandbox {
       case 'init-failed':
         live.failReady(toMppError(m.error));
         this.#kill(live);
+        return;
+      case 'started':
+        if (live.pending?.id === m.id) live.pending.begin();
         return;
       case 'log':
         this.#log(m.record);

@@ -50,6 +50,8 @@ export interface WorkerError {
 export type WorkerMessage =
   | { readonly type: 'ready' }
   | { readonly type: 'init-failed'; readonly error: WorkerError }
+  /** The call's instance is ready and the tool is about to run: its time limit starts now. */
+  | { readonly type: 'started'; readonly id: number }
   | { readonly type: 'result'; readonly id: number; readonly output: string }
   | { readonly type: 'failed'; readonly id: number; readonly error: WorkerError }
   | { readonly type: 'log'; readonly record: LogRecord }

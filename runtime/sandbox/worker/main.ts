@@ -248,6 +248,8 @@ async function runCall(msg: CallMessage): Promise<void> {
     post({ type: 'failed', id: msg.id, error: instantiationError(e) });
     return;
   }
+  // The time limit bounds the tool's work, not the wait for its instance (a loaded machine).
+  post({ type: 'started', id: msg.id });
   try {
     serve(handler, msg);
   } finally {
