@@ -29,8 +29,8 @@ import { CLI, mpp, tempDir } from '../helpers/cli.ts';
 
 const any = { type: 'object' } as const;
 // The loop can only end at the time limit. The others end on their own, unless a loaded machine
-// makes the short limit come first (the next instance is still being prepared, or filling 64 MiB
-// is slow): either way a coded fatal refusal, which is what this test is about.
+// makes the short limit come first (filling 64 MiB, or the engine's own work, is slow): either way
+// a coded fatal refusal, which is what this test is about.
 const FATAL: Record<string, readonly string[]> = {
   loop: ['MPP_E_TOOL_TIMEOUT'],
   memory: ['MPP_E_TOOL_MEMORY', 'MPP_E_TOOL_TIMEOUT'],
