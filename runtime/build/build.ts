@@ -7,10 +7,10 @@ import { checkToolComponent } from '../format/world.ts';
 import { bundleTool } from './bundle.ts';
 import { prepareBuildWorld } from './build-world.ts';
 import { componentCacheIn } from './cache.ts';
-import { DEFAULT_ENGINE, componentizeTool, type Engine } from './componentize.ts';
+import { DEFAULT_ENGINE, componentizeTool, type ComponentizeResult, type Engine } from './componentize.ts';
 import { locateWitDir } from './locate.ts';
 import { readPrebuiltComponent } from './prebuilt.ts';
-import { readProject } from './project.ts';
+import { readProject, type Project } from './project.ts';
 
 export interface BuildOptions {
   projectDir: string;
@@ -51,25 +51,9 @@ export async function buildPackage(opts: BuildOptions): Promise<BuildResult> {
   const lap = (stage: string, since: number) => (timings[stage] = Math.round(performance.now() - since));
 
   const project = readProject(opts.projectDir, { entry: opts.componentFile === undefined });
-  let component: Uint8Array;
-  let cached = false;
-  if (opts.componentFile !== undefined) {
-    progress('reading the prebuilt component…');
-    component = readPrebuiltComponent(opts.componentFile);
-  } else {
-    progress('bundling…');
-    let t = performance.now();
-    const bundle = await bundleTool(project.entryPath, project.dir);
-    lap('bundle', t);
-
-    progress(`componentizing (${engine})…`);
-    t = performance.now();
-    const cache = opts.cache === false ? undefined : componentCacheIn(join(project.dir, CACHE_DIR));
-    const witDir = opts.witDir ?? locateWitDir();
-    const world = prepareBuildWorld(witDir, bundle.hostImports);
-    ({ component, cached } = await componentizeTool(bundle.source, { engine, witDir, world, cache }));
-    lap('componentize', t);
-  }
+  if (opts.componentFile !== undefined) progress('reading the prebuilt component…');
+  const { component, cached } =
+    opts.componentFile !== undefined ? { component: readPrebuiltComponent(opts.componentFile), cached: false } : await jsComponent(project, engine, opts, progress, lap);
   // The gatekeeper's own check: a package this build writes is one every host accepts.
   checkToolComponent(component);
 
@@ -85,4 +69,20 @@ export async function buildPackage(opts: BuildOptions): Promise<BuildResult> {
   lap('total', start);
 
   return { archive, manifest: project.manifest, componentBytes: component.byteLength, timings, ...(opts.componentFile === undefined ? { engine } : {}), cached };
+}
+
+/** src/index.ts -> bundle -> component, against the tool world narrowed to what the bundle imports. */
+async function jsComponent(project: Project, engine: Engine, opts: BuildOptions, progress: (msg: string) => void, lap: (stage: string, since: number) => void): Promise<ComponentizeResult> {
+  progress('bundling…');
+  let t = performance.now();
+  const bundle = await bundleTool(project.entryPath, project.dir);
+  lap('bundle', t);
+
+  progress(`componentizing (${engine})…`);
+  t = performance.now();
+  const cache = opts.cache === false ? undefined : componentCacheIn(join(project.dir, CACHE_DIR));
+  const witDir = opts.witDir ?? locateWitDir();
+  const result = await componentizeTool(bundle.source, { engine, witDir, world: prepareBuildWorld(witDir, bundle.hostImports), cache });
+  lap('componentize', t);
+  return result;
 }
