@@ -16,6 +16,7 @@ import { buildPackage } from '../runtime/build/build.ts';
 import { ENGINES, componentizeTool, type Engine } from '../runtime/build/componentize.ts';
 import { initProject } from '../runtime/build/init.ts';
 import { locateWitDir } from '../runtime/build/locate.ts';
+import { prepareBuildWorld } from '../runtime/build/build-world.ts';
 import { readArchive } from '../runtime/format/read.ts';
 import { loadTool } from '../test/integration/tool-host.ts';
 
@@ -65,7 +66,7 @@ export const handler = {
 };`;
 
 async function probe(engine: Engine, url: string): Promise<Record<string, boolean>> {
-  const { component } = await componentizeTool(PROBE, { engine, witDir });
+  const { component } = await componentizeTool(PROBE, { engine, witDir, world: prepareBuildWorld(witDir, []) });
   const tool = await loadTool(component);
   const result = JSON.parse(tool.call('sync', '{}')) as Record<string, boolean>;
   const tryCall = (t: string, input: string, expect: string) => {

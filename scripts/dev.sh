@@ -44,6 +44,8 @@ if [ "${1:-}" = test ]; then
   # The editor tests build code-server's native modules (kerberos needs its headers) and seed ripgrep.
   [ -x /usr/bin/rg ] || missing+=(ripgrep)
   dpkg -s libkrb5-dev >/dev/null 2>&1 || missing+=(libkrb5-dev)
+  # The portability test runs components in Wasmtime through a Python venv (pip install wasmtime).
+  python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3 python3-venv)
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
       pkgs=$(printf '%s\n' "${missing[@]}" | sed 's/^script$/bsdutils/' | sort -u | tr '\n' ' ')

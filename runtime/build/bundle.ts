@@ -2,15 +2,21 @@
 import type { Message } from 'esbuild';
 import { MppError } from '../errors.ts';
 
-/** The host interfaces of the world: resolved by the component, never by the bundler. */
-const HOST_IMPORTS = ['mpp:tool/*'];
+/** The interfaces of the tool world: resolved by the component, never by the bundler. */
+const HOST_IMPORTS = ['mpp:*', 'wasi:*'];
+
+export interface Bundle {
+  readonly source: string;
+  /** The world interfaces the source imports (`wasi:filesystem/preopens@0.2.12`...), sorted. */
+  readonly hostImports: readonly string[];
+}
 
 /**
  * Bundles the tool's entry into one ESM file for a JS engine that has no Node
  * built-ins and no module loader: platform neutral, everything inlined except
  * the world's imports. Output is deterministic for the same sources.
  */
-export async function bundleTool(entryPath: string, projectDir: string): Promise<string> {
+export async function bundleTool(entryPath: string, projectDir: string): Promise<Bundle> {
   let result;
   try {
     const { build } = await import('esbuild');
@@ -29,6 +35,7 @@ export async function bundleTool(entryPath: string, projectDir: string): Promise
       charset: 'utf8',
       legalComments: 'none',
       logLevel: 'silent',
+      metafile: true,
     });
   } catch (e) {
     const errors = (e as { errors?: Message[] }).errors ?? [];
@@ -42,7 +49,8 @@ export async function bundleTool(entryPath: string, projectDir: string): Promise
   }
   const out = result.outputFiles[0];
   if (!out) throw new MppError('MPP_E_BUILD_FAILED', 'Bundling produced no output.', { detail: { stage: 'bundle' } });
-  return out.text;
+  const imported = Object.values(result.metafile?.outputs ?? {}).flatMap((o) => o.imports.filter((i) => i.external).map((i) => i.path));
+  return { source: out.text, hostImports: [...new Set(imported)].sort() };
 }
 
 function formatMessage(m: Message): string {

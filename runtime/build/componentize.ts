@@ -1,4 +1,5 @@
 import { MppError } from '../errors.ts';
+import type { BuildWorld } from './build-world.ts';
 import { componentKey, type ComponentCache } from './cache.ts';
 import { componentizeQuickJs, quickJsVersion } from './quickjs.ts';
 import { componentizeSpiderMonkey, spiderMonkeyVersion } from './spidermonkey.ts';
@@ -14,20 +15,27 @@ export interface ComponentizeResult {
   readonly cached: boolean;
 }
 
-/** Turns a bundled tool into a component for the mpp:tool world, reusing a cached one when nothing changed. */
-export async function componentizeTool(source: string, opts: { engine: Engine; witDir: string; cache?: ComponentCache }): Promise<ComponentizeResult> {
-  const { engine, witDir, cache } = opts;
+/**
+ * Turns a bundled tool into a component for the mpp:tool world, reusing a
+ * cached one when nothing changed. `witDir` is the WIT the component is keyed by; `world`, when given, the
+ * folder and world the engine builds against (build-world.ts), else `witDir`'s
+ * own world `tool`.
+ */
+export async function componentizeTool(source: string, opts: { engine: Engine; witDir: string; world?: BuildWorld; cache?: ComponentCache }): Promise<ComponentizeResult> {
+  const { engine, cache } = opts;
+  const { witDir: engineWitDir, worldName } = opts.world ?? { witDir: opts.witDir, worldName: WORLD_NAME };
+  const witDir = opts.witDir;
   const engineVersion = engine === 'quickjs' ? await quickJsVersion() : await spiderMonkeyVersion();
-  const key = cache ? componentKey({ engine, engineVersion, witDir, worldName: WORLD_NAME, source }) : undefined;
+  const key = cache ? componentKey({ engine, engineVersion, witDir, worldName, source }) : undefined;
   const hit = key ? cache?.get(key) : undefined;
   if (hit) return { component: hit, cached: true };
   let component: Uint8Array;
   try {
-    component = engine === 'quickjs' ? await componentizeQuickJs(source, witDir, WORLD_NAME) : await componentizeSpiderMonkey(source, witDir, WORLD_NAME);
+    component = engine === 'quickjs' ? await componentizeQuickJs(source, engineWitDir, worldName) : await componentizeSpiderMonkey(source, engineWitDir, worldName);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     throw new MppError('MPP_E_BUILD_FAILED', `Componentizing with ${engine} failed:\n${why.trim()}`, {
-      hint: 'Check that src/index.ts exports `handler` with a `call(tool, input)` method and imports only mpp:tool/* interfaces; top-level code runs at build time.',
+      hint: 'Check that src/index.ts exports `handler` with a `call(tool, input)` method and imports only interfaces of the tool world (spec/wit/mpp.wit); top-level code runs at build time.',
       cause: e,
       detail: { stage: 'componentize', engine },
     });

@@ -11,11 +11,12 @@ export const README_SOURCE = 'README.md';
 export interface Project {
   readonly dir: string;
   readonly manifest: Manifest;
+  /** src/index.ts; not required when a prebuilt component is packed. */
   readonly entryPath: string;
   readonly readme: Uint8Array | undefined;
 }
 
-export function readProject(projectDir: string): Project {
+export function readProject(projectDir: string, opts: { entry?: boolean } = {}): Project {
   const dir = resolve(projectDir);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw projectInvalid(`${dir} is not a folder.`, 'Pass the folder of a tool project (one made by `mpp init`).');
@@ -26,7 +27,7 @@ export function readProject(projectDir: string): Project {
   }
   const manifest = parseManifestSource(readFileSync(manifestPath));
   const entryPath = join(dir, ENTRY_SOURCE);
-  if (!existsSync(entryPath)) {
+  if (opts.entry !== false && !existsSync(entryPath)) {
     throw projectInvalid(`${dir} has no ${ENTRY_SOURCE}.`, 'The tool code starts in src/index.ts, which exports `handler`.', { file: ENTRY_SOURCE });
   }
   const readmePath = join(dir, README_SOURCE);

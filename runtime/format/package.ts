@@ -29,11 +29,6 @@ export function checkLayout(archive: Archive): PackageEntries {
     }
   }
   const component = archive.get(COMPONENT_ENTRY)!;
-  if (!startsWith(component.data, COMPONENT_HEADER)) {
-    throw new MppError('MPP_E_INVALID_COMPONENT', 'tool.wasm is not a WebAssembly component: its header is not \\0asm with the component layer.', {
-      hint: 'Build the tool with `mpp build`; a core WebAssembly module must be turned into a component first.',
-    });
-  }
   const all = [...archive.values()];
   return Object.freeze({
     manifest: archive.get(MANIFEST_ENTRY)!,
@@ -41,11 +36,4 @@ export function checkLayout(archive: Archive): PackageEntries {
     content: Object.freeze(all.filter((e) => !isSignatureEntry(e.name))),
     signatures: Object.freeze(all.filter((e) => isSignatureEntry(e.name))),
   });
-}
-
-/** `\0asm`, version 0x0d, layer 1: the binary header of a WebAssembly component. */
-const COMPONENT_HEADER = Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00);
-
-function startsWith(data: Uint8Array, prefix: Uint8Array): boolean {
-  return data.length >= prefix.length && prefix.every((b, i) => data[i] === b);
 }

@@ -6,6 +6,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { Grant } from './grant.ts';
 import type { RedactionCounts } from '../privacy/redact.ts';
 import type { LogLevel, LogRecord } from './host-services.ts';
+import { TOOL_WORLD } from '../format/tool-world.ts';
 
 export interface WorkerInit {
   /** file: URL of the transpiled glue module. */
@@ -61,41 +62,8 @@ export type WorkerMessage =
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
 /**
- * Every interface the sandbox provides, by unversioned name. A component
- * importing anything else is refused before it runs.
+ * Every interface the sandbox provides, by unversioned name (the key jco's
+ * bindings use): exactly what the tool world lists (spec/wit/mpp.wit). A
+ * component importing anything else is refused before it runs.
  */
-export const SUPPORTED_IMPORTS: readonly string[] = [
-  'mpp:tool/kv',
-  'mpp:tool/log',
-  'mpp:tool/identity',
-  'mpp:tool/confirm',
-  'wasi:cli/environment',
-  'wasi:cli/exit',
-  'wasi:cli/stdin',
-  'wasi:cli/stdout',
-  'wasi:cli/stderr',
-  'wasi:cli/terminal-input',
-  'wasi:cli/terminal-output',
-  'wasi:cli/terminal-stdin',
-  'wasi:cli/terminal-stdout',
-  'wasi:cli/terminal-stderr',
-  'wasi:clocks/monotonic-clock',
-  'wasi:clocks/wall-clock',
-  'wasi:filesystem/types',
-  'wasi:filesystem/preopens',
-  'wasi:io/error',
-  'wasi:io/poll',
-  'wasi:io/streams',
-  'wasi:random/random',
-  'wasi:random/insecure',
-  'wasi:random/insecure-seed',
-  'wasi:http/types',
-  'wasi:http/outgoing-handler',
-  'wasi:sockets/instance-network',
-  'wasi:sockets/network',
-  'wasi:sockets/ip-name-lookup',
-  'wasi:sockets/tcp',
-  'wasi:sockets/tcp-create-socket',
-  'wasi:sockets/udp',
-  'wasi:sockets/udp-create-socket',
-];
+export const SUPPORTED_IMPORTS: readonly string[] = TOOL_WORLD.imports.map((name) => name.slice(0, name.lastIndexOf('@')));

@@ -3,6 +3,7 @@ import { DEFAULT_LIMITS, type ArchiveLimits } from '../format/layout.ts';
 import { parseManifest, type Manifest } from '../format/manifest.ts';
 import { checkLayout, type PackageEntries } from '../format/package.ts';
 import { readArchive } from '../format/read.ts';
+import { checkToolComponent } from '../format/world.ts';
 import { packageDigest, type PackageDigest } from './digest.ts';
 import { openEnvelope, type VerifiedSignature } from './envelope.ts';
 import { fingerprint } from './keys.ts';
@@ -29,13 +30,16 @@ export function verifyPackage(bytes: Uint8Array, trust: TrustView, limits: Archi
   return Object.freeze({ ...examined, ...decideTrust(examined.signatures, trust) });
 }
 
-/** Every stage except the trust decision: parse -> layout -> manifest -> digest -> signatures. */
+/** Every stage except the trust decision: parse -> layout -> manifest -> digest -> signatures -> world. */
 export function examinePackage(bytes: Uint8Array, limits: ArchiveLimits = DEFAULT_LIMITS): ExaminedPackage {
   const archive = readArchive(bytes, limits);
   const entries = checkLayout(archive);
   const manifest = parseManifest(entries.manifest.data);
   const digest = packageDigest(entries.content);
   const signatures = entries.signatures.map((e) => bindSignature(openEnvelope(e.name, e.data), manifest, digest));
+  // After the signatures, so a component altered after signing is reported as
+  // such; reads only its top-level import and export sections (format.md §8).
+  checkToolComponent(entries.component.data);
   return Object.freeze({ entries, manifest, digest, signatures: Object.freeze(signatures) });
 }
 

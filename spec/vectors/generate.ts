@@ -1,21 +1,27 @@
 /**
  * Deterministic recipe for the conformance vectors in this folder.
- *   node spec/vectors/generate.ts        writes vectors.json, *.mpp and keys/
- * The test suite regenerates them in memory and checks the committed files are
- * identical, then runs every vector through the gatekeeper.
+ *   node spec/vectors/generate.ts        writes components/counter.wasm, vectors.json, *.mpp and keys/
+ * Every package holds a real component: components/counter.wasm, assembled
+ * from components/counter.wat (assemble.ts), or that component bent one way
+ * for each refusal of the tool-world check. The test suite regenerates them in
+ * memory and checks the committed files are identical, then runs every vector
+ * through the gatekeeper.
  * Keys here are public test keys: never trust them outside tests.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { deflateRawSync } from 'node:zlib';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readComponent } from '../../runtime/format/component.ts';
 import { writeArchive } from '../../runtime/format/write.ts';
 import { readArchive } from '../../runtime/format/read.ts';
 import { serializeManifest, type Manifest } from '../../runtime/format/manifest.ts';
 import { publicKeyFromSeed } from '../../runtime/trust/ed25519.ts';
 import { privateKeyToPem, publicKeyFromRaw, publicKeyToPem, type PrivateKey } from '../../runtime/trust/keys.ts';
 import { signPackage } from '../../runtime/trust/sign.ts';
+import { packageDigest } from '../../runtime/trust/digest.ts';
+import { createEnvelope } from '../../runtime/trust/envelope.ts';
 import { craftZip, type CraftEntry } from './zip-craft.ts';
 
 export type Expectation = { verdict: 'accept'; publisher: string } | { verdict: 'refuse'; code: string };
@@ -27,16 +33,68 @@ function testKey(label: string): PrivateKey {
   return { seed, publicKey: publicKeyFromRaw(publicKeyFromSeed(seed)) };
 }
 
-/** Pseudo-random but deterministic component body after a valid component header. */
-function fakeComponent(size: number, label = 'component'): Uint8Array {
-  const out = new Uint8Array(size);
-  out.set([0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00]);
+export const COMPONENT_WAT = fileURLToPath(new URL('components/counter.wat', import.meta.url));
+export const COMPONENT_WASM = fileURLToPath(new URL('components/counter.wasm', import.meta.url));
+
+/** The vectors' component (a real one, 3 KB), read once. */
+let counter: Uint8Array | undefined;
+export function vectorComponent(): Uint8Array {
+  counter ??= new Uint8Array(readFileSync(COMPONENT_WASM));
+  return counter;
+}
+
+/**
+ * The vectors' component grown to `size` bytes by a custom section of
+ * deterministic filler (custom sections carry no semantics): a stand-in of any
+ * size that every check before the sandbox accepts.
+ */
+export function paddedComponent(size: number, label = 'component'): Uint8Array {
+  const base = vectorComponent();
+  const name = Buffer.from('mpp-padding');
+  // section = id, LEB128 length, name length, name, filler: find the filler that lands on `size`.
+  const fixed = base.length + 1 + 1 + name.length;
+  let body = 0;
+  for (let lebLen = 1; lebLen <= 5; lebLen++) {
+    const b = size - fixed - lebLen;
+    if (b >= 0 && leb128(1 + name.length + b).length === lebLen) body = b;
+  }
+  const header = (n: number) => [0, ...leb128(n)];
+  const payload = new Uint8Array(body);
   let block = createHash('sha256').update(label).digest();
-  for (let i = 8; i < size; i += 32) {
-    out.set(block.subarray(0, Math.min(32, size - i)), i);
+  for (let i = 0; i < body; i += 32) {
+    payload.set(block.subarray(0, Math.min(32, body - i)), i);
     block = createHash('sha256').update(block).digest();
   }
+  return Buffer.concat([base, Uint8Array.from(header(1 + name.length + body)), Uint8Array.of(name.length), name, payload]);
+}
+
+function leb128(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n = Math.floor(n / 128);
+    if (n > 0) b |= 0x80;
+    out.push(b);
+  } while (n > 0);
   return out;
+}
+
+/** The component with one name in its top-level import or export section replaced by another of the same length. */
+function renamed(section: 'import' | 'export', from: string, to: string): Uint8Array {
+  if (Buffer.byteLength(from) !== Buffer.byteLength(to)) throw new Error('renamed: names must have the same length');
+  const bytes = Buffer.from(vectorComponent());
+  const id = section === 'import' ? 10 : 11;
+  const s = readComponent(bytes).sections.find((x) => x.id === id && bytes.subarray(x.start, x.end).includes(from))!;
+  const at = bytes.indexOf(from, s.start);
+  bytes.write(to, at);
+  return new Uint8Array(bytes);
+}
+
+/** The component without its top-level sections of the given id. */
+function withoutSections(id: number): Uint8Array {
+  const bytes = vectorComponent();
+  const keep = readComponent(bytes).sections.filter((x) => x.id !== id);
+  return Buffer.concat([bytes.subarray(0, 8), ...keep.map((x) => bytes.subarray(x.start, x.end))]);
 }
 
 export function baseManifest(over: Partial<Record<keyof Manifest, unknown>> = {}): Manifest {
@@ -62,7 +120,7 @@ export function baseManifest(over: Partial<Record<keyof Manifest, unknown>> = {}
 function entriesOf(manifest: object, extra: Record<string, Uint8Array> = {}): Map<string, Uint8Array> {
   return new Map<string, Uint8Array>([
     ['manifest.json', serializeManifest(manifest as Manifest)],
-    ['tool.wasm', fakeComponent(4096)],
+    ['tool.wasm', vectorComponent()],
     ...Object.entries(extra),
   ]);
 }
@@ -212,6 +270,28 @@ export function generateVectors(): { keys: VectorKey[]; vectors: Vector[]; files
   add('missing-manifest', 'No manifest.json.', craft(new Map([...plain].filter(([n]) => n !== 'manifest.json'))), 'MPP_E_MISSING_ENTRY');
   add('core-module', 'tool.wasm is a core module, not a component.', writeArchive(new Map([['manifest.json', serializeManifest(baseManifest())], ['tool.wasm', Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0)]])), 'MPP_E_INVALID_COMPONENT');
 
+  // The tool world (format.md §8): every package below is signed by the trusted author.
+  // signPackage examines what it signs (and would refuse these): sign by hand.
+  const withComponent = (component: Uint8Array) => {
+    const entries = new Map([['manifest.json', serializeManifest(baseManifest())], ['tool.wasm', component]]);
+    const digest = packageDigest([...readArchive(writeArchive(entries)).values()]).sha256;
+    entries.set(authorSig, createEnvelope(author, 'author', baseManifest(), digest));
+    return writeArchive(entries);
+  };
+  const real = vectorComponent();
+  add('world-compatible-version', 'The component imports mpp:tool/log@0.1.9: a semver-compatible version of the world\'s 0.1.0 is accepted.', withComponent(renamed('import', 'mpp:tool/log@0.1.0', 'mpp:tool/log@0.1.9')), accept);
+  add('world-signed-core-module', 'A signed package whose tool.wasm is a WebAssembly core module.', withComponent(Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0)), 'MPP_E_INVALID_COMPONENT');
+  add('world-not-wasm', 'tool.wasm is not WebAssembly at all.', withComponent(Buffer.from('#!/bin/sh\necho not a component\n')), 'MPP_E_INVALID_COMPONENT');
+  add('world-component-truncated', 'The component cut in half: its last section runs past the end of the file.', withComponent(real.subarray(0, real.length >> 1)), 'MPP_E_INVALID_COMPONENT');
+  add('world-unknown-section', 'A section with an id the component format does not define (13) after the valid ones.', withComponent(Buffer.concat([real, Uint8Array.of(13, 1, 0)])), 'MPP_E_INVALID_COMPONENT');
+  add('world-layer-2', 'A component header with layer 2, which no host reads.', withComponent(Buffer.concat([real.subarray(0, 6), Uint8Array.of(2, 0), real.subarray(8)])), 'MPP_E_INVALID_COMPONENT');
+  add('world-import-not-allowed', 'The component imports mpp:tool/net@0.1.0, an interface the tool world does not list.', withComponent(renamed('import', 'mpp:tool/log@0.1.0', 'mpp:tool/net@0.1.0')), 'MPP_E_IMPORT_NOT_ALLOWED');
+  add('world-import-wrong-version', 'The component imports mpp:tool/log@0.2.0: not semver-compatible with the world\'s 0.1.0.', withComponent(renamed('import', 'mpp:tool/log@0.1.0', 'mpp:tool/log@0.2.0')), 'MPP_E_IMPORT_NOT_ALLOWED');
+  add('world-import-unversioned', 'The component imports a WASI interface without a version (wasi:random/random).', withComponent(renamed('import', 'mpp:tool/log@0.1.0', 'wasi:random/random')), 'MPP_E_IMPORT_NOT_ALLOWED');
+  add('world-handler-wrong-version', 'The component exports mpp:tool/handler@1.1.0 instead of 0.1.x.', withComponent(renamed('export', 'mpp:tool/handler@0.1.0', 'mpp:tool/handler@1.1.0')), 'MPP_E_EXPORT_NOT_ALLOWED');
+  add('world-extra-export', 'The component exports another interface (mpp:tool/monitor@0.1.0) in place of the handler.', withComponent(renamed('export', 'mpp:tool/handler@0.1.0', 'mpp:tool/monitor@0.1.0')), 'MPP_E_EXPORT_NOT_ALLOWED');
+  add('world-handler-missing', 'The component has no top-level export at all.', withComponent(withoutSections(11)), 'MPP_E_HANDLER_MISSING');
+
   // Names
   const named = (name: string, extra: Partial<CraftEntry> = {}) => craftZip([...[...plain].map(([n, data]) => ({ name: n, data, method: n === 'tool.wasm' ? 0 : 8 })), { name, data: Buffer.from('x'), ...extra }]);
   add('name-traversal', 'An entry named ../evil.', named('../evil'), 'MPP_E_UNSAFE_ARCHIVE');
@@ -256,7 +336,7 @@ export function generateVectors(): { keys: VectorKey[]; vectors: Vector[]; files
   add('not-a-zip', 'A text file.', Buffer.from('this is not a package\n'.repeat(4)), 'MPP_E_CORRUPT_ARCHIVE');
 
   // Manifest
-  const withManifestUnsigned = (text: string) => writeArchive(new Map([['manifest.json', Buffer.from(text)], ['tool.wasm', fakeComponent(4096)]]));
+  const withManifestUnsigned = (text: string) => writeArchive(new Map([['manifest.json', Buffer.from(text)], ['tool.wasm', vectorComponent()]]));
   add('manifest-unknown-field', 'The manifest has a field the schema does not define.', withManifestUnsigned(JSON.stringify({ ...baseManifest(), autoApprove: true })), 'MPP_E_INVALID_MANIFEST');
   add('manifest-bad-version', 'version is not semver.', withManifestUnsigned(JSON.stringify(baseManifest({ version: '1.0' }))), 'MPP_E_INVALID_MANIFEST');
   add('manifest-not-json', 'manifest.json is not JSON.', withManifestUnsigned('name: vectors/hello\n'), 'MPP_E_INVALID_MANIFEST');
@@ -277,6 +357,10 @@ export function renderIndex(keys: VectorKey[], vectors: Vector[]): string {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { assembleComponent } = await import('./assemble.ts');
+  mkdirSync(join(VECTORS_DIR, 'components'), { recursive: true });
+  writeFileSync(COMPONENT_WASM, await assembleComponent(readFileSync(COMPONENT_WAT, 'utf8')));
+  counter = undefined;
   const { keys, vectors, files } = generateVectors();
   mkdirSync(join(VECTORS_DIR, 'packages'), { recursive: true });
   mkdirSync(join(VECTORS_DIR, 'keys'), { recursive: true });

@@ -21,6 +21,7 @@ import { signPackage } from '../../runtime/trust/sign.ts';
 import { generateKey, parsePrivateKeyPem, publicKeyToPem } from '../../runtime/trust/keys.ts';
 import { verifyPackage } from '../../runtime/trust/gatekeeper.ts';
 import type { TrustView } from '../../runtime/trust/store.ts';
+import { vectorComponent } from '../../spec/vectors/generate.ts';
 
 const SPEC = new URL('../../spec/', import.meta.url);
 
@@ -192,7 +193,7 @@ const MANIFEST = {
   tools: [{ name: 'hello', description: 'Returns a greeting.', sensitivity: 'none', inputSchema: { type: 'object' }, outputSchema: { type: 'object' } }],
 };
 const manifestBytes = (m: object = MANIFEST): Buffer => Buffer.from(JSON.stringify(m, null, 2) + '\n', 'utf8');
-const COMPONENT = Buffer.concat([COMPONENT_HEADER, Buffer.from('not a real component')]);
+const COMPONENT = Buffer.from(vectorComponent());
 
 function trusting(keyid: string, state: 'trusted' | 'revoked' = 'trusted'): TrustView {
   return { state: (id) => (id === keyid ? state : 'unknown'), name: (id) => (id === keyid ? 'Acme' : undefined) };
@@ -234,7 +235,7 @@ test('a package MPP writes and signs verifies under the independent verifier', (
   assert.equal(exampleKey.publicKey.keyid, '06e3fd8fda29bb60ab59557de61edb0aecdb231134be30e75b455f8e1b792fa9');
   const example = Buffer.from(signPackage(unsigned, exampleKey));
   const ex = verifyIndependently(example, exampleKey.publicKey.keyid);
-  assert.equal(ex.digest, '91bbf07cacb161de218064607c5c0485d1f18bd5418f6dd7abe748c1c2b33570', 'digest of the documented example');
+  assert.equal(ex.digest, 'ed4ec9b3651a1d40ce3af9fc624a81f7531d6ced5bd644c8c4fa5e92ecafd380', 'digest of the documented example');
   const signingMd = readFileSync(new URL('signing.md', SPEC), 'utf8');
   assert.ok(signingMd.includes('```\n' + ex.digestText + '```'), 'signing.md shows this digest text');
   assert.ok(signingMd.includes(ex.digest));

@@ -19,7 +19,7 @@ import { signPackage } from '../../runtime/trust/sign.ts';
 import { TrustStore, addTrustedKey, revokeKey } from '../../runtime/trust/store.ts';
 import { mpp, mppInTerminal, snapshot, tempDir, withoutAudit } from '../helpers/cli.ts';
 import { exampleBuild, examplePackage } from '../helpers/installable.ts';
-import { makePackage } from '../helpers/packages.ts';
+import { invalidComponent, makePackage } from '../helpers/packages.ts';
 
 const NAME = 'mpp-examples/hello';
 const json = <T>(s: string): T => JSON.parse(s) as T;
@@ -52,8 +52,8 @@ describe('mpp install / list / uninstall', () => {
     writeFileSync(file('v1.mpp'), examplePackage(build, key, { version: '0.1.0' }));
     writeFileSync(file('v2.mpp'), examplePackage(build, key, { version: '0.2.0' }));
     writeFileSync(file('v1-other.mpp'), examplePackage(build, key, { version: '0.1.0', description: 'Same version, other content.' }));
-    // Passes the gatekeeper, but its tool.wasm is only a header: the sandbox cannot transpile it.
-    writeFileSync(file('fake.mpp'), signPackage(makePackage(), key));
+    // Passes the gatekeeper, but its tool.wasm is not a valid component: the sandbox cannot transpile it.
+    writeFileSync(file('fake.mpp'), signPackage(makePackage(undefined, {}, invalidComponent()), key));
   });
 
   const trustedHome = async (label: string) => {
