@@ -6,6 +6,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { Grant } from './grant.ts';
 import type { RedactionCounts } from '../privacy/redact.ts';
 import type { LogLevel, LogRecord } from './host-services.ts';
+import type { FsStrategyName } from './worker/fs-strategy.ts';
 
 export interface WorkerInit {
   /** file: URL of the transpiled glue module. */
@@ -21,6 +22,8 @@ export interface WorkerInit {
   readonly services: { kv: boolean; identity: boolean; confirm: boolean };
   /** Bytes of stdout/stderr/log text kept per call. */
   readonly logBudgetBytes: number;
+  /** How filesystem grants are walked (../fs-strategy.ts), and the portable strategy's lock. */
+  readonly fs: { readonly strategy: FsStrategyName; readonly lockDir: string };
 }
 
 export interface CallMessage {

@@ -17,7 +17,9 @@ import type { LogLevel, LogRecord } from '../host-services.ts';
 import { LOG_LEVELS, type CallMessage, type WorkerError, type WorkerInit, type WorkerMessage } from '../protocol.ts';
 import { Capture, createCliImports, ToolExit } from './cli.ts';
 import { FdRegistry } from './fd-table.ts';
-import { openPreopen, RACE_FREE } from './fs-at.ts';
+import { linuxFdStrategy } from './fs-at.ts';
+import { portableStrategy } from './fs-portable.ts';
+import { hostPlatform } from './fs-platform.ts';
 import { createFilesystemImports, type Preopen } from './fs.ts';
 import { createMppImports } from './mpp.ts';
 import type { RedactionReport } from './io-extension.ts';
@@ -196,13 +198,16 @@ function reportRedactions(): void {
 
 let shared: { imports: Record<string, unknown>; glue: Glue } | undefined;
 
+const fsStrategy = init.fs.strategy === 'linux-fd' ? linuxFdStrategy : portableStrategy(hostPlatform(), init.fs.lockDir);
+
 async function instantiateFresh(): Promise<ToolHandler> {
   if (!shared) shared = { imports: sharedImports(), glue: (await import(init.glueUrl)) as Glue };
   const grant = init.grant;
-  // The host refuses such grants up front; this is the backstop.
-  if (grant.fs.length > 0 && !RACE_FREE) throw new Error('filesystem grants need /proc/self/fd (Linux) in this version');
-  const preopens: Preopen[] = grant.fs.map((g) => ({ fd: openPreopen(g.hostPath, fds), guestPath: g.guestPath, writable: g.write }));
-  const fsImports = createFilesystemImports({ fds }, preopens);
+  const preopens: Preopen[] = grant.fs.map((g) => {
+    const root = fsStrategy.openRoot(g.hostPath, fds);
+    return { fd: root.fd, dir: root.dir, guestPath: g.guestPath, writable: g.write };
+  });
+  const fsImports = createFilesystemImports({ fds, strategy: fsStrategy }, preopens);
   const imports = { ...shared.imports, 'wasi:filesystem/types': fsImports.types, 'wasi:filesystem/preopens': fsImports.preopens };
   const getCoreModule = (name: string): WebAssembly.Module => {
     const m = init.modules[name];
