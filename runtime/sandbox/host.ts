@@ -17,7 +17,7 @@ import { availability, serveHostRequests, type HostServices, type LogRecord } fr
 import { prepareComponent, type PreparedComponent } from './prepare.ts';
 import type { CallMessage, WorkerError, WorkerInit, WorkerMessage } from './protocol.ts';
 import { closeLeakedFds, createFdTableBuffer } from './worker/fd-table.ts';
-import { chooseFsStrategy, fsLockDirIn, type FsStrategyName } from './fs-strategy.ts';
+import { filesystemFor, type FsStrategyName } from './fs-strategy.ts';
 import { removeEntriesOf } from './worker/fs-lock.ts';
 
 // undefined in a CommonJS bundle (esbuild empties import.meta there): such
@@ -150,9 +150,9 @@ export class ToolSandbox {
   /** Validates the grant, prepares the component and starts its instance. */
   static async create(opts: SandboxOptions): Promise<ToolSandbox> {
     const grant = parseGrant(opts.grant);
-    // The lock lives in the cache, so the check below keeps writable grants off it too.
-    const fs = { strategy: opts.fsStrategy ?? chooseFsStrategy(), lockDir: fsLockDirIn(resolve(opts.cacheDir)) };
+    // The portable strategy's lock lives in the cache: this check keeps writable grants off it too.
     refuseGrantOverCache(grant, opts.cacheDir);
+    const fs = filesystemFor(grant, opts.cacheDir, opts.fsStrategy);
     const prepared = await prepareComponent(opts.component, { cacheDir: opts.cacheDir, memoryBytes: grant.limits.memoryBytes, ...(opts.componentDigest ? { digest: opts.componentDigest } : {}) });
     const sandbox = new ToolSandbox(prepared, grant, opts, fs);
     await sandbox.#ensureLive().ready;
@@ -347,7 +347,7 @@ export class ToolSandbox {
       // fds are process-wide: close what the dead instance still held.
       closeLeakedFds(fdTable);
       // A worker stopped inside a file operation leaves its lock entry: it can hold no more.
-      if (this.#fs.strategy === 'portable') removeEntriesOf(this.#fs.lockDir, threadId);
+      if (this.#fs.strategy === 'portable' && this.grant.fs.length > 0) removeEntriesOf(this.#fs.lockDir, threadId);
       channel.port1.close();
       const err = new MppError('MPP_E_TOOL_CRASHED', 'The tool worker exited during the call.', { detail: { reason: 'worker-exit' } });
       failReady(err);

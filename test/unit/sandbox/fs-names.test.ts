@@ -5,10 +5,19 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isAbsoluteTarget, joinHost, mapHostRoot, nameProblem, splitTarget } from '../../../runtime/sandbox/worker/fs-names.ts';
+import { isAbsoluteTarget, joinHost, mapHostRoot, nameProblem, splitTarget, type NameRules } from '../../../runtime/sandbox/worker/fs-names.ts';
+
+/** One test per [name, expected refusal or null, why] under `rules`. */
+function nameTable(rules: NameRules, cases: [string, string | null, string][]): void {
+  for (const [name, want, why] of cases) {
+    it(`${JSON.stringify(name)}: ${want ?? 'taken literally'} (${why})`, () => {
+      assert.equal(nameProblem(name, rules), want);
+    });
+  }
+}
 
 describe('Windows names', () => {
-  const cases: [string, string | null, string][] = [
+  nameTable('win32', [
     ['CON', 'not-permitted', 'console device'],
     ['con', 'not-permitted', 'device names are case-insensitive'],
     ['NUL.txt', 'not-permitted', 'a device name with an extension is still the device'],
@@ -40,16 +49,11 @@ describe('Windows names', () => {
     ['CONx', null, 'not a device name'],
     ['.hidden', null, 'leading dot is fine'],
     ['naïve', null, 'Unicode is fine'],
-  ];
-  for (const [name, want, why] of cases) {
-    it(`${JSON.stringify(name)}: ${want ?? 'taken literally'} (${why})`, () => {
-      assert.equal(nameProblem(name, 'win32'), want);
-    });
-  }
+  ]);
 });
 
 describe('macOS names', () => {
-  const cases: [string, string | null, string][] = [
+  nameTable('darwin', [
     ['..namedfork', 'not-permitted', 'resource fork'],
     ['..NamedFork', 'not-permitted', 'case-insensitive volume'],
     ['..named\u200cfork', 'not-permitted', 'HFS+ ignores zero-width characters'],
@@ -60,12 +64,7 @@ describe('macOS names', () => {
     ['rsrc', null, 'only ..namedfork reaches a fork'],
     ['CON', null, 'not a device on macOS'],
     ['a:b', null, 'a colon is an ordinary character through the POSIX layer'],
-  ];
-  for (const [name, want, why] of cases) {
-    it(`${JSON.stringify(name)}: ${want ?? 'taken literally'} (${why})`, () => {
-      assert.equal(nameProblem(name, 'darwin'), want);
-    });
-  }
+  ]);
 });
 
 describe('POSIX names', () => {
