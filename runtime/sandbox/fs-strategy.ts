@@ -7,9 +7,11 @@
  * asks for it (to run the portable strategy where CI can test it). A value
  * other than the two names is refused, never guessed.
  */
+import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MppError } from '../errors.ts';
 import type { Grant } from './grant.ts';
+import type { WorkerInit } from './protocol.ts';
 import { FD_WALK_AVAILABLE } from './worker/fs-at.ts';
 import { mapHostRoot } from './worker/fs-names.ts';
 import { hostPlatform } from './worker/fs-platform.ts';
@@ -61,8 +63,14 @@ function refuseUnwalkableRoots(grant: Grant, strategy: FsStrategyName): void {
  * every host process of one MPP home, and no writable grant may overlap it
  * (host.ts refuses those), so no tool can fake or remove an entry.
  */
-export function filesystemFor(grant: Grant, cacheDir: string, override?: FsStrategyName): { strategy: FsStrategyName; lockDir: string } {
+export function filesystemFor(grant: Grant, cacheDir: string, override?: FsStrategyName): WorkerInit['fs'] {
   const strategy = override ?? (grant.fs.length > 0 ? chooseFsStrategy() : 'portable');
   refuseUnwalkableRoots(grant, strategy);
-  return { strategy, lockDir: join(resolve(cacheDir), 'fs-locks') };
+  // Every instance opens its roots again: one moved away and replaced (by a
+  // tool with a write grant on the parent) must not be opened instead.
+  const roots = grant.fs.map((g) => {
+    const st = statSync(g.hostPath, { bigint: true });
+    return { dev: st.dev, ino: st.ino };
+  });
+  return { strategy, lockDir: join(resolve(cacheDir), 'fs-locks'), roots };
 }

@@ -6,7 +6,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { Grant } from './grant.ts';
 import type { RedactionCounts } from '../privacy/redact.ts';
 import type { LogLevel, LogRecord } from './host-services.ts';
-import type { FsStrategyName } from './worker/fs-strategy.ts';
+import type { FileId, FsStrategyName } from './worker/fs-strategy.ts';
 
 export interface WorkerInit {
   /** file: URL of the transpiled glue module. */
@@ -22,8 +22,12 @@ export interface WorkerInit {
   readonly services: { kv: boolean; identity: boolean; confirm: boolean };
   /** Bytes of stdout/stderr/log text kept per call. */
   readonly logBudgetBytes: number;
-  /** How filesystem grants are walked (../fs-strategy.ts), and the portable strategy's lock. */
-  readonly fs: { readonly strategy: FsStrategyName; readonly lockDir: string };
+  /**
+   * How filesystem grants are walked (../fs-strategy.ts), the portable
+   * strategy's lock, and each granted folder's identity when the sandbox was
+   * made (index-aligned with grant.fs): a folder replaced since is refused.
+   */
+  readonly fs: { readonly strategy: FsStrategyName; readonly lockDir: string; readonly roots: readonly FileId[] };
 }
 
 export interface CallMessage {
@@ -43,7 +47,8 @@ export interface WorkerError {
     | 'MPP_E_TOOL_UNSUPPORTED_IMPORT'
     | 'MPP_E_OUTPUT_TOO_LARGE'
     | 'MPP_E_OUTPUT_INVALID'
-    | 'MPP_E_INPUT_INVALID';
+    | 'MPP_E_INPUT_INVALID'
+    | 'MPP_E_GRANT_INVALID';
   readonly message: string;
   readonly detail?: Record<string, unknown>;
   /** The instance can no longer be used; the host discards the worker. */

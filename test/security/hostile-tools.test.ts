@@ -15,7 +15,7 @@ import { createSandbox, type FsStrategyName, type GrantInput, type HostServices,
 import { createSocketImports } from '../../runtime/sandbox/worker/net.ts';
 import { fixtureComponent } from '../fixtures/tools/build.ts';
 import { tempDir } from '../helpers/cli.ts';
-import { makeDirs, SANDBOX_CACHE, startFlipper, startServer, type TestServer } from '../fixtures/tools/env.ts';
+import { FS_STRATEGIES, makeDirs, SANDBOX_CACHE, startFlipper, startServer, type TestServer } from '../fixtures/tools/env.ts';
 
 const SECRET = 'TOP-SECRET-OUTSIDE-THE-GRANT';
 const RACE_CHILD = new URL('../fixtures/tools/race-child.ts', import.meta.url).pathname;
@@ -70,7 +70,6 @@ function isLink(p: string): boolean {
  * §4): the Linux fd walk and the portable walk of macOS and Windows, which
  * CI selects here the way a host setting does.
  */
-const FS_STRATEGIES: readonly FsStrategyName[] = ['linux-fd', 'portable'];
 for (const strategy of FS_STRATEGIES) filesystemSuites(strategy);
 
 function filesystemSuites(strategy: FsStrategyName): void {
@@ -186,6 +185,27 @@ describe(`filesystem escapes (${strategy} strategy)`, () => {
       assert.deepEqual(await probe(hog, 'read', { path: 'sub/inside.txt' }), { ok: true, text: 'inside' }, 'the next instance starts with its own quota');
     } finally {
       await hog.dispose();
+    }
+  });
+
+  it('a granted folder moved away and replaced by a link (by a tool granted its parent) is not followed', async () => {
+    const nest = join(root, 'nest');
+    makeDirs(join(nest, 'inner'), join(root, 'outside'));
+    writeFileSync(join(nest, 'inner', 'secret.txt'), 'decoy');
+    writeFileSync(join(root, 'outside', 'secret.txt'), SECRET);
+    symlinkSync('../outside', join(nest, 'parked'));
+    const reader = await fsSandbox({ fs: [{ hostPath: join(nest, 'inner'), guestPath: '/data', write: false }] });
+    const parent = await fsSandbox({ fs: [{ hostPath: nest, guestPath: '/data', write: true }] });
+    try {
+      assert.deepEqual(await probe(parent, 'rename', { from: 'inner', to: 'aside' }), { ok: true });
+      assert.deepEqual(await probe(parent, 'rename', { from: 'parked', to: 'inner' }), { ok: true });
+      // The instance ready before the swap: the fd walk keeps the folder itself, the portable walk finds it gone.
+      const first = await probe(reader, 'read', { path: 'secret.txt' });
+      assert.deepEqual(first, strategy === 'linux-fd' ? { ok: true, text: 'decoy' } : { ok: false, error: 'no-entry' });
+      // Every later instance opens the folder again, and refuses what now has its name.
+      await rejectsWith(reader.call('read', JSON.stringify({ path: 'secret.txt' })), 'MPP_E_GRANT_INVALID');
+    } finally {
+      await Promise.all([reader.dispose(), parent.dispose()]);
     }
   });
 

@@ -19,22 +19,32 @@
  * another tool's walk, in this process or another sharing the MPP home.
  * Against other programs of the user it is not closed (spec/sandbox.md §4).
  */
-import { fstatSync, lstatSync, readlinkSync, type BigIntStats } from 'node:fs';
+import { constants, fstatSync, lstatSync, readlinkSync, statSync, type BigIntStats } from 'node:fs';
 import { FsError, toFsError } from './fs-errors.ts';
 import type { FdRegistry } from './fd-table.ts';
 import { checkGuestPath, MAX_SYMLINKS, splitGuestPath } from './fs-at.ts';
 import { FsLock } from './fs-lock.ts';
 import { isAbsoluteTarget, joinHost, mapHostRoot, nameProblem, splitTarget } from './fs-names.ts';
 import type { FsPlatform } from './fs-platform.ts';
-import type { DirRef, FsStrategy, Resolved } from './fs-strategy.ts';
+import { sameFile, type DirRef, type FileId, type FsStrategy, type Resolved } from './fs-strategy.ts';
 
 /** This strategy's DirRef: a mapped root and the link-free components beneath it. */
 interface PathDir {
   readonly root: string;
+  /** The root directory itself, whatever path reaches it. */
+  readonly rootId: FileId;
   readonly rel: readonly string[];
 }
 const pathDir = (d: DirRef): PathDir => d as unknown as PathDir;
-const ref = (root: string, rel: readonly string[]): DirRef => Object.freeze({ root, rel: Object.freeze([...rel]) }) as unknown as DirRef;
+const ref = (root: string, rootId: FileId, rel: readonly string[]): DirRef => Object.freeze({ root, rootId, rel: Object.freeze([...rel]) }) as unknown as DirRef;
+
+function statOf(path: string): BigIntStats {
+  try {
+    return statSync(path, { bigint: true });
+  } catch (e) {
+    throw toFsError(e);
+  }
+}
 
 function lstatOrNull(path: string): BigIntStats | null {
   try {
@@ -55,8 +65,11 @@ export function portableStrategy(platform: FsPlatform, lockDir: string): FsStrat
 
   function resolve(base: DirRef, path: string, followFinal: boolean): Resolved {
     checkGuestPath(path);
-    const { root, rel } = pathDir(base);
-    // The descriptor's own chain first: it was link-free when opened; a
+    const { root, rootId, rel } = pathDir(base);
+    // The root path must still reach the root opened (a tool with a write
+    // grant on its parent could have moved it and put a link in its place).
+    if (!sameFile(statOf(root), rootId)) throw new FsError('no-entry');
+    // Then the descriptor's own chain: it was link-free when opened; a
     // directory replaced since then is gone for this descriptor.
     for (let i = 1; i <= rel.length; i++) {
       const st = lstatOrNull(host(root, rel.slice(0, i)));
@@ -67,7 +80,7 @@ export function portableStrategy(platform: FsPlatform, lockDir: string): FsStrat
     const floor = rel.length;
     let pending = splitGuestPath(path);
     let links = 0;
-    const at = (leaf: string): Resolved => ({ parent: ref(root, stack), leaf, mustBeDir, release: () => {} });
+    const at = (leaf: string): Resolved => ({ parent: ref(root, rootId, stack), leaf, mustBeDir, release: () => {} });
     while (pending.length > 0) {
       const seg = pending.shift()!;
       if (seg === '..') {
@@ -109,11 +122,19 @@ export function portableStrategy(platform: FsPlatform, lockDir: string): FsStrat
     openRoot(hostPath, fds) {
       const root = mapHostRoot(hostPath, platform.rules);
       if (root === null) throw new FsError('not-permitted');
-      return { fd: fds.open(root, 0), dir: ref(root, []) };
+      // A real path (grant.ts): the platform's flags apply to it like to every other open.
+      const fd = fds.open(root, constants.O_RDONLY | (constants.O_DIRECTORY ?? 0) | platform.openFlags);
+      try {
+        const st = fstatSync(fd, { bigint: true });
+        return { fd, dir: ref(root, { dev: st.dev, ino: st.ino }, []) };
+      } catch (e) {
+        fds.close(fd);
+        throw e;
+      }
     },
     dirAt: (parent, leaf, _fd) => {
       const p = pathDir(parent);
-      return ref(p.root, leaf === '.' ? p.rel : [...p.rel, leaf]);
+      return ref(p.root, p.rootId, leaf === '.' ? p.rel : [...p.rel, leaf]);
     },
     resolve: (base, path, followFinal) => resolve(base, path, followFinal),
     path: (dir, leaf) => {

@@ -18,6 +18,16 @@ import type { LockMode } from './fs-lock.ts';
 
 export type FsStrategyName = 'linux-fd' | 'portable';
 
+/** What names one directory whatever path reaches it. */
+export interface FileId {
+  readonly dev: bigint;
+  readonly ino: bigint;
+}
+
+export function sameFile(a: FileId, b: FileId): boolean {
+  return a.dev === b.dev && a.ino === b.ino;
+}
+
 declare const dirBrand: unique symbol;
 /** A directory a walk may start from or stand in; what it holds is the strategy's business. */
 export type DirRef = { readonly [dirBrand]: true };

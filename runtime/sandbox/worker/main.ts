@@ -11,6 +11,7 @@
  * grant; the shim's process-wide defaults (preopen of /, the host
  * environment, process.exit, open network) are never handed to the guest.
  */
+import { fstatSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { io as shimIo } from '@bytecodealliance/preview2-shim';
 import type { LogLevel, LogRecord } from '../host-services.ts';
@@ -21,6 +22,7 @@ import { linuxFdStrategy } from './fs-at.ts';
 import { portableStrategy } from './fs-portable.ts';
 import { hostPlatform } from './fs-platform.ts';
 import { createFilesystemImports, type Preopen } from './fs.ts';
+import { sameFile } from './fs-strategy.ts';
 import { createMppImports } from './mpp.ts';
 import type { RedactionReport } from './io-extension.ts';
 import { createHttpImports, createSocketImports } from './net.ts';
@@ -203,8 +205,12 @@ const fsStrategy = init.fs.strategy === 'linux-fd' ? linuxFdStrategy : portableS
 async function instantiateFresh(): Promise<ToolHandler> {
   if (!shared) shared = { imports: sharedImports(), glue: (await import(init.glueUrl)) as Glue };
   const grant = init.grant;
-  const preopens: Preopen[] = grant.fs.map((g) => {
+  const preopens: Preopen[] = grant.fs.map((g, i) => {
     const root = fsStrategy.openRoot(g.hostPath, fds);
+    // The folder granted, not whatever has its name now (see WorkerInit.fs.roots).
+    if (!sameFile(fstatSync(root.fd, { bigint: true }), init.fs.roots[i]!)) {
+      throw Object.assign(new Error(`the granted folder ${g.hostPath} was moved or replaced after it was granted; grant it again`), { mppCode: 'MPP_E_GRANT_INVALID' });
+    }
     return { fd: root.fd, dir: root.dir, guestPath: g.guestPath, writable: g.write };
   });
   const fsImports = createFilesystemImports({ fds, strategy: fsStrategy }, preopens);
