@@ -18,6 +18,8 @@ import type { CallerClaim } from '../runtime/identity/credential.ts';
 import type { HostPolicy } from '../runtime/policy/host-policy.ts';
 import { DEFAULT_POOL_OPTIONS, SandboxPool } from '../runtime/run/sandbox-pool.ts';
 import type { LogRecord } from '../runtime/sandbox/host-services.ts';
+import { FS_PLATFORM_REFUSAL } from '../runtime/sandbox/fs-strategy.ts';
+import { isMppError } from '../runtime/errors.ts';
 import { fingerprint } from '../runtime/trust/keys.ts';
 import type { ConfirmDialog, ConsentDialog } from '../webview/protocol.ts';
 import { DialogPanel } from './panel.ts';
@@ -193,6 +195,10 @@ export class ToolCalls implements vscode.Disposable {
       const result = await host.call({ target: { installed: req.packageName }, tool: req.tool, input: req.input, caller: req.caller, workspace: workspaceFolder(home), ...editorLimits() });
       for (const notice of result.notices) void vscode.window.showWarningMessage(`MPP: ${notice}`);
       return result;
+    } catch (e) {
+      // A folder grant this platform cannot honour: the user, not only the agent, needs to know.
+      if (isMppError(e) && e.detail?.reason === FS_PLATFORM_REFUSAL) void vscode.window.showErrorMessage(`MPP: ${e.message} ${e.hint}`);
+      throw e;
     } finally {
       done();
     }

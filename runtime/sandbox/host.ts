@@ -17,7 +17,8 @@ import { availability, serveHostRequests, type HostServices, type LogRecord } fr
 import { prepareComponent, type PreparedComponent } from './prepare.ts';
 import type { CallMessage, WorkerError, WorkerInit, WorkerMessage } from './protocol.ts';
 import { closeLeakedFds, createFdTableBuffer } from './worker/fd-table.ts';
-import { RACE_FREE } from './worker/fs-at.ts';
+import { filesystemFor, type FsStrategyName } from './fs-strategy.ts';
+import { removeEntriesOf } from './worker/fs-lock.ts';
 
 // undefined in a CommonJS bundle (esbuild empties import.meta there): such
 // hosts pass workerUrl/extensionUrl explicitly.
@@ -58,6 +59,8 @@ export interface SandboxOptions {
   readonly startTimeoutMs?: number;
   /** Bytes of log/stdout/stderr text kept per call. Default 256 KiB. */
   readonly logBudgetBytes?: number;
+  /** Filesystem strategy; default: chooseFsStrategy() (the platform's, or MPP_FS_STRATEGY). */
+  readonly fsStrategy?: FsStrategyName;
   /** Override the worker entry and IO extension (bundlers). */
   readonly workerUrl?: URL;
   readonly extensionUrl?: URL;
@@ -197,13 +200,15 @@ export class ToolSandbox {
   readonly #prepared: PreparedComponent;
   readonly #services: HostServices;
   readonly #opts: SandboxOptions;
+  readonly #fs: WorkerInit['fs'];
   #live: Live | null = null;
   #queue: Promise<unknown> = Promise.resolve();
   #nextId = 1;
   #disposed = false;
 
-  private constructor(prepared: PreparedComponent, grant: Grant, opts: SandboxOptions) {
+  private constructor(prepared: PreparedComponent, grant: Grant, opts: SandboxOptions, fs: WorkerInit['fs']) {
     this.#prepared = prepared;
+    this.#fs = fs;
     this.grant = grant;
     this.#services = opts.services ?? NO_SERVICES;
     this.#opts = opts;
@@ -212,16 +217,11 @@ export class ToolSandbox {
   /** Validates the grant, prepares the component and starts its instance. */
   static async create(opts: SandboxOptions): Promise<ToolSandbox> {
     const grant = parseGrant(opts.grant);
-    if (grant.fs.length > 0 && !RACE_FREE) {
-      // Without /proc/self/fd every path walk races with concurrent renames
-      // (see worker/fs-at.ts); refuse rather than run a known escape.
-      throw new MppError('MPP_E_GRANT_INVALID', 'Filesystem grants need Linux (/proc/self/fd) in this version of the sandbox.', {
-        hint: 'Run the tool without filesystem grants on this platform.',
-      });
-    }
+    // The portable strategy's lock lives in the cache: this check keeps writable grants off it too.
     refuseGrantOverCache(grant, opts.cacheDir);
+    const fs = filesystemFor(grant, opts.cacheDir, opts.fsStrategy);
     const prepared = await prepareComponent(opts.component, { cacheDir: opts.cacheDir, memoryBytes: grant.limits.memoryBytes, ...(opts.componentDigest ? { digest: opts.componentDigest } : {}) });
-    const sandbox = new ToolSandbox(prepared, grant, opts);
+    const sandbox = new ToolSandbox(prepared, grant, opts, fs);
     await sandbox.#ensureLive().ready;
     return sandbox;
   }
@@ -356,6 +356,8 @@ export class ToolSandbox {
     const channel = new MessageChannel();
     const worker = this.#startWorker(this.#workerInit(fdTable, hostSignal, channel.port2));
     live.worker = worker;
+    // -1 once the thread has stopped: read it now for the clean-up at exit.
+    const threadId = worker.threadId;
     serveHostRequests(
       this.#services,
       channel.port1,
@@ -376,6 +378,8 @@ export class ToolSandbox {
       this.#onExit(live);
       // fds are process-wide: close what the dead instance still held (only now that its thread is gone).
       closeLeakedFds(fdTable);
+      // A worker stopped inside a file operation leaves its lock entry: it can hold no more.
+      if (this.#fs.strategy === 'portable' && this.grant.fs.length > 0) removeEntriesOf(this.#fs.lockDir, threadId);
       channel.port1.close();
     });
   }
@@ -391,6 +395,7 @@ export class ToolSandbox {
       hostPort,
       services: availability(this.#services),
       logBudgetBytes: this.#opts.logBudgetBytes ?? 256 * 1024,
+      fs: this.#fs,
     };
   }
 

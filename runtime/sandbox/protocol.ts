@@ -7,6 +7,7 @@ import type { Grant } from './grant.ts';
 import type { RedactionCounts } from '../privacy/redact.ts';
 import type { LogLevel, LogRecord } from './host-services.ts';
 import { TOOL_WORLD } from '../format/tool-world.ts';
+import type { FileId, FsStrategyName } from './worker/fs-strategy.ts';
 
 export interface WorkerInit {
   /** file: URL of the transpiled glue module. */
@@ -22,6 +23,12 @@ export interface WorkerInit {
   readonly services: { kv: boolean; identity: boolean; confirm: boolean };
   /** Bytes of stdout/stderr/log text kept per call. */
   readonly logBudgetBytes: number;
+  /**
+   * How filesystem grants are walked (../fs-strategy.ts), the portable
+   * strategy's lock, and each granted folder's identity when the sandbox was
+   * made (index-aligned with grant.fs): a folder replaced since is refused.
+   */
+  readonly fs: { readonly strategy: FsStrategyName; readonly lockDir: string; readonly roots: readonly FileId[] };
 }
 
 export interface CallMessage {
@@ -41,7 +48,8 @@ export interface WorkerError {
     | 'MPP_E_TOOL_UNSUPPORTED_IMPORT'
     | 'MPP_E_OUTPUT_TOO_LARGE'
     | 'MPP_E_OUTPUT_INVALID'
-    | 'MPP_E_INPUT_INVALID';
+    | 'MPP_E_INPUT_INVALID'
+    | 'MPP_E_GRANT_INVALID';
   readonly message: string;
   readonly detail?: Record<string, unknown>;
   /** The instance can no longer be used; the host discards the worker. */

@@ -20,7 +20,7 @@ import {
 } from '../../runtime/sandbox/index.ts';
 import { fixtureComponent } from '../fixtures/tools/build.ts';
 import { tempDir } from '../helpers/cli.ts';
-import { makeDirs, SANDBOX_CACHE, startServer, type TestServer } from '../fixtures/tools/env.ts';
+import { FS_STRATEGIES, makeDirs, SANDBOX_CACHE, startServer, type TestServer } from '../fixtures/tools/env.ts';
 
 async function rejectsWith(p: Promise<unknown> | (() => unknown), code: string): Promise<void> {
   const run = typeof p === 'function' ? async () => p() : () => p;
@@ -155,8 +155,8 @@ describe('host services', () => {
   });
 });
 
-describe('files within a grant', () => {
-  const dir = join(scratch, 'files');
+for (const strategy of FS_STRATEGIES) describe(`files within a grant (${strategy} strategy)`, () => {
+  const dir = join(scratch, 'files', strategy);
   let sb: ToolSandbox;
   const call = async (tool: string, input: object) => JSON.parse(await sb.call(tool, JSON.stringify(input))) as Record<string, unknown>;
   before(async () => {
@@ -166,6 +166,7 @@ describe('files within a grant', () => {
       component: await fixtureComponent('fs-probe'),
       grant: { fs: [{ hostPath: dir, guestPath: '/data', write: true }] },
       cacheDir: SANDBOX_CACHE,
+      fsStrategy: strategy,
     });
   });
   after(() => sb.dispose());

@@ -9,15 +9,16 @@ import { existsSync, lstatSync, readdirSync, readFileSync, symlinkSync, writeFil
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { isMppError } from '../../runtime/errors.ts';
-import { createSandbox, type GrantInput, type HostServices, type LogRecord, type ToolSandbox } from '../../runtime/sandbox/index.ts';
+import { createSandbox, type FsStrategyName, type GrantInput, type HostServices, type LogRecord, type ToolSandbox } from '../../runtime/sandbox/index.ts';
 import { createSocketImports } from '../../runtime/sandbox/worker/net.ts';
 import { fixtureComponent } from '../fixtures/tools/build.ts';
 import { tempDir } from '../helpers/cli.ts';
-import { makeDirs, SANDBOX_CACHE, startFlipper, startServer, type TestServer } from '../fixtures/tools/env.ts';
+import { FS_STRATEGIES, makeDirs, SANDBOX_CACHE, startFlipper, startServer, type TestServer } from '../fixtures/tools/env.ts';
 
 const SECRET = 'TOP-SECRET-OUTSIDE-THE-GRANT';
+const RACE_CHILD = new URL('../fixtures/tools/race-child.ts', import.meta.url).pathname;
 
 interface ProbeResult {
   ok: boolean;
@@ -44,9 +45,6 @@ function logSink(): HostServices & { records: LogRecord[] } {
 }
 
 const scratch = tempDir({ after }, 'hostile');
-const root = scratch;
-const grantDir = join(root, 'grant');
-const roDir = join(root, 'ro');
 let fsComponent: Uint8Array;
 let netComponent: Uint8Array;
 let miscComponent: Uint8Array;
@@ -57,17 +55,28 @@ before(async () => {
     fixtureComponent('net-probe'),
     fixtureComponent('misc-probe'),
   ]);
-  makeDirs(join(grantDir, 'sub'), roDir);
-  writeFileSync(join(root, 'secret.txt'), SECRET);
-  writeFileSync(join(grantDir, 'sub', 'inside.txt'), 'inside');
-  writeFileSync(join(grantDir, 'secret.txt'), 'decoy inside the grant');
-  writeFileSync(join(roDir, 'keep.txt'), 'read-only content');
-  // Placed by the user, not by a tool: one leading out, one staying in.
-  symlinkSync('../secret.txt', join(grantDir, 'out-link'));
-  symlinkSync('sub/inside.txt', join(grantDir, 'in-link'));
-  symlinkSync('..', join(grantDir, 'parked-up'));
 });
 
+function isLink(p: string): boolean {
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Every filesystem escape below runs against each strategy (spec/sandbox.md
+ * §4): the Linux fd walk and the portable walk of macOS and Windows, which
+ * CI selects here the way a host setting does.
+ */
+for (const strategy of FS_STRATEGIES) filesystemSuites(strategy);
+
+function filesystemSuites(strategy: FsStrategyName): void {
+const root = join(scratch, strategy);
+const grantDir = join(root, 'grant');
+const roDir = join(root, 'ro');
+const fsSandbox = (grant: GrantInput) => createSandbox({ component: fsComponent, grant, cacheDir: SANDBOX_CACHE, fsStrategy: strategy });
 
 function fsGrant(extra: Partial<GrantInput> = {}): GrantInput {
   return {
@@ -80,10 +89,19 @@ function fsGrant(extra: Partial<GrantInput> = {}): GrantInput {
   };
 }
 
-describe('filesystem escapes', () => {
+describe(`filesystem escapes (${strategy} strategy)`, () => {
   let sb: ToolSandbox;
   before(async () => {
-    sb = await createSandbox({ component: fsComponent, grant: fsGrant(), cacheDir: SANDBOX_CACHE });
+    makeDirs(join(grantDir, 'sub'), roDir);
+    writeFileSync(join(root, 'secret.txt'), SECRET);
+    writeFileSync(join(grantDir, 'sub', 'inside.txt'), 'inside');
+    writeFileSync(join(grantDir, 'secret.txt'), 'decoy inside the grant');
+    writeFileSync(join(roDir, 'keep.txt'), 'read-only content');
+    // Placed by the user, not by a tool: one leading out, one staying in.
+    symlinkSync('../secret.txt', join(grantDir, 'out-link'));
+    symlinkSync('sub/inside.txt', join(grantDir, 'in-link'));
+    symlinkSync('..', join(grantDir, 'parked-up'));
+    sb = await fsSandbox(fsGrant());
   });
   after(() => sb.dispose());
 
@@ -154,7 +172,7 @@ describe('filesystem escapes', () => {
 
   it('caps the host file descriptors one instance may hold, and frees them when its call ends', async () => {
     const fds = () => readdirSync('/proc/self/fd').length;
-    const hog = await createSandbox({ component: fsComponent, grant: fsGrant(), cacheDir: SANDBOX_CACHE });
+    const hog = await fsSandbox(fsGrant());
     try {
       const baseline = fds();
       const r = await probe(hog, 'open-many', { path: 'sub/inside.txt', n: 100_000 });
@@ -170,25 +188,52 @@ describe('filesystem escapes', () => {
     }
   });
 
+  it('a granted folder moved away and replaced by a link (by a tool granted its parent) is not followed', async () => {
+    const nest = join(root, 'nest');
+    makeDirs(join(nest, 'inner'), join(root, 'outside'));
+    writeFileSync(join(nest, 'inner', 'secret.txt'), 'decoy');
+    writeFileSync(join(root, 'outside', 'secret.txt'), SECRET);
+    symlinkSync('../outside', join(nest, 'parked'));
+    const reader = await fsSandbox({ fs: [{ hostPath: join(nest, 'inner'), guestPath: '/data', write: false }] });
+    const parent = await fsSandbox({ fs: [{ hostPath: nest, guestPath: '/data', write: true }] });
+    try {
+      assert.deepEqual(await probe(parent, 'rename', { from: 'inner', to: 'aside' }), { ok: true });
+      assert.deepEqual(await probe(parent, 'rename', { from: 'parked', to: 'inner' }), { ok: true });
+      // The instance ready before the swap: the fd walk keeps the folder itself, the portable walk finds it gone.
+      const first = await probe(reader, 'read', { path: 'secret.txt' });
+      assert.deepEqual(first, strategy === 'linux-fd' ? { ok: true, text: 'decoy' } : { ok: false, error: 'no-entry' });
+      // Every later instance opens the folder again, and refuses what now has its name.
+      await rejectsWith(reader.call('read', JSON.stringify({ path: 'secret.txt' })), 'MPP_E_GRANT_INVALID');
+    } finally {
+      await Promise.all([reader.dispose(), parent.dispose()]);
+    }
+  });
+
+  it('a tool stopped at its time limit inside file operations holds nothing back from the next', async () => {
+    const stuck = await fsSandbox({ ...fsGrant(), limits: { timeoutMs: 1_000 } });
+    try {
+      // Reads until stopped: the limit, not the loop, ends it, with the worker inside a file operation or between two.
+      await rejectsWith(stuck.call('race-read', JSON.stringify({ path: 'sub/inside.txt', n: 1e12 })), 'MPP_E_TOOL_TIMEOUT');
+    } finally {
+      await stuck.dispose();
+    }
+    // A lock entry left by the stopped worker would hold this exclusive operation until it is refused (`busy`).
+    assert.deepEqual(await probe(sb, 'mkdir', { path: 'after-timeout' }), { ok: true });
+    assert.equal(lstatSync(join(grantDir, 'after-timeout')).isDirectory(), true);
+  });
+
   it('stays healthy after all of the above', async () => {
     assert.deepEqual(await probe(sb, 'read', { path: 'sub/inside.txt' }), { ok: true, text: 'inside' });
   });
 });
 
-function isLink(p: string): boolean {
-  try {
-    return lstatSync(p).isSymbolicLink();
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The TOCTOU race from the sandbox notes: one party flips `name` between
  * absent and a symlink to `..` while a tool reads `name/secret.txt` 20,000
  * times (the shim lets ~1-10% of those reads through to the outside file).
  */
-describe('the two-party symlink race', () => {
+describe(`the two-party symlink race (${strategy} strategy)`, () => {
   const N = 20_000;
   const raceDir = join(root, 'race');
   let reader: ToolSandbox;
@@ -196,11 +241,7 @@ describe('the two-party symlink race', () => {
     makeDirs(join(raceDir, 'grant'));
     writeFileSync(join(raceDir, 'secret.txt'), SECRET);
     writeFileSync(join(raceDir, 'grant', 'secret.txt'), 'decoy');
-    reader = await createSandbox({
-      component: fsComponent,
-      grant: { fs: [{ hostPath: join(raceDir, 'grant'), guestPath: '/data', write: true }], limits: { timeoutMs: 120_000 } },
-      cacheDir: SANDBOX_CACHE,
-    });
+    reader = await fsSandbox({ fs: [{ hostPath: join(raceDir, 'grant'), guestPath: '/data', write: true }], limits: { timeoutMs: 120_000 } });
   });
   after(() => reader.dispose());
 
@@ -214,12 +255,7 @@ describe('the two-party symlink race', () => {
   });
 
   /** A second tool with write access to the same folder: the attacker's half of the race. */
-  const writableSandboxOnRaceDir = () =>
-    createSandbox({
-      component: fsComponent,
-      grant: { fs: [{ hostPath: join(raceDir, 'grant'), guestPath: '/data', write: true }], limits: { timeoutMs: 120_000 } },
-      cacheDir: SANDBOX_CACHE,
-    });
+  const writableSandboxOnRaceDir = () => fsSandbox({ fs: [{ hostPath: join(raceDir, 'grant'), guestPath: '/data', write: true }], limits: { timeoutMs: 120_000 } });
 
   it('no outside read while a second tool tries to flip it with symlink-at', async () => {
     const flipper = await writableSandboxOnRaceDir();
@@ -252,7 +288,65 @@ describe('the two-party symlink race', () => {
       await flipper.dispose();
     }
   });
+
+  /**
+   * The stronger form: `name` is a real directory most of the time and the
+   * link only for an instant, so a walk that checked `name` and then opened
+   * `name/secret.txt` by path would read through the link. Renames only (no
+   * tool can make a link); one swap is four renames.
+   */
+  const swapDir = join(root, 'swap');
+  const swapGrant = join(swapDir, 'grant');
+  const swapArgs = { dir: 'name', link: 'parked', aside: 'aside' };
+  const readSwapped = (sb: ToolSandbox) => probe(sb, 'race-read', { path: 'name/secret.txt', n: N });
+  let swapReader: ToolSandbox;
+  before(async () => {
+    makeDirs(join(swapGrant, 'name'));
+    writeFileSync(join(swapDir, 'secret.txt'), SECRET);
+    writeFileSync(join(swapGrant, 'name', 'secret.txt'), 'decoy');
+    symlinkSync('..', join(swapGrant, 'parked'));
+    swapReader = await fsSandbox({ fs: [{ hostPath: swapGrant, guestPath: '/data', write: false }], limits: { timeoutMs: 120_000 } });
+  });
+  after(() => swapReader.dispose());
+
+  it('no outside read while a second tool swaps a directory for a symlink by renames', async () => {
+    const swapper = await fsSandbox({ fs: [{ hostPath: swapGrant, guestPath: '/data', write: true }], limits: { timeoutMs: 120_000 } });
+    try {
+      const [swaps, r] = await Promise.all([probe(swapper, 'race-swap', { ...swapArgs, n: N / 4 }), readSwapped(swapReader)]);
+      assert.ok((swaps.flips as number) > 0, 'swaps happened');
+      assert.equal((r.seen as Record<string, number>)[SECRET], undefined, `outside reads: ${JSON.stringify(r)}`);
+      assert.equal(lstatSync(join(swapGrant, 'name')).isDirectory(), true, 'the swapper put the directory back');
+    } finally {
+      await swapper.dispose();
+    }
+  });
+
+  it('no outside read while a tool in another host process swaps it (CLI beside the editor)', async () => {
+    const child = spawn(process.execPath, [RACE_CHILD, strategy, swapGrant], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    const ready = new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: string) => {
+        out += chunk;
+        if (out.startsWith('ready\n')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`the swapping process exited early (${code})`)));
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      await ready;
+      const r = await readSwapped(swapReader);
+      child.stdin.end();
+      assert.equal(await exited, 0);
+      const swaps = Number(out.split('\n')[1]);
+      assert.ok(swaps > 0, `swaps: ${out}`);
+      assert.equal((r.seen as Record<string, number>)[SECRET], undefined, `outside reads: ${JSON.stringify(r)}`);
+    } finally {
+      child.kill();
+    }
+  });
 });
+}
 
 describe('network escapes', () => {
   let good: TestServer;

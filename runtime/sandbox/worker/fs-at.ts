@@ -1,5 +1,6 @@
 /**
- * Race-free path resolution beneath a held directory: an `openat` emulation.
+ * The `linux-fd` strategy: race-free path resolution beneath a held
+ * directory, an `openat` emulation.
  *
  * Node has no `openat`. preview2-shim checks each path component in JS and
  * then opens the full path, so a concurrent rename or symlink swap between
@@ -18,9 +19,7 @@
  * `/proc/self/fd/<parent>/<leaf>`, never on a path string.
  *
  * Other platforms have no equivalent reachable from Node (no openat, no
- * /proc/self/fd; macOS's O_NOFOLLOW_ANY would cover opens but not unlink,
- * rename or mkdir). `RACE_FREE` is false there and the host refuses
- * filesystem grants rather than fall back to a racy path walk.
+ * /proc/self/fd): they use the portable strategy (fs-portable.ts).
  */
 import {
   constants,
@@ -32,43 +31,39 @@ import {
 import { platform } from 'node:process';
 import { FsError, toFsError } from './fs-errors.ts';
 import type { FdRegistry } from './fd-table.ts';
+import type { DirRef, FsStrategy, Resolved } from './fs-strategy.ts';
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = constants;
 
 /** Resolution through /proc/self/fd is available (Linux with /proc mounted). */
-export const RACE_FREE = platform === 'linux' && existsSync('/proc/self/fd');
+export const FD_WALK_AVAILABLE = platform === 'linux' && existsSync('/proc/self/fd');
 
-const MAX_SYMLINKS = 40;
+/** Bound on symbolic links expanded in one walk (both strategies). */
+export const MAX_SYMLINKS = 40;
 
-/** A directory the walk may stand in: an fd we hold. */
-export interface DirRef {
+/** This strategy's DirRef: a directory fd this worker holds. */
+interface FdDir {
   readonly fd: number;
 }
+const fdOf = (d: DirRef): number => (d as unknown as FdDir).fd;
+const ref = (fd: number): DirRef => ({ fd }) as unknown as DirRef;
 
 /** Path through which the kernel looks up exactly `name` inside the held directory. */
-export function childPath(dir: DirRef, name: string): string {
-  if (!RACE_FREE) throw new FsError('unsupported');
-  return `/proc/self/fd/${dir.fd}/${name}`;
+function childPath(dir: DirRef, name: string): string {
+  if (!FD_WALK_AVAILABLE) throw new FsError('unsupported');
+  return `/proc/self/fd/${fdOf(dir)}/${name}`;
 }
 
-/** Path that reopens the held directory itself. */
-export function selfPath(dir: DirRef): string {
-  return childPath(dir, '.');
-}
-
-export interface Resolved {
-  /** The directory holding `leaf` (the base itself or an fd owned by this result). */
-  readonly parent: DirRef;
-  /** One path component, never containing '/'; '.' when the path names the directory itself. */
-  readonly leaf: string;
-  /** The path ended with '/': the leaf must be a directory. */
-  readonly mustBeDir: boolean;
-  /** Closes the fds the walk opened. Always call it. */
-  release(): void;
-}
-
-function split(path: string): string[] {
+/** Guest path components ('.' and empty ones dropped). */
+export function splitGuestPath(path: string): string[] {
   return path.split('/').filter((s) => s !== '' && s !== '.');
+}
+
+/** What every walk refuses before looking at the disk. */
+export function checkGuestPath(path: string): void {
+  if (typeof path !== 'string' || path.includes('\0')) throw new FsError('invalid');
+  if (path === '') throw new FsError('no-entry');
+  if (path.startsWith('/')) throw new FsError('not-permitted');
 }
 
 /**
@@ -77,14 +72,12 @@ function split(path: string): string[] {
  * The final component is expanded too when `followFinal` is set; otherwise it
  * is returned as is (the caller acts on it with no-follow semantics).
  */
-export function resolveAt(base: DirRef, path: string, followFinal: boolean, fds: FdRegistry): Resolved {
-  if (typeof path !== 'string' || path.includes('\0')) throw new FsError('invalid');
-  if (path === '') throw new FsError('no-entry');
-  if (path.startsWith('/')) throw new FsError('not-permitted');
+function resolveAt(base: DirRef, path: string, followFinal: boolean, fds: FdRegistry): Resolved {
+  checkGuestPath(path);
   const mustBeDir = path.endsWith('/');
-  let pending = split(path);
+  let pending = splitGuestPath(path);
   const stack: number[] = [];
-  const top = (): DirRef => (stack.length ? { fd: stack[stack.length - 1]! } : base);
+  const top = (): DirRef => (stack.length ? ref(stack[stack.length - 1]!) : base);
   const release = () => {
     while (stack.length) fds.close(stack.pop()!);
   };
@@ -124,7 +117,7 @@ export function resolveAt(base: DirRef, path: string, followFinal: boolean, fds:
         }
         // An absolute target always leaves the descriptor's tree: refuse, as the shim does.
         if (target.startsWith('/')) throw new FsError('not-permitted');
-        pending = [...split(target), ...pending];
+        pending = [...splitGuestPath(target), ...pending];
         continue;
       }
       if (last) return { parent: here, leaf: seg, mustBeDir, release };
@@ -151,8 +144,18 @@ export function resolveAt(base: DirRef, path: string, followFinal: boolean, fds:
   }
 }
 
-/** Opens the base directory of a preopen (the user's choice; symlinks allowed here only). */
-export function openPreopen(hostPath: string, fds: FdRegistry): number {
-  return fds.open(hostPath, O_RDONLY | O_DIRECTORY);
-}
+export const linuxFdStrategy: FsStrategy = {
+  name: 'linux-fd',
+  openRoot(hostPath, fds) {
+    // The base directory of a preopen: the user's choice (symlinks allowed here only).
+    const fd = fds.open(hostPath, O_RDONLY | O_DIRECTORY);
+    return { fd, dir: ref(fd) };
+  },
+  dirAt: (_parent, _leaf, fd) => ref(fd),
+  resolve: resolveAt,
+  path: childPath,
+  open: (parent, leaf, flags, mode, fds) => fds.open(childPath(parent, leaf), flags | O_NOFOLLOW, mode),
+  // Every step is relative to a held fd and never follows a link: nothing to serialise.
+  guarded: (_mode, op) => op(),
+};
 

@@ -2,9 +2,9 @@
  * wasi:filesystem for one tool instance, built from its grant.
  *
  * Replaces the shim's filesystem entirely (the shim resolves paths in JS and
- * then opens path strings, which races; see fs-at.ts). Policy enforced here:
- * - Only the granted directories are reachable, each through an fd opened at
- *   setup; nothing is looked up by absolute host path after that.
+ * then opens path strings, which races). Policy enforced here; how a path
+ * stays beneath its grant root is the strategy's job (fs-strategy.ts):
+ * - Only the granted directories are reachable, each walked from its root.
  * - No symlink or hard-link creation (`symlink-at`, `link-at` are refused):
  *   a link a tool leaves behind would point other programs, and other tools,
  *   outside the grant.
@@ -36,12 +36,17 @@ import {
   type BigIntStats,
   type Dirent,
 } from 'node:fs';
-import { childPath, resolveAt, selfPath, type DirRef } from './fs-at.ts';
 import { FsError, toFsError } from './fs-errors.ts';
 import type { FdRegistry } from './fd-table.ts';
+import type { LockMode } from './fs-lock.ts';
+import type { DirRef, FsStrategy } from './fs-strategy.ts';
 import { CHUNK, FileInputStream, FileOutputStream, type SharedFd } from './streams.ts';
 
-const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants;
+// Windows defines none of O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK: 0 there (fs-platform-win32.ts).
+const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC } = constants;
+const O_DIRECTORY = constants.O_DIRECTORY ?? 0;
+const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+const O_NONBLOCK = constants.O_NONBLOCK ?? 0;
 const symbolDispose: symbol = Symbol.dispose ?? Symbol.for('dispose');
 
 type DescriptorType =
@@ -130,11 +135,15 @@ class OpenFile implements SharedFd {
 
 export interface FilesystemContext {
   readonly fds: FdRegistry;
+  /** How paths become host operations (fs-strategy.ts). */
+  readonly strategy: FsStrategy;
 }
 
 export class Descriptor {
   readonly #ctx: FilesystemContext;
   readonly #file: OpenFile;
+  /** Where walks from this descriptor start; set for directories. */
+  readonly #ref: DirRef | null;
   readonly #type: 'directory' | 'regular-file';
   /** The grant this descriptor came from allows writes. */
   readonly #mutable: boolean;
@@ -143,9 +152,10 @@ export class Descriptor {
   readonly #preopen: boolean;
   #open = true;
 
-  constructor(ctx: FilesystemContext, file: OpenFile, type: 'directory' | 'regular-file', mutable: boolean, read: boolean, write: boolean, preopen: boolean) {
+  constructor(ctx: FilesystemContext, file: OpenFile, ref: DirRef | null, type: 'directory' | 'regular-file', mutable: boolean, read: boolean, write: boolean, preopen: boolean) {
     this.#ctx = ctx;
     this.#file = file;
+    this.#ref = ref;
     this.#type = type;
     this.#mutable = mutable;
     this.#read = read;
@@ -155,8 +165,8 @@ export class Descriptor {
 
   get #dir(): DirRef {
     if (!this.#open) throw new FsError('bad-descriptor');
-    if (this.#type !== 'directory') throw new FsError('not-directory');
-    return { fd: this.#file.fd };
+    if (this.#type !== 'directory' || !this.#ref) throw new FsError('not-directory');
+    return this.#ref;
   }
 
   #fileFd(need: 'read' | 'write' | 'any'): number {
@@ -267,13 +277,7 @@ export class Descriptor {
   }
 
   readDirectory(): DirectoryEntryStream {
-    const dir = this.#dir;
-    let entries: Dirent[];
-    try {
-      entries = readdirSync(selfPath(dir), { withFileTypes: true });
-    } catch (e) {
-      throw toFsError(e);
-    }
+    const entries = this.#at('.', false, 'shared', (p, leaf): Dirent[] => readdirSync(this.#path(p, leaf), { withFileTypes: true }));
     return new DirectoryEntryStream(entries.map((d) => ({ type: typeOf(d), name: d.name })));
   }
 
@@ -286,26 +290,44 @@ export class Descriptor {
     }
   }
 
-  /** Runs `op` on the resolved (parent, leaf) and always releases the walk's fds. */
-  #at<T>(path: string, follow: boolean, op: (parent: DirRef, leaf: string, mustBeDir: boolean) => T): T {
-    const r = resolveAt(this.#dir, path, follow, this.#ctx.fds);
+  /**
+   * Every path operation goes through here: one file operation under the
+   * strategy's guard (`exclusive` when it changes names), and the one place
+   * where a host failure becomes the tool's error code.
+   */
+  #op<T>(mode: LockMode, op: () => T): T {
     try {
-      return op(r.parent, r.leaf, r.mustBeDir);
+      return this.#ctx.strategy.guarded(mode, op);
     } catch (e) {
       throw toFsError(e);
-    } finally {
-      r.release();
     }
   }
 
+  /** Runs `op` on the resolved (parent, leaf) and always releases what the walk holds. */
+  #at<T>(path: string, follow: boolean, mode: LockMode, op: (parent: DirRef, leaf: string, mustBeDir: boolean) => T): T {
+    const dir = this.#dir;
+    return this.#op(mode, () => {
+      const r = this.#ctx.strategy.resolve(dir, path, follow, this.#ctx.fds);
+      try {
+        return op(r.parent, r.leaf, r.mustBeDir);
+      } finally {
+        r.release();
+      }
+    });
+  }
+
+  #path(dir: DirRef, leaf: string): string {
+    return this.#ctx.strategy.path(dir, leaf);
+  }
+
   statAt(pathFlags: PathFlags, path: string) {
-    return this.#at(path, !!pathFlags.symlinkFollow, (p, leaf) => statRecord(lstatSync(childPath(p, leaf), { bigint: true })));
+    return this.#at(path, !!pathFlags.symlinkFollow, 'shared', (p, leaf) => statRecord(lstatSync(this.#path(p, leaf), { bigint: true })));
   }
 
   setTimesAt(pathFlags: PathFlags, path: string, atime: NewTimestamp, mtime: NewTimestamp): void {
     this.#requireMutable();
-    this.#at(path, !!pathFlags.symlinkFollow, (p, leaf) => {
-      const target = childPath(p, leaf);
+    this.#at(path, !!pathFlags.symlinkFollow, 'shared', (p, leaf) => {
+      const target = this.#path(p, leaf);
       const s = lstatSync(target, { bigint: true });
       // lutimes: never follows, the walk already expanded what may be followed.
       lutimesSync(target, timeArg(atime, s.atimeNs), timeArg(mtime, s.mtimeNs));
@@ -338,21 +360,27 @@ export class Descriptor {
       (openFlags.truncate ? O_TRUNC : 0) |
       (openFlags.directory ? O_DIRECTORY : 0);
     const follow = !!pathFlags.symlinkFollow;
+    const { strategy, fds } = this.#ctx;
     for (let attempt = 0; ; attempt++) {
-      const r = resolveAt(dir, path, follow, this.#ctx.fds);
-      let fd: number;
+      let opened: { fd: number; ref: DirRef };
       try {
-        if (r.leaf === '.' && openFlags.create && openFlags.exclusive) throw new FsError('exist');
-        fd = this.#ctx.fds.open(childPath(r.parent, r.leaf), base | (r.mustBeDir ? O_DIRECTORY : 0), 0o666);
+        opened = this.#op(openFlags.create ? 'exclusive' : 'shared', () => {
+          const r = strategy.resolve(dir, path, follow, fds);
+          try {
+            if (r.leaf === '.' && openFlags.create && openFlags.exclusive) throw new FsError('exist');
+            const fd = strategy.open(r.parent, r.leaf, base | (r.mustBeDir ? O_DIRECTORY : 0), 0o666, fds);
+            return { fd, ref: strategy.dirAt(r.parent, r.leaf, fd) };
+          } finally {
+            r.release();
+          }
+        });
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        // ELOOP with follow: the leaf became a symlink after the walk looked
+        // `loop` with follow: the leaf became a symlink after the walk looked
         // at it; walk again (bounded). Without follow it is the answer.
-        if (code === 'ELOOP' && follow && attempt < 8) continue;
-        throw toFsError(e);
-      } finally {
-        r.release();
+        if ((e as FsError).payload === 'loop' && follow && attempt < 8) continue;
+        throw e;
       }
+      const fd = opened.fd;
       const file = new OpenFile(fd, this.#ctx.fds);
       let type: DescriptorType;
       try {
@@ -369,38 +397,38 @@ export class Descriptor {
         file.release();
         throw new FsError('is-directory');
       }
-      return new Descriptor(this.#ctx, file, type, this.#mutable, !!flags.read || type === 'directory', !!flags.write, false);
+      return new Descriptor(this.#ctx, file, type === 'directory' ? opened.ref : null, type, this.#mutable, !!flags.read || type === 'directory', !!flags.write, false);
     }
   }
 
   readlinkAt(path: string): string {
-    return this.#at(path, false, (p, leaf) => readlinkSync(childPath(p, leaf)));
+    return this.#at(path, false, 'shared', (p, leaf) => readlinkSync(this.#path(p, leaf)));
   }
 
   createDirectoryAt(path: string): void {
     this.#requireMutable();
-    this.#at(path, false, (p, leaf) => {
+    this.#at(path, false, 'exclusive', (p, leaf) => {
       if (leaf === '.') throw new FsError('exist');
-      mkdirSync(childPath(p, leaf), 0o777);
+      mkdirSync(this.#path(p, leaf), 0o777);
     });
   }
 
   removeDirectoryAt(path: string): void {
     this.#requireMutable();
-    this.#at(path, false, (p, leaf) => {
+    this.#at(path, false, 'exclusive', (p, leaf) => {
       if (leaf === '.') throw new FsError('invalid');
-      rmdirSync(childPath(p, leaf));
+      rmdirSync(this.#path(p, leaf));
     });
   }
 
   unlinkFileAt(path: string): void {
     this.#requireMutable();
-    this.#at(path, false, (p, leaf, mustBeDir) => {
+    this.#at(path, false, 'exclusive', (p, leaf, mustBeDir) => {
       if (leaf === '.') throw new FsError('is-directory');
       if (mustBeDir) {
-        throw new FsError(lstatSync(childPath(p, leaf)).isDirectory() ? 'is-directory' : 'not-directory');
+        throw new FsError(lstatSync(this.#path(p, leaf)).isDirectory() ? 'is-directory' : 'not-directory');
       }
-      unlinkSync(childPath(p, leaf));
+      unlinkSync(this.#path(p, leaf));
     });
   }
 
@@ -409,11 +437,11 @@ export class Descriptor {
     if (!(newDescriptor instanceof Descriptor)) throw new FsError('bad-descriptor');
     newDescriptor.#requireMutable();
     const target = newDescriptor.#dir;
-    this.#at(oldPath, false, (p1, leaf1) => {
-      const r2 = resolveAt(target, newPath, false, this.#ctx.fds);
+    this.#at(oldPath, false, 'exclusive', (p1, leaf1) => {
+      const r2 = this.#ctx.strategy.resolve(target, newPath, false, this.#ctx.fds);
       try {
         if (leaf1 === '.' || r2.leaf === '.') throw new FsError('invalid');
-        renameSync(childPath(p1, leaf1), childPath(r2.parent, r2.leaf));
+        renameSync(this.#path(p1, leaf1), this.#path(r2.parent, r2.leaf));
       } finally {
         r2.release();
       }
@@ -441,7 +469,7 @@ export class Descriptor {
   }
 
   metadataHashAt(pathFlags: PathFlags, path: string) {
-    return this.#at(path, !!pathFlags.symlinkFollow, (p, leaf) => metadataHashOf(lstatSync(childPath(p, leaf), { bigint: true })));
+    return this.#at(path, !!pathFlags.symlinkFollow, 'shared', (p, leaf) => metadataHashOf(lstatSync(this.#path(p, leaf), { bigint: true })));
   }
 
   [symbolDispose](): void {
@@ -454,9 +482,9 @@ export class Descriptor {
     }
   }
 
-  /** Creates the preopen descriptor for a granted directory fd. */
-  static preopen(ctx: FilesystemContext, fd: number, writable: boolean): Descriptor {
-    return new Descriptor(ctx, new OpenFile(fd, ctx.fds), 'directory', writable, true, false, true);
+  /** Creates the preopen descriptor for a granted directory (its fd and the strategy's ref). */
+  static preopen(ctx: FilesystemContext, fd: number, ref: DirRef, writable: boolean): Descriptor {
+    return new Descriptor(ctx, new OpenFile(fd, ctx.fds), ref, 'directory', writable, true, false, true);
   }
 }
 
@@ -479,13 +507,14 @@ export function filesystemErrorCode(err: { payload?: unknown }): string | undefi
 
 export interface Preopen {
   readonly fd: number;
+  readonly dir: DirRef;
   readonly guestPath: string;
   readonly writable: boolean;
 }
 
 /** The `wasi:filesystem/types` and `wasi:filesystem/preopens` import objects. */
 export function createFilesystemImports(ctx: FilesystemContext, preopens: readonly Preopen[]) {
-  const descriptors = preopens.map((p) => [Descriptor.preopen(ctx, p.fd, p.writable), p.guestPath] as [Descriptor, string]);
+  const descriptors = preopens.map((p) => [Descriptor.preopen(ctx, p.fd, p.dir, p.writable), p.guestPath] as [Descriptor, string]);
   return {
     types: { Descriptor, DirectoryEntryStream, filesystemErrorCode },
     preopens: { getDirectories: () => descriptors.slice() },

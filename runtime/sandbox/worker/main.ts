@@ -11,14 +11,18 @@
  * grant; the shim's process-wide defaults (preopen of /, the host
  * environment, process.exit, open network) are never handed to the guest.
  */
+import { fstatSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { io as shimIo } from '@bytecodealliance/preview2-shim';
 import type { LogLevel, LogRecord } from '../host-services.ts';
 import { LOG_LEVELS, type CallMessage, type WorkerError, type WorkerInit, type WorkerMessage } from '../protocol.ts';
 import { Capture, createCliImports, ToolExit } from './cli.ts';
 import { FdRegistry } from './fd-table.ts';
-import { openPreopen, RACE_FREE } from './fs-at.ts';
+import { linuxFdStrategy } from './fs-at.ts';
+import { portableStrategy } from './fs-portable.ts';
+import { hostPlatform } from './fs-platform.ts';
 import { createFilesystemImports, type Preopen } from './fs.ts';
+import { sameFile } from './fs-strategy.ts';
 import { createMppImports } from './mpp.ts';
 import type { RedactionReport } from './io-extension.ts';
 import { createHttpImports, createSocketImports } from './net.ts';
@@ -196,13 +200,20 @@ function reportRedactions(): void {
 
 let shared: { imports: Record<string, unknown>; glue: Glue } | undefined;
 
+const fsStrategy = init.fs.strategy === 'linux-fd' ? linuxFdStrategy : portableStrategy(hostPlatform(), init.fs.lockDir);
+
 async function instantiateFresh(): Promise<ToolHandler> {
   if (!shared) shared = { imports: sharedImports(), glue: (await import(init.glueUrl)) as Glue };
   const grant = init.grant;
-  // The host refuses such grants up front; this is the backstop.
-  if (grant.fs.length > 0 && !RACE_FREE) throw new Error('filesystem grants need /proc/self/fd (Linux) in this version');
-  const preopens: Preopen[] = grant.fs.map((g) => ({ fd: openPreopen(g.hostPath, fds), guestPath: g.guestPath, writable: g.write }));
-  const fsImports = createFilesystemImports({ fds }, preopens);
+  const preopens: Preopen[] = grant.fs.map((g, i) => {
+    const root = fsStrategy.openRoot(g.hostPath, fds);
+    // The folder granted, not whatever has its name now (see WorkerInit.fs.roots).
+    if (!sameFile(fstatSync(root.fd, { bigint: true }), init.fs.roots[i]!)) {
+      throw Object.assign(new Error(`the granted folder ${g.hostPath} was moved or replaced after it was granted; grant it again`), { mppCode: 'MPP_E_GRANT_INVALID' });
+    }
+    return { fd: root.fd, dir: root.dir, guestPath: g.guestPath, writable: g.write };
+  });
+  const fsImports = createFilesystemImports({ fds, strategy: fsStrategy }, preopens);
   const imports = { ...shared.imports, 'wasi:filesystem/types': fsImports.types, 'wasi:filesystem/preopens': fsImports.preopens };
   const getCoreModule = (name: string): WebAssembly.Module => {
     const m = init.modules[name];
