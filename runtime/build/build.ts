@@ -45,7 +45,7 @@ export async function buildPackage(opts: BuildOptions): Promise<BuildResult> {
 
   progress('bundling…');
   let t = performance.now();
-  const source = await bundleTool(project.entryPath, project.dir);
+  const source = await bundleTool(project.entryPath, project.dir, engine);
   lap('bundle', t);
 
   progress(`componentizing (${engine})…`);

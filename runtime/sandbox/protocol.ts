@@ -35,6 +35,7 @@ export interface WorkerError {
   readonly code:
     | 'MPP_E_TOOL_ERROR'
     | 'MPP_E_TOOL_CRASHED'
+    | 'MPP_E_TOOL_UNSETTLED'
     | 'MPP_E_TOOL_MEMORY'
     | 'MPP_E_TOOL_INVALID'
     | 'MPP_E_TOOL_UNSUPPORTED_IMPORT'
@@ -67,6 +68,7 @@ export const SUPPORTED_IMPORTS: readonly string[] = [
   'mpp:tool/log',
   'mpp:tool/identity',
   'mpp:tool/confirm',
+  'mpp:tool/refusal',
   'wasi:cli/environment',
   'wasi:cli/exit',
   'wasi:cli/stdin',

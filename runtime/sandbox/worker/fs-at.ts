@@ -30,7 +30,7 @@ import {
   type BigIntStats,
 } from 'node:fs';
 import { platform } from 'node:process';
-import { FsError, toFsError } from './fs-errors.ts';
+import { FsError, OUTSIDE_GRANT, toFsError } from './fs-errors.ts';
 import type { FdRegistry } from './fd-table.ts';
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = constants;
@@ -80,7 +80,7 @@ function split(path: string): string[] {
 export function resolveAt(base: DirRef, path: string, followFinal: boolean, fds: FdRegistry): Resolved {
   if (typeof path !== 'string' || path.includes('\0')) throw new FsError('invalid');
   if (path === '') throw new FsError('no-entry');
-  if (path.startsWith('/')) throw new FsError('not-permitted');
+  if (path.startsWith('/')) throw new FsError('not-permitted', OUTSIDE_GRANT('an absolute path'));
   const mustBeDir = path.endsWith('/');
   let pending = split(path);
   const stack: number[] = [];
@@ -93,7 +93,7 @@ export function resolveAt(base: DirRef, path: string, followFinal: boolean, fds:
     while (pending.length > 0) {
       const seg = pending.shift()!;
       if (seg === '..') {
-        if (stack.length === 0) throw new FsError('not-permitted');
+        if (stack.length === 0) throw new FsError('not-permitted', OUTSIDE_GRANT('`..`'));
         fds.close(stack.pop()!);
         continue;
       }
@@ -123,7 +123,7 @@ export function resolveAt(base: DirRef, path: string, followFinal: boolean, fds:
           throw toFsError(e);
         }
         // An absolute target always leaves the descriptor's tree: refuse, as the shim does.
-        if (target.startsWith('/')) throw new FsError('not-permitted');
+        if (target.startsWith('/')) throw new FsError('not-permitted', OUTSIDE_GRANT('a symbolic link'));
         pending = [...split(target), ...pending];
         continue;
       }
