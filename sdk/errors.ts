@@ -26,7 +26,7 @@ export type RefusalCode =
   | 'links-refused'
   /** The request's scheme, host, port or method is not granted, or the host resolves to a private address. */
   | 'network-denied'
-  /** The human (or the policy) denied, or nobody answered. */
+  /** The human, the policy or the host system (file permissions) denied, or nobody answered. */
   | 'denied'
   | 'quota-exceeded'
   | 'invalid-argument'
@@ -65,7 +65,7 @@ export class ToolError extends Error {
 }
 
 const FS_CODES: Record<string, RefusalCode> = {
-  access: 'not-granted',
+  access: 'denied',
   'not-permitted': 'outside-grant',
   'read-only': 'read-only',
   'no-entry': 'not-found',

@@ -39,6 +39,8 @@ export interface GrantedFolder {
 
 interface Located {
   readonly root: Descriptor;
+  /** The granted folder's guest path. */
+  readonly guest: string;
   /** Relative to the granted folder, `.` for the folder itself. */
   readonly rel: string;
 }
@@ -63,9 +65,9 @@ function locate(path: string): Located {
   }
   const clean = path.length > 1 && path.endsWith('/') ? path.replace(/\/+$/, '') : path;
   for (const [root, guest] of roots()) {
-    if (clean === guest) return { root, rel: '.' };
+    if (clean === guest) return { root, guest, rel: '.' };
     const prefix = guest.endsWith('/') ? guest : `${guest}/`;
-    if (clean.startsWith(prefix)) return { root, rel: clean.slice(prefix.length) || '.' };
+    if (clean.startsWith(prefix)) return { root, guest, rel: clean.slice(prefix.length) || '.' };
   }
   throw new ToolRefusal('not-granted', `${path}: no granted folder contains this path`, { target: path });
 }
@@ -156,6 +158,7 @@ export function write(path: string, data: string | Uint8Array, opts: WriteOption
     let at = opts.append ? Number(d.stat().size) : 0;
     for (let i = 0; i < bytes.length; ) {
       const n = Number(d.write(bytes.subarray(i, i + CHUNK), u64(at)));
+      if (!(n > 0)) throw new ToolRefusal('failed', `${path}: the host wrote nothing`, { target: path });
       i += n;
       at += n;
     }
@@ -197,7 +200,7 @@ export function exists(path: string): boolean {
 
 /** Makes a folder; `recursive` makes its missing parents too and accepts one that exists. */
 export function mkdir(path: string, opts: { recursive?: boolean } = {}): void {
-  const { root, rel } = locate(path);
+  const { root, guest, rel } = locate(path);
   if (rel === '.') {
     if (opts.recursive) return;
     throw new ToolRefusal('already-exists', `${path}: it already exists`, { target: path });
@@ -209,15 +212,10 @@ export function mkdir(path: string, opts: { recursive?: boolean } = {}): void {
       root.createDirectoryAt(step);
     } catch (e) {
       const r = fsRefusal(e, path);
-      if (opts.recursive && r instanceof ToolRefusal && r.code === 'already-exists' && stat(joinGuest(path, rel, step)).type === 'directory') continue;
+      if (opts.recursive && r instanceof ToolRefusal && r.code === 'already-exists' && stat(`${guest.replace(/\/$/, '')}/${step}`).type === 'directory') continue;
       throw r;
     }
   }
-}
-
-/** The guest path of `step`, a prefix of `rel` inside the grant that holds `path`. */
-function joinGuest(path: string, rel: string, step: string): string {
-  return path.slice(0, path.length - rel.length) + step;
 }
 
 /** Removes a file, or a folder (`recursive` for one with contents). */
