@@ -45,10 +45,10 @@ export class Output {
     if (this.json) {
       this.stdout.write(JSON.stringify({ ok: false, error: err.toJSON() }, null, 2) + '\n');
     } else {
-      this.stderr.write(`error ${err.code}: ${printableLines(err.message)}\n`);
+      this.stderr.write(`error ${err.code}: ${MULTI_LINE.has(err.code) ? printableLines(err.message) : printable(err.message)}\n`);
       const tool = toolErrorOf(err);
       if (tool) this.stderr.write(`  tool error ${printable(tool.code)}: ${printable(tool.message)}\n`);
-      this.stderr.write(`  hint: ${printableLines(err.hint)}\n`);
+      this.stderr.write(`  hint: ${printable(err.hint)}\n`);
     }
     return code;
   }
@@ -64,11 +64,15 @@ export function printable(text: string): string {
 }
 
 /**
- * A multi-line message (a compiler's errors) keeps its line breaks, each
- * continuation line indented, so no line of it can pass for one of ours.
+ * Codes whose messages list the author's own compiler errors, one per line:
+ * they keep their line breaks. Every other message may quote a package's
+ * text and stays on one line.
  */
+const MULTI_LINE: ReadonlySet<string> = new Set(['MPP_E_BUILD_FAILED']);
+
+/** Continuation lines indented deeper than `  hint:`, so none can pass for one of ours. */
 function printableLines(text: string): string {
-  return text.split(/\r?\n/).map(printable).join('\n  ');
+  return text.split(/\r?\n/).map(printable).join('\n    ');
 }
 
 /** The tool's own code and message of an MPP_E_TOOL_ERROR (text the tool chose: printed escaped, on one line). */

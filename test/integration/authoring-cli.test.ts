@@ -107,14 +107,14 @@ describe('running the built tool', () => {
 });
 
 describe('build errors', () => {
-  test('print real line breaks, each continuation line indented', async () => {
+  test('print real line breaks, each continuation line indented deeper than the hint', async () => {
     const dir = join(root, 'broken');
     assert.equal((await mpp(['init', 'acme/broken', '--dir', dir], { home })).code, 0);
     writeFileSync(join(dir, 'src', 'tools.ts'), 'export function greeting( {\n');
     const r = await mpp(['build', dir, '--engine', 'quickjs'], { home });
     assert.equal(r.code, 1);
     assert.doesNotMatch(r.stderr, /\\u000a/);
-    assert.match(r.stderr, /^error MPP_E_BUILD_FAILED: Bundling .* failed:\n {2}\S*tools\.ts:\d+:\d+: /m);
+    assert.match(r.stderr, /^error MPP_E_BUILD_FAILED: Bundling .* failed:\n {4}\S*tools\.ts:\d+:\d+: .*\n {2}hint: /m);
   });
 });
 
