@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { homePaths, mppHome } from '../runtime/home.ts';
+import { parsePrivateKeyPem, type PrivateKey } from '../runtime/trust/keys.ts';
+import { readUserFile } from './files.ts';
 
 /** Where `mpp keygen` writes and `mpp sign` reads a key when no path is given. */
 export function defaultKeyPath(): string {
@@ -8,4 +10,10 @@ export function defaultKeyPath(): string {
 
 export function publicKeyPathFor(privatePath: string): string {
   return privatePath.replace(/\.pem$/, '') + '.pub.pem';
+}
+
+/** A signing key the user named (or the default one); a missing one points to `mpp keygen`. */
+export function readSigningKey(path: string): PrivateKey {
+  const hint = path === defaultKeyPath() ? 'Create your signing key with `mpp keygen` first.' : `Check the path, or create a key there with \`mpp keygen --out ${path}\`.`;
+  return parsePrivateKeyPem(readUserFile(path, 'key file', hint).toString('utf8'), path);
 }

@@ -45,7 +45,9 @@ export class Output {
     if (this.json) {
       this.stdout.write(JSON.stringify({ ok: false, error: err.toJSON() }, null, 2) + '\n');
     } else {
-      this.stderr.write(`error ${err.code}: ${printable(err.message)}\n`);
+      this.stderr.write(`error ${err.code}: ${MULTI_LINE.has(err.code) ? printableLines(err.message) : printable(err.message)}\n`);
+      const tool = toolErrorOf(err);
+      if (tool) this.stderr.write(`  tool error ${printable(tool.code)}: ${printable(tool.message)}\n`);
       this.stderr.write(`  hint: ${printable(err.hint)}\n`);
     }
     return code;
@@ -59,6 +61,25 @@ export class Output {
  */
 export function printable(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * Codes whose messages list the author's own compiler errors, one per line:
+ * they keep their line breaks. Every other message may quote a package's
+ * text and stays on one line.
+ */
+const MULTI_LINE: ReadonlySet<string> = new Set(['MPP_E_BUILD_FAILED']);
+
+/** Continuation lines indented deeper than `  hint:`, so none can pass for one of ours. */
+function printableLines(text: string): string {
+  return text.split(/\r?\n/).map(printable).join('\n    ');
+}
+
+/** The tool's own code and message of an MPP_E_TOOL_ERROR (text the tool chose: printed escaped, on one line). */
+function toolErrorOf(err: MppError): { code: string; message: string } | undefined {
+  if (err.code !== 'MPP_E_TOOL_ERROR') return undefined;
+  const d = err.detail as { toolCode?: unknown; toolMessage?: unknown } | undefined;
+  return typeof d?.toolCode === 'string' ? { code: d.toolCode, message: typeof d.toolMessage === 'string' ? d.toolMessage : '' } : undefined;
 }
 
 function asObject(data: unknown): Record<string, unknown> {

@@ -34,6 +34,7 @@ export const registerBuild: RegisterCommand = (program, run) => {
           version: m.version,
           bytes: result.archive.length,
           timings: result.timings,
+          cached: result.cached,
         });
       }, opts),
     );

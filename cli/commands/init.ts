@@ -13,7 +13,8 @@ export const registerInit: RegisterCommand = (program, run) => {
       run(async ({ out }) => {
         const dir = resolve(opts.dir ?? name.split('/').pop() ?? name);
         await initProject(dir, name);
-        out.result(`Created ${dir}.\nNext: cd ${dir} && mpp build && mpp sign dist/*.mpp`, { dir, name });
+        const next = [`cd ${dir}`, 'npm test              # build, then run the tool in the sandbox', 'mpp keygen            # once: your signing key', 'mpp sign dist/*.mpp   # sign the package to share it'];
+        out.result(`Created ${dir}.\nNext:\n${next.map((l) => `  ${l}`).join('\n')}`, { dir, name, next });
       }, opts),
     );
 };

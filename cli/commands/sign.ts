@@ -1,10 +1,10 @@
 import { readUserFile } from '../files.ts';
 import { writeFileAtomic } from '../../runtime/store/atomic.ts';
-import { fingerprint, parsePrivateKeyPem } from '../../runtime/trust/keys.ts';
+import { fingerprint } from '../../runtime/trust/keys.ts';
 import { signPackage } from '../../runtime/trust/sign.ts';
 import type { SignatureRole } from '../../runtime/trust/envelope.ts';
 import type { RegisterCommand } from '../context.ts';
-import { defaultKeyPath } from '../keys.ts';
+import { defaultKeyPath, readSigningKey } from '../keys.ts';
 import { usage } from '../output.ts';
 
 export const registerSign: RegisterCommand = (program, run) => {
@@ -19,7 +19,7 @@ export const registerSign: RegisterCommand = (program, run) => {
     .action((file: string, opts: { key: string; role: string; out?: string; json?: boolean }) =>
       run(async ({ out }) => {
         if (opts.role !== 'author' && opts.role !== 'registry') throw usage(`--role must be author or registry, not ${JSON.stringify(opts.role)}.`);
-        const key = parsePrivateKeyPem(readUserFile(opts.key, 'key file').toString('utf8'), opts.key);
+        const key = readSigningKey(opts.key);
         const signed = signPackage(readUserFile(file, 'package'), key, opts.role as SignatureRole);
         const target = opts.out ?? file;
         writeFileAtomic(target, signed);

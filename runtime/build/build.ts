@@ -75,7 +75,7 @@ export async function buildPackage(opts: BuildOptions): Promise<BuildResult> {
 async function jsComponent(project: Project, engine: Engine, opts: BuildOptions, progress: (msg: string) => void, lap: (stage: string, since: number) => void): Promise<ComponentizeResult> {
   progress('bundling…');
   let t = performance.now();
-  const bundle = await bundleTool(project.entryPath, project.dir);
+  const bundle = await bundleTool(project.entryPath, project.dir, engine);
   lap('bundle', t);
 
   progress(`componentizing (${engine})…`);

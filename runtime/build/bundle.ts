@@ -1,9 +1,10 @@
 // Types only: esbuild itself is loaded when a build runs, not by every command.
-import type { Message } from 'esbuild';
+import type { Message, Plugin } from 'esbuild';
 import { MppError } from '../errors.ts';
+import { locateSdkEntry } from './locate.ts';
 
-/** The interfaces of the tool world: resolved by the component, never by the bundler. */
-const HOST_IMPORTS = ['mpp:*', 'wasi:*'];
+/** The interfaces of the tool world: resolved by the component, never by the bundler (`mpp:sdk` is MPP's SDK, bundled). */
+const HOST_IMPORTS = ['mpp:tool/*', 'wasi:*'];
 
 export interface Bundle {
   readonly source: string;
@@ -11,12 +12,22 @@ export interface Bundle {
   readonly hostImports: readonly string[];
 }
 
+/** Resolves `mpp:sdk` to MPP's own SDK, so a tool needs no npm dependency for it. */
+function sdkPlugin(): Plugin {
+  return {
+    name: 'mpp-sdk',
+    setup(b) {
+      b.onResolve({ filter: /^mpp:sdk$/ }, () => ({ path: locateSdkEntry() }));
+    },
+  };
+}
+
 /**
  * Bundles the tool's entry into one ESM file for a JS engine that has no Node
  * built-ins and no module loader: platform neutral, everything inlined except
  * the world's imports. Output is deterministic for the same sources.
  */
-export async function bundleTool(entryPath: string, projectDir: string): Promise<Bundle> {
+export async function bundleTool(entryPath: string, projectDir: string, engine: string): Promise<Bundle> {
   let result;
   try {
     const { build } = await import('esbuild');
@@ -32,6 +43,9 @@ export async function bundleTool(entryPath: string, projectDir: string): Promise
       conditions: ['import', 'default'],
       target: 'es2022',
       external: HOST_IMPORTS,
+      plugins: [sdkPlugin()],
+      // The SDK adapts to the engine's bindings (sdk/engine.ts).
+      define: { __MPP_ENGINE__: JSON.stringify(engine) },
       charset: 'utf8',
       legalComments: 'none',
       logLevel: 'silent',
@@ -41,7 +55,7 @@ export async function bundleTool(entryPath: string, projectDir: string): Promise
     const errors = (e as { errors?: Message[] }).errors ?? [];
     throw new MppError('MPP_E_BUILD_FAILED', `Bundling ${entryPath} failed:\n${errors.map(formatMessage).join('\n') || String(e)}`, {
       hint: isNodeBuiltin(errors)
-        ? 'Tools run in a sandbox without Node built-ins (node:fs, node:path...): use the host interfaces of the mpp:tool world instead.'
+        ? "Tools run in a sandbox without Node built-ins (node:fs, node:path...): use the MPP author SDK instead (import { files, env } from 'mpp:sdk')."
         : 'Fix the error in the tool source and build again.',
       cause: e,
       detail: { stage: 'bundle', errors: errors.map(formatMessage) },

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { sha256Hex } from '../hash.ts';
 import { writeFileAtomic } from '../store/atomic.ts';
 
 /** `\0asm`, then the component-model layer (version 0x0d, layer 1). */
@@ -18,22 +19,32 @@ export interface ComponentCache {
   put(key: string, component: Uint8Array): void;
 }
 
+/**
+ * An entry is `<key>.wasm` beside `<key>.sha256`, the digest of the bytes
+ * recorded when they were written: a component replaced or damaged in
+ * .mpp/cache afterwards is a miss (and is rebuilt), never packed.
+ */
 export function componentCacheIn(dir: string): ComponentCache {
   const file = (key: string) => join(dir, `${key}.wasm`);
+  const digestFile = (key: string) => join(dir, `${key}.sha256`);
   return {
     get(key) {
       const path = file(key);
-      if (!existsSync(path)) return undefined;
+      if (!existsSync(path) || !existsSync(digestFile(key))) return undefined;
       const bytes = new Uint8Array(readFileSync(path));
-      // A truncated or foreign file is a miss, not a build input.
-      return startsWith(bytes, COMPONENT_HEADER) ? bytes : undefined;
+      const recorded = readFileSync(digestFile(key), 'utf8').trim();
+      // A truncated, foreign or replaced file is a miss, not a build input.
+      return startsWith(bytes, COMPONENT_HEADER) && sha256Hex(bytes) === recorded ? bytes : undefined;
     },
     put(key, component) {
+      // The digest last: an entry counts only once both files are there.
       writeFileAtomic(file(key), component);
+      writeFileAtomic(digestFile(key), `${sha256Hex(component)}\n`);
       prune(dir, KEEP);
     },
   };
 }
+
 
 /** Components are 2-13 MB: keep the few most recent builds, not every edit. */
 const KEEP = 4;
@@ -43,7 +54,10 @@ function prune(dir: string, keep: number): void {
     .filter((n) => /^[0-9a-f]{64}\.wasm$/.test(n))
     .map((n) => ({ path: join(dir, n), mtime: statSync(join(dir, n)).mtimeMs }))
     .sort((a, b) => b.mtime - a.mtime);
-  for (const old of entries.slice(keep)) rmSync(old.path, { force: true });
+  for (const old of entries.slice(keep)) {
+    rmSync(old.path, { force: true });
+    rmSync(old.path.replace(/\.wasm$/, '.sha256'), { force: true });
+  }
 }
 
 /** The cache key: engine, its version, the WIT package, the world and the bundle. */

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import { dirname, join, relative, resolve } from 'node:path';
 import { PACKAGE_NAME_RE } from '../format/manifest.ts';
 import { MppError } from '../errors.ts';
-import { locateTemplateDir } from './locate.ts';
+import { locateSdkEntry, locateTemplateDir } from './locate.ts';
 
 /** The manifest schema's own name rule, so `init` and the reader never disagree. */
 
@@ -15,7 +15,7 @@ const RENAMES: Record<string, string> = { gitignore: '.gitignore' };
 /**
  * Writes a new tool project into `dir` (created if missing, refused if not
  * empty) from cli/template, with `{{name}}`, `{{scope}}` and `{{shortName}}`
- * filled in. Returns the files written, relative to `dir`, sorted.
+ * filled in (and `{{sdk}}`). Returns the files written, relative to `dir`, sorted.
  */
 export function initProject(dir: string, name: string, opts: { templateDir?: string } = {}): string[] {
   if (!PACKAGE_NAME_RE.test(name)) {
@@ -37,7 +37,8 @@ export function initProject(dir: string, name: string, opts: { templateDir?: str
     }
   }
   const [scope = '', shortName = ''] = name.split('/');
-  const values: Record<string, string> = { name, scope, shortName };
+  // `sdk`: where this MPP's author SDK is, for the editor's types of `mpp:sdk` (tsconfig.json).
+  const values: Record<string, string> = { name, scope, shortName, sdk: locateSdkEntry() };
   const templateDir = opts.templateDir ?? locateTemplateDir();
   const written: string[] = [];
   for (const from of listFiles(templateDir)) {

@@ -34,3 +34,8 @@ export function locateWitDir(from?: string): string {
 export function locateTemplateDir(from?: string): string {
   return locatePackageFolder(join('cli', 'template'), 'mpp.manifest.json', from);
 }
+
+/** The author SDK's entry (sdk/index.ts), what a tool's `import ... from 'mpp:sdk'` bundles. */
+export function locateSdkEntry(from?: string): string {
+  return join(locatePackageFolder('sdk', 'index.ts', from), 'index.ts');
+}

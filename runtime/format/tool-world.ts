@@ -7,6 +7,7 @@ export const TOOL_WORLD = Object.freeze({
     'mpp:tool/log@0.1.0',
     'mpp:tool/identity@0.1.0',
     'mpp:tool/confirm@0.1.0',
+    'mpp:tool/refusal@0.1.0',
     'wasi:io/error@0.2.12',
     'wasi:io/poll@0.2.12',
     'wasi:io/streams@0.2.12',

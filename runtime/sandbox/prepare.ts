@@ -97,6 +97,7 @@ async function readCache(dir: string): Promise<CacheMeta | null> {
     if (!Array.isArray(meta.imports) || !Array.isArray(meta.coreModules)) return null;
     // The glue is loaded by the worker, where a missing file would look like a broken tool.
     await access(join(dir, `${GLUE_NAME}.js`));
+    await access(join(dir, 'package.json'));
     return meta;
   } catch {
     return null;
@@ -126,6 +127,9 @@ async function transpileInto(bytes: Uint8Array, cacheDir: string, digest: string
       if (name.includes('/') || name.startsWith('.')) continue;
       await writeDurably(join(tmp, name), data);
     }
+    // The glue is an ES module: without this, a package.json with "type": "commonjs" in any
+    // folder above the MPP home (what `npm init -y` writes in ~) makes Node load it as CommonJS.
+    await writeDurably(join(tmp, 'package.json'), '{ "type": "module" }\n');
     // meta.json last: a cache entry counts only once everything it lists is on disk.
     await writeDurably(join(tmp, 'meta.json'), JSON.stringify(meta));
     await rename(tmp, join(cacheDir, digest)).catch(async (e: NodeJS.ErrnoException) => {

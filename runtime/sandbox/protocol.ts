@@ -43,6 +43,7 @@ export interface WorkerError {
   readonly code:
     | 'MPP_E_TOOL_ERROR'
     | 'MPP_E_TOOL_CRASHED'
+    | 'MPP_E_TOOL_UNSETTLED'
     | 'MPP_E_TOOL_MEMORY'
     | 'MPP_E_TOOL_INVALID'
     | 'MPP_E_TOOL_UNSUPPORTED_IMPORT'

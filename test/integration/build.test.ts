@@ -139,6 +139,14 @@ describe('mpp build', () => {
 });
 
 describe('the built component runs (jco transpile, stub host, no preopens, no env)', () => {
+  test('the SDK refuses a file outside every grant with not-granted, before asking the host', () => {
+    assert.throws(() => template.tool.call('file-stats', '{"path":"README.md"}'), (e: unknown) => {
+      assert.equal((e as { code: string }).code, 'not-granted');
+      assert.match((e as { message: string }).message, /^\/workspace\/README\.md: no granted folder/);
+      return true;
+    });
+  });
+
   test('greet returns its output', () => {
     assert.deepEqual(JSON.parse(template.tool.call('greet', '{"name":"Ada"}')), { greeting: 'Hello, Ada!' });
     assert.deepEqual(JSON.parse(template.tool.call('greet', '{"name":"Ada","language":"fr"}')), { greeting: 'Bonjour, Ada!' });
@@ -146,11 +154,12 @@ describe('the built component runs (jco transpile, stub host, no preopens, no en
 
   test('a tool error comes back as the err side of the result, and the instance survives', () => {
     assert.throws(() => template.tool.call('greet', '{"name":"  "}'), (e: unknown) => {
-      assert.deepEqual({ ...(e as object) }, { code: 'invalid-input', message: 'name must not be blank', details: undefined });
+      assert.deepEqual({ ...(e as object) }, { code: 'invalid-input', message: 'give a name, or grant the GREET_NAME variable', details: undefined });
       return true;
     });
     assert.throws(() => template.tool.call('nope', '{}'), (e: unknown) => (e as { code: string }).code === 'unknown-tool');
-    assert.throws(() => template.tool.call('greet', '{}'), (e: unknown) => (e as { code: string }).code === 'internal');
+    // A bug in the tool (no `path` to read) is `internal`, and logged.
+    assert.throws(() => template.tool.call('file-stats', '{}'), (e: unknown) => (e as { code: string }).code === 'internal');
     assert.equal(template.tool.host.logs.length, 1);
     assert.deepEqual(JSON.parse(template.tool.call('greet', '{"name":"again"}')), { greeting: 'Hello, again!' });
   });

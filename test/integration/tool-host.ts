@@ -86,5 +86,6 @@ function stubImports(host: StubHost): Record<string, unknown> {
     'mpp:tool/log': { write: (level: string, message: string) => void host.logs.push([level, message]) },
     'mpp:tool/identity': { caller: () => ({ agentId: 'unverified:test', displayName: 'Test agent', verified: false }) },
     'mpp:tool/confirm': { request: () => 'denied' },
+    'mpp:tool/refusal': { take: () => undefined },
   };
 }

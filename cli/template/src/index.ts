@@ -1,42 +1,24 @@
-import { write as log } from 'mpp:tool/log@0.1.0';
-import { ToolError, greet } from './tools.ts';
+/**
+ * The package's tools, wired to the host with the MPP author SDK. `mpp build`
+ * bundles `mpp:sdk` from MPP itself: no npm dependency needed.
+ */
+import { defineTools, env, files, ToolError } from 'mpp:sdk';
+import { greeting, textStats, type Language } from './tools.ts';
 
 /** Every tool in mpp.manifest.json, by name. Add yours here. */
-const TOOLS: Record<string, (input: never) => unknown> = {
-  greet,
-};
-
-/** The `err` side of `call`: the world's tool-error record. */
-interface ToolErrorRecord {
-  code: string;
-  message: string;
-  details?: string;
-}
-
-/**
- * The world's single export. `input` and the returned string are JSON texts,
- * validated by the host against the tool's schemas. A thrown ToolErrorRecord
- * becomes `err`; anything else thrown would trap and kill the instance, so
- * every error is converted first.
- */
-export const handler = {
-  call(tool: string, input: string): string {
-    try {
-      const run = Object.hasOwn(TOOLS, tool) ? TOOLS[tool] : undefined;
-      if (!run) throw new ToolError('unknown-tool', `This package has no tool named "${tool}".`);
-      return JSON.stringify(run(JSON.parse(input) as never));
-    } catch (e) {
-      throw toToolErrorRecord(e);
-    }
+export const handler = defineTools({
+  /** Greets `name`, or the user named by the granted variable GREET_NAME. */
+  greet(input: { name?: string; language?: Language }) {
+    const name = input.name?.trim() || env.get('GREET_NAME');
+    if (!name) throw new ToolError('invalid-input', 'give a name, or grant the GREET_NAME variable');
+    return { greeting: greeting(name, input.language) };
   },
-};
 
-function toToolErrorRecord(e: unknown): ToolErrorRecord {
-  if (e instanceof ToolError) {
-    return e.details === undefined ? { code: e.code, message: e.message } : { code: e.code, message: e.message, details: JSON.stringify(e.details) };
-  }
-  if (e instanceof SyntaxError) return { code: 'invalid-input', message: 'input is not valid JSON' };
-  const message = e instanceof Error ? e.message : String(e);
-  log('error', `unexpected failure: ${message}`);
-  return { code: 'internal', message };
-}
+  /** Reads a file of the workspace (granted read-only) and counts its lines and words. */
+  'file-stats'(input: { path: string }) {
+    const path = `/workspace/${input.path.replace(/^\/+/, '')}`;
+    // A refusal (not granted, not found, too large...) reaches the agent with its code.
+    const text = files.readText(path, { maxBytes: 4 * 1024 * 1024 });
+    return { path, ...textStats(text) };
+  },
+});

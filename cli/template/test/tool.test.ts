@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ToolError, greet } from '../src/tools.ts';
+import { greeting, textStats } from '../src/tools.ts';
 
-test('greet greets in English by default', () => {
-  assert.deepEqual(greet({ name: 'Ada' }), { greeting: 'Hello, Ada!' });
+test('greeting speaks English by default, and French and Spanish', () => {
+  assert.equal(greeting('Ada'), 'Hello, Ada!');
+  assert.equal(greeting('Ada', 'fr'), 'Bonjour, Ada!');
+  assert.equal(greeting('Ada', 'es'), 'Hola, Ada!');
 });
 
-test('greet speaks French and Spanish', () => {
-  assert.equal(greet({ name: 'Ada', language: 'fr' }).greeting, 'Bonjour, Ada!');
-  assert.equal(greet({ name: 'Ada', language: 'es' }).greeting, 'Hola, Ada!');
-});
-
-test('greet refuses a blank name with a tool error', () => {
-  assert.throws(() => greet({ name: '   ' }), (e: unknown) => e instanceof ToolError && e.code === 'invalid-input');
+test('textStats counts lines, words and the longest line', () => {
+  assert.deepEqual(textStats('one two\nthree\n'), { lines: 2, words: 3, longestLine: 7 });
+  assert.deepEqual(textStats('no newline at the end'), { lines: 1, words: 5, longestLine: 21 });
+  assert.deepEqual(textStats(''), { lines: 0, words: 0, longestLine: 0 });
 });

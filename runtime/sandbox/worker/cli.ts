@@ -44,6 +44,10 @@ export class Capture {
     this.#size += keep.byteLength;
     this.#dropped += bytes.byteLength - keep.byteLength;
   }
+  /** Whether the captured text so far contains `text` (nothing is taken). */
+  includes(text: string): boolean {
+    return Buffer.concat(this.#chunks).includes(text);
+  }
   /** Returns and clears what was captured. */
   take(): { text: string; dropped: number } | null {
     if (this.#size === 0 && this.#dropped === 0) return null;

@@ -29,7 +29,7 @@ import {
   type BigIntStats,
 } from 'node:fs';
 import { platform } from 'node:process';
-import { FsError, toFsError } from './fs-errors.ts';
+import { FsError, OUTSIDE_GRANT, toFsError } from './fs-errors.ts';
 import type { FdRegistry } from './fd-table.ts';
 import type { DirRef, FsStrategy, Resolved } from './fs-strategy.ts';
 
@@ -63,7 +63,7 @@ export function splitGuestPath(path: string): string[] {
 export function checkGuestPath(path: string): void {
   if (typeof path !== 'string' || path.includes('\0')) throw new FsError('invalid');
   if (path === '') throw new FsError('no-entry');
-  if (path.startsWith('/')) throw new FsError('not-permitted');
+  if (path.startsWith('/')) throw new FsError('not-permitted', OUTSIDE_GRANT('an absolute path'));
 }
 
 /**
@@ -86,7 +86,7 @@ function resolveAt(base: DirRef, path: string, followFinal: boolean, fds: FdRegi
     while (pending.length > 0) {
       const seg = pending.shift()!;
       if (seg === '..') {
-        if (stack.length === 0) throw new FsError('not-permitted');
+        if (stack.length === 0) throw new FsError('not-permitted', OUTSIDE_GRANT('`..`'));
         fds.close(stack.pop()!);
         continue;
       }
@@ -116,7 +116,7 @@ function resolveAt(base: DirRef, path: string, followFinal: boolean, fds: FdRegi
           throw toFsError(e);
         }
         // An absolute target always leaves the descriptor's tree: refuse, as the shim does.
-        if (target.startsWith('/')) throw new FsError('not-permitted');
+        if (target.startsWith('/')) throw new FsError('not-permitted', OUTSIDE_GRANT('a symbolic link'));
         pending = [...splitGuestPath(target), ...pending];
         continue;
       }

@@ -14,14 +14,35 @@ export type FsErrorCode =
   | 'not-empty' | 'not-recoverable' | 'unsupported' | 'no-tty' | 'no-such-device' | 'overflow'
   | 'not-permitted' | 'pipe' | 'read-only' | 'invalid-seek' | 'text-file-busy' | 'cross-device';
 
+/** Why the host refused, for mpp:tool/refusal (see refusals.ts): a stable code and a sentence. */
+export interface FsReason {
+  readonly code: string;
+  readonly message: string;
+}
+
+/**
+ * Where every FsError is reported as it is made: the worker's refusal log.
+ * Errors without a reason are reported too, so a stale reason is never read
+ * as the explanation of a later error.
+ */
+let reasonSink: ((wasiCode: FsErrorCode, reason: FsReason | undefined) => void) | undefined;
+export function reportFsErrorsTo(sink: typeof reasonSink): void {
+  reasonSink = sink;
+}
+
 export class FsError extends Error {
   readonly payload: FsErrorCode;
-  constructor(code: FsErrorCode) {
+  constructor(code: FsErrorCode, reason?: FsReason) {
     super(code);
     this.name = 'FsError';
     this.payload = code;
+    reasonSink?.(code, reason);
   }
 }
+
+export const OUTSIDE_GRANT = (what: string): FsReason => ({ code: 'outside-grant', message: `${what} leads outside the granted folder` });
+export const READ_ONLY: FsReason = { code: 'read-only', message: 'this folder is granted read-only' };
+export const NO_LINKS: FsReason = { code: 'links-refused', message: 'tools cannot create symbolic or hard links' };
 
 const ERRNO: Record<string, FsErrorCode> = {
   EACCES: 'access',

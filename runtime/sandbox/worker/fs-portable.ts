@@ -20,7 +20,7 @@
  * Against other programs of the user it is not closed (spec/sandbox.md §4).
  */
 import { constants, fstatSync, lstatSync, readlinkSync, statSync, type BigIntStats } from 'node:fs';
-import { FsError, toFsError } from './fs-errors.ts';
+import { FsError, OUTSIDE_GRANT, toFsError } from './fs-errors.ts';
 import type { FdRegistry } from './fd-table.ts';
 import { checkGuestPath, MAX_SYMLINKS, splitGuestPath } from './fs-at.ts';
 import { FsLock } from './fs-lock.ts';
@@ -84,7 +84,7 @@ export function portableStrategy(platform: FsPlatform, lockDir: string): FsStrat
     while (pending.length > 0) {
       const seg = pending.shift()!;
       if (seg === '..') {
-        if (stack.length === floor) throw new FsError('not-permitted');
+        if (stack.length === floor) throw new FsError('not-permitted', OUTSIDE_GRANT('`..`'));
         stack.pop();
         continue;
       }
@@ -106,7 +106,7 @@ export function portableStrategy(platform: FsPlatform, lockDir: string): FsStrat
           throw toFsError(e);
         }
         // An absolute target (a junction's always is) leaves the tree: refuse, as the fd walk does.
-        if (isAbsoluteTarget(target, platform.rules)) throw new FsError('not-permitted');
+        if (isAbsoluteTarget(target, platform.rules)) throw new FsError('not-permitted', OUTSIDE_GRANT('a symbolic link'));
         pending = [...splitTarget(target, platform.rules), ...pending];
         continue;
       }

@@ -36,7 +36,7 @@ import {
   type BigIntStats,
   type Dirent,
 } from 'node:fs';
-import { FsError, toFsError } from './fs-errors.ts';
+import { FsError, NO_LINKS, READ_ONLY, toFsError } from './fs-errors.ts';
 import type { FdRegistry } from './fd-table.ts';
 import type { LockMode } from './fs-lock.ts';
 import type { DirRef, FsStrategy } from './fs-strategy.ts';
@@ -173,12 +173,12 @@ export class Descriptor {
     if (!this.#open) throw new FsError('bad-descriptor');
     if (this.#type !== 'regular-file') throw new FsError('is-directory');
     if (need === 'read' && !this.#read) throw new FsError('bad-descriptor');
-    if (need === 'write' && !this.#write) throw new FsError(this.#mutable ? 'bad-descriptor' : 'read-only');
+    if (need === 'write' && !this.#write) throw this.#mutable ? new FsError('bad-descriptor') : new FsError('read-only', READ_ONLY);
     return this.#file.fd;
   }
 
   #requireMutable(): void {
-    if (!this.#mutable) throw new FsError('read-only');
+    if (!this.#mutable) throw new FsError('read-only', READ_ONLY);
   }
 
   readViaStream(offset: bigint): FileInputStream {
@@ -337,20 +337,20 @@ export class Descriptor {
   linkAt(): void {
     // Hard links can join a file outside any grant to a name inside one (or
     // the reverse); refused regardless of the grant.
-    throw new FsError('not-permitted');
+    throw new FsError('not-permitted', NO_LINKS);
   }
 
   symlinkAt(): void {
     // A tool-made symlink outlives the call and points other programs and
     // other tools' races out of the grant; refused regardless of the grant.
-    throw new FsError('not-permitted');
+    throw new FsError('not-permitted', NO_LINKS);
   }
 
   openAt(pathFlags: PathFlags, path: string, openFlags: OpenFlags, flags: DescriptorFlags): Descriptor {
     const dir = this.#dir;
     if (flags.requestedWriteSync || flags.fileIntegritySync || flags.dataIntegritySync) throw new FsError('unsupported');
     const wantsWrite = !!(flags.write || openFlags.create || openFlags.truncate);
-    if (wantsWrite && !this.#mutable) throw new FsError('read-only');
+    if (wantsWrite && !this.#mutable) throw new FsError('read-only', READ_ONLY);
     if (openFlags.truncate && !flags.write) throw new FsError('invalid');
     const access = flags.write ? (flags.read ? O_RDWR : O_WRONLY) : O_RDONLY;
     const base =

@@ -26,6 +26,8 @@ import { sameFile } from './fs-strategy.ts';
 import { createMppImports } from './mpp.ts';
 import type { RedactionReport } from './io-extension.ts';
 import { createHttpImports, createSocketImports } from './net.ts';
+import { reportFsErrorsTo } from './fs-errors.ts';
+import { RefusalLog } from './refusals.ts';
 
 const MAX_OPEN_FDS = 256;
 const MAX_LOG_MESSAGE = 8 * 1024;
@@ -83,7 +85,17 @@ function memoryExhausted(): boolean {
   return memories.some((m) => m.buffer.byteLength + slack >= memoryCapBytes);
 }
 
+/**
+ * What StarlingMonkey writes to stderr when an async `call`'s promise is still
+ * pending and nothing is left to run; it then traps or exits. Only the tool's
+ * own failure can be reclassified by a tool printing it.
+ */
+const UNSETTLED_MARKER = 'event loop error, but no exception is pending';
+
 function classify(e: unknown): WorkerError {
+  if ((e instanceof ToolExit || e instanceof WebAssembly.RuntimeError) && stderrCapture.includes(UNSETTLED_MARKER)) {
+    return { code: 'MPP_E_TOOL_UNSETTLED', message: "The tool's call returned a promise that never settled.", detail: { reason: 'unsettled' }, fatal: true };
+  }
   if (e instanceof ToolExit) {
     return { code: 'MPP_E_TOOL_CRASHED', message: `The tool called exit(${e.status}) instead of returning.`, detail: { reason: 'exit', status: e.status }, fatal: true };
   }
@@ -117,6 +129,9 @@ function classify(e: unknown): WorkerError {
  * captured output, network policy, host services bridge).
  */
 const fds = new FdRegistry(init.fdTable, MAX_OPEN_FDS);
+/** Why the host refused the running call's latest WASI request (mpp:tool/refusal). */
+const refusals = new RefusalLog();
+reportFsErrorsTo(refusals.recordFs);
 /** The instance the next call will use; set at start-up and after every call. */
 let ready: Promise<ToolHandler> | undefined;
 
@@ -127,7 +142,10 @@ function sharedImports(): Record<string, unknown> {
     grants: grant.net,
     privacy: grant.privacy,
     extensionUrl: new URL(init.extensionUrl),
-    denied: (reason: string) => emitLog({ level: 'warn', source: 'sandbox', message: `network request refused: ${reason}` }),
+    denied: (reason: string) => {
+      refusals.record('HTTP-request-denied', 'network-denied', reason);
+      emitLog({ level: 'warn', source: 'sandbox', message: `network request refused: ${reason}` });
+    },
   };
   const http = createHttpImports(netCtx);
   takeRedactions = http.takeRedactions;
@@ -144,6 +162,7 @@ function sharedImports(): Record<string, unknown> {
     'mpp:tool/log': mpp.log,
     'mpp:tool/identity': mpp.identity,
     'mpp:tool/confirm': mpp.confirm,
+    'mpp:tool/refusal': refusals.imports(),
     'wasi:cli/environment': cli.environment,
     'wasi:cli/exit': cli.exit,
     'wasi:cli/stdin': cli.stdin,
@@ -271,13 +290,15 @@ async function runCall(msg: CallMessage): Promise<void> {
 function serve(handler: ToolHandler, msg: CallMessage): void {
   logBudget = init.logBudgetBytes;
   logTruncated = false;
+  refusals.clear();
   let output: unknown;
   try {
     output = handler.call(msg.tool, msg.input);
   } catch (e) {
+    const error = classify(e);
     flushCaptures();
     reportRedactions();
-    post({ type: 'failed', id: msg.id, error: classify(e) });
+    post({ type: 'failed', id: msg.id, error });
     return;
   }
   flushCaptures();
