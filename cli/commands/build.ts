@@ -12,25 +12,29 @@ export const registerBuild: RegisterCommand = (program, run) => {
     .argument('[dir]', 'the tool project folder', '.')
     .option('-o, --out <file>', 'where to write the package (default: dist/<name>-<version>.mpp in the project)')
     .option('--engine <engine>', 'JavaScript engine inside the component: quickjs or spidermonkey')
+    .option('--dev', 'a development build: fast to rebuild, runs only where installed with `mpp dev`, never signed with `mpp sign` or published')
     .option('--json', 'print the result as JSON')
-    .action((dir: string, opts: { out?: string; engine?: string; json?: boolean }) =>
+    .action((dir: string, opts: { out?: string; engine?: string; dev?: boolean; json?: boolean }) =>
       run(async ({ out }) => {
         if (opts.engine !== undefined && opts.engine !== 'quickjs' && opts.engine !== 'spidermonkey') throw usage(`--engine must be quickjs or spidermonkey, not ${JSON.stringify(opts.engine)}.`);
         const projectDir = resolve(dir);
         const result = await buildPackage({
           projectDir,
           ...(opts.engine ? { engine: opts.engine as 'quickjs' | 'spidermonkey' } : {}),
+          development: Boolean(opts.dev),
           onProgress: (m) => out.progress(m),
         });
         const m = result.manifest as { name: string; version: string };
-        const target = resolve(opts.out ?? join(projectDir, 'dist', `${basename(m.name)}-${m.version}.mpp`));
+        const target = resolve(opts.out ?? join(projectDir, 'dist', `${basename(m.name)}-${m.version}${result.development ? '-dev' : ''}.mpp`));
         writeFileAtomic(target, result.archive);
-        out.result(`Built ${target} (${formatBytes(result.archive.length)}, unsigned). Sign it with \`mpp sign ${target}\`.`, {
+        const next = result.development ? 'Install and run it with `mpp dev`.' : `Sign it with \`mpp sign ${target}\`.`;
+        out.result(`Built ${target} (${formatBytes(result.archive.length)}, unsigned${result.development ? ', development build' : ''}). ${next}`, {
           file: target,
           name: m.name,
           version: m.version,
           bytes: result.archive.length,
           timings: result.timings,
+          development: result.development,
         });
       }, opts),
     );

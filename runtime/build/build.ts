@@ -3,7 +3,9 @@ import { performance } from 'node:perf_hooks';
 import { serializeManifest, type Manifest } from '../format/manifest.ts';
 import { COMPONENT_ENTRY, MANIFEST_ENTRY, README_ENTRY } from '../format/layout.ts';
 import { writeArchive } from '../format/write.ts';
-import { bundleTool } from './bundle.ts';
+import { bundleDevelopmentTool, bundleTool } from './bundle.ts';
+import { DEVELOPMENT_SOURCE_ENTRY } from '../format/development.ts';
+import { developmentLoaderSource } from './dev-loader.ts';
 import { componentCacheIn } from './cache.ts';
 import { DEFAULT_ENGINE, componentizeTool, type Engine } from './componentize.ts';
 import { locateWitDir } from './locate.ts';
@@ -17,6 +19,14 @@ export interface BuildOptions {
   cache?: boolean;
   /** The WIT folder; defaults to MPP's own spec/wit. */
   witDir?: string;
+  /**
+   * A development build (spec/format.md): the engine is not pre-initialised
+   * with the tool; a generic engine component, cached by the imports the tool
+   * uses, is packed with the bundled source, which the engine evaluates when
+   * an instance starts. Fast to rebuild; never signed with `mpp sign`, never
+   * published.
+   */
+  development?: boolean;
 }
 
 export interface BuildResult {
@@ -29,6 +39,7 @@ export interface BuildResult {
   engine: Engine;
   /** True when the component came from the project's cache. */
   cached: boolean;
+  development: boolean;
 }
 
 export const CACHE_DIR = join('.mpp', 'cache');
@@ -43,15 +54,19 @@ export async function buildPackage(opts: BuildOptions): Promise<BuildResult> {
 
   const project = readProject(opts.projectDir);
 
+  const development = opts.development === true;
   progress('bundling…');
   let t = performance.now();
-  const source = await bundleTool(project.entryPath, project.dir);
+  const bundled = development ? await bundleDevelopmentTool(project.entryPath, project.dir) : { source: await bundleTool(project.entryPath, project.dir), imports: [] };
   lap('bundle', t);
 
-  progress(`componentizing (${engine})…`);
+  progress(development ? `engine component (${engine}, built once per set of imports)…` : `componentizing (${engine})…`);
   t = performance.now();
-  const cache = opts.cache === false ? undefined : componentCacheIn(join(project.dir, CACHE_DIR));
-  const { component, cached } = await componentizeTool(source, { engine, witDir: opts.witDir ?? locateWitDir(), cache });
+  // Development engines apart: release builds must not evict the one component every development build shares.
+  const cacheDir = development ? join(project.dir, CACHE_DIR, 'development') : join(project.dir, CACHE_DIR);
+  const cache = opts.cache === false ? undefined : componentCacheIn(cacheDir);
+  const componentSource = development ? developmentLoaderSource(bundled.imports) : bundled.source;
+  const { component, cached } = await componentizeTool(componentSource, { engine, witDir: opts.witDir ?? locateWitDir(), cache });
   lap('componentize', t);
 
   progress('packing…');
@@ -61,9 +76,10 @@ export async function buildPackage(opts: BuildOptions): Promise<BuildResult> {
     [COMPONENT_ENTRY, component],
   ]);
   if (project.readme) entries.set(README_ENTRY, project.readme);
+  if (development) entries.set(DEVELOPMENT_SOURCE_ENTRY, new TextEncoder().encode(bundled.source));
   const archive = writeArchive(entries);
   lap('pack', t);
   lap('total', start);
 
-  return { archive, manifest: project.manifest, componentBytes: component.byteLength, timings, engine, cached };
+  return { archive, manifest: project.manifest, componentBytes: component.byteLength, timings, engine, cached, development };
 }

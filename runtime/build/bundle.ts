@@ -11,6 +11,20 @@ const HOST_IMPORTS = ['mpp:tool/*'];
  * the world's imports. Output is deterministic for the same sources.
  */
 export async function bundleTool(entryPath: string, projectDir: string): Promise<string> {
+  return (await runBundler(entryPath, projectDir, 'esm')).text;
+}
+
+/**
+ * The development variant (see dev-loader.ts): CommonJS, so the generic
+ * engine can evaluate it with `require` standing for the world's imports, and
+ * the list of those imports, which selects the engine component.
+ */
+export async function bundleDevelopmentTool(entryPath: string, projectDir: string): Promise<{ source: string; imports: string[] }> {
+  const { text, imports } = await runBundler(entryPath, projectDir, 'cjs');
+  return { source: text, imports };
+}
+
+async function runBundler(entryPath: string, projectDir: string, format: 'esm' | 'cjs'): Promise<{ text: string; imports: string[] }> {
   let result;
   try {
     const { build } = await import('esbuild');
@@ -19,7 +33,8 @@ export async function bundleTool(entryPath: string, projectDir: string): Promise
       absWorkingDir: projectDir,
       bundle: true,
       write: false,
-      format: 'esm',
+      format,
+      metafile: true,
       platform: 'neutral',
       // Neutral resolves no package fields by default; npm dependencies of a tool need these.
       mainFields: ['module', 'main'],
@@ -42,7 +57,8 @@ export async function bundleTool(entryPath: string, projectDir: string): Promise
   }
   const out = result.outputFiles[0];
   if (!out) throw new MppError('MPP_E_BUILD_FAILED', 'Bundling produced no output.', { detail: { stage: 'bundle' } });
-  return out.text;
+  const imports = Object.values(result.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external).map((i) => i.path));
+  return { text: out.text, imports: [...new Set(imports)].sort() };
 }
 
 function formatMessage(m: Message): string {

@@ -58,6 +58,8 @@ export interface SandboxOptions {
   readonly startTimeoutMs?: number;
   /** Bytes of log/stdout/stderr text kept per call. Default 256 KiB. */
   readonly logBudgetBytes?: number;
+  /** A development package's bundled source (its tool.dev.js), run by the generic engine it ships. */
+  readonly developmentSource?: string;
   /** Override the worker entry and IO extension (bundlers). */
   readonly workerUrl?: URL;
   readonly extensionUrl?: URL;
@@ -256,6 +258,7 @@ export class ToolSandbox {
       hostPort: channel.port2,
       services: availability(this.#services),
       logBudgetBytes: this.#opts.logBudgetBytes ?? 256 * 1024,
+      ...(this.#opts.developmentSource !== undefined ? { developmentSource: this.#opts.developmentSource } : {}),
     };
     const worker = new Worker(this.#opts.workerUrl ?? workerEntryUrl(), {
       workerData: init,

@@ -21,6 +21,8 @@ export interface WorkerInit {
   readonly services: { kv: boolean; identity: boolean; confirm: boolean };
   /** Bytes of stdout/stderr/log text kept per call. */
   readonly logBudgetBytes: number;
+  /** A development package's source, loaded into every fresh instance (worker/development.ts). */
+  readonly developmentSource?: string;
 }
 
 export interface CallMessage {

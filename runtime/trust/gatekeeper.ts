@@ -15,6 +15,8 @@ export interface ExaminedPackage {
   readonly manifest: Manifest;
   readonly digest: PackageDigest;
   readonly signatures: readonly VerifiedSignature[];
+  /** A development build (spec/format.md): trusted only on a key scoped to this package, never signed with `mpp sign` or published. */
+  readonly development: boolean;
 }
 
 /** The gatekeeper's output: the only kind of package the rest of MPP accepts. */
@@ -26,7 +28,8 @@ export interface VerifiedPackage extends ExaminedPackage, TrustDecision {}
  */
 export function verifyPackage(bytes: Uint8Array, trust: TrustView, limits: ArchiveLimits = DEFAULT_LIMITS): VerifiedPackage {
   const examined = examinePackage(bytes, limits);
-  return Object.freeze({ ...examined, ...decideTrust(examined.signatures, trust) });
+  const development = examined.development ? { packageName: examined.manifest.name } : undefined;
+  return Object.freeze({ ...examined, ...decideTrust(examined.signatures, trust, development) });
 }
 
 /** Every stage except the trust decision: parse -> layout -> manifest -> digest -> signatures. */
@@ -36,7 +39,7 @@ export function examinePackage(bytes: Uint8Array, limits: ArchiveLimits = DEFAUL
   const manifest = parseManifest(entries.manifest.data);
   const digest = packageDigest(entries.content);
   const signatures = entries.signatures.map((e) => bindSignature(openEnvelope(e.name, e.data), manifest, digest));
-  return Object.freeze({ entries, manifest, digest, signatures: Object.freeze(signatures) });
+  return Object.freeze({ entries, manifest, digest, signatures: Object.freeze(signatures), development: entries.development !== undefined });
 }
 
 /** A valid signature over *another* package (or version) must not vouch for this one. */
