@@ -23,6 +23,8 @@ export const ERROR_CODES = {
   MPP_E_UNTRUSTED_KEY: 'The package is signed, but by no key this host trusts.',
   MPP_E_DEVELOPMENT_PACKAGE: 'The package is a development build, which is never signed with `mpp sign` or published.',
   MPP_E_DEVELOPMENT_DECLINED: 'A development install stopped because its signing key was not created or not trusted.',
+  MPP_E_CLI_NOT_FOUND: 'The editor needs the mpp command line for this, and found none.',
+  MPP_E_CLI_FAILED: 'The mpp command line the editor ran failed.',
   MPP_E_REVOKED_KEY: 'The package is signed by a key that has been revoked.',
 
   MPP_E_KEY_INVALID: 'A key file is not a valid Ed25519 key in the expected PEM format.',
@@ -109,6 +111,8 @@ export const DEFAULT_HINTS: Readonly<Record<ErrorCode, string>> = Object.freeze(
   MPP_E_BAD_SIGNATURE: "The package was altered or signed incorrectly: do not use it, get an intact copy from the publisher.",
   MPP_E_DIGEST_MISMATCH: "The package was modified after signing, or a signature was copied from another package: do not use it.",
   MPP_E_DEVELOPMENT_DECLINED: "Development builds are signed with your own key and trusted for that one package: create the key with `mpp keygen`, then answer yes (or pass --yes to `mpp dev`).",
+  MPP_E_CLI_NOT_FOUND: "Install the MPP command line so that `mpp` is on PATH, or set `mpp.cliPath` to its path.",
+  MPP_E_CLI_FAILED: "Read the message: it is the command line's own error. Run the same `mpp` command in a terminal to see its full output.",
   MPP_E_DEVELOPMENT_PACKAGE: "Build a release with `mpp build` (without --dev), sign it with `mpp sign` and publish that.",
   MPP_E_UNTRUSTED_KEY: "Check the fingerprint with the publisher through another channel, then `mpp trust add --from <file.mpp> --name <publisher>` or answer yes to `mpp verify`.",
   MPP_E_REVOKED_KEY: "Do not use the package; ask the publisher for one signed with their current key. If the revocation was a mistake, `mpp trust remove <keyid>` first.",
