@@ -12,7 +12,6 @@ export function refuseDevelopmentPackage(pkg: ExaminedPackage, action: 'sign' | 
   const id = `${pkg.manifest.name}@${pkg.manifest.version}`;
   const what = { sign: 'cannot be signed with `mpp sign`', publish: 'cannot be published', accept: 'is refused by this registry' }[action];
   throw new MppError('MPP_E_DEVELOPMENT_PACKAGE', `${id} is a development build and ${what}.`, {
-    hint: 'Build a release with `mpp build` (without --dev), sign it with `mpp sign` and publish that.',
     detail: { name: pkg.manifest.name, version: pkg.manifest.version },
   });
 }

@@ -48,8 +48,8 @@ export function decideTrust(signatures: readonly VerifiedSignature[], trust: Tru
 function decideDevelopmentTrust(authors: readonly VerifiedSignature[], trust: TrustView, packageName: string): TrustDecision {
   const trusted = authors.find((s) => trust.trustsForDevelopment?.(s.key.keyid, packageName) === true);
   if (!trusted) {
-    throw new MppError('MPP_E_UNTRUSTED_KEY', `${packageName} is a development package signed by ${authors.map((s) => fingerprint(s.key.keyid)).join(', ')}, which this host does not trust for development builds of ${packageName}.`, {
-      hint: 'Development packages are installed by their author with `mpp dev` (or MPP: Build, Install and Run in the editor), which asks to trust the author\'s key for that package only. Install a released, signed version otherwise.',
+    // Its own code, so that no trust-on-first-use prompt (which answers MPP_E_UNTRUSTED_KEY) offers to trust the key as a publisher.
+    throw new MppError('MPP_E_DEVELOPMENT_UNTRUSTED', `${packageName} is a development package signed by ${authors.map((s) => fingerprint(s.key.keyid)).join(', ')}, which this host does not trust for development builds of ${packageName}.`, {
       detail: { development: true, package: packageName, keys: authors.map((s) => ({ keyid: s.key.keyid, publicKey: publicKeyToPem(s.key) })) },
     });
   }

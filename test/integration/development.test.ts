@@ -155,14 +155,14 @@ describe('development packages', () => {
     const otherRelease = signPackage((await buildPackage({ projectDir: other, engine: ENGINE })).archive, key);
     assert.throws(() => verifyPackage(otherRelease, trust), (e) => code(e) === 'MPP_E_UNTRUSTED_KEY', 'a release of another package');
     const otherDev = signDevelopmentPackage((await buildPackage({ projectDir: other, engine: ENGINE, development: true })).archive, key);
-    assert.throws(() => verifyPackage(otherDev, trust), (e) => code(e) === 'MPP_E_UNTRUSTED_KEY', 'a development build of another package');
+    assert.throws(() => verifyPackage(otherDev, trust), (e) => code(e) === 'MPP_E_DEVELOPMENT_UNTRUSTED', 'a development build of another package');
 
     // A publisher's trust does not cover development builds either.
     const publisherKey = parsePrivateKeyPem(readFileSync(defaultAuthorKeyPath(home), 'utf8'));
     const publisherHome = join(root, 'publisher-home');
     const asPublisher = await addTrustedKey(publisherHome, publisherKey.publicKey, 'acme');
     const dev = signDevelopmentPackage((await buildPackage({ projectDir: project, engine: ENGINE, development: true })).archive, key);
-    assert.throws(() => verifyPackage(dev, asPublisher), (e) => code(e) === 'MPP_E_UNTRUSTED_KEY', 'publisher trust only');
+    assert.throws(() => verifyPackage(dev, asPublisher), (e) => code(e) === 'MPP_E_DEVELOPMENT_UNTRUSTED', 'publisher trust only');
     assert.equal(verifyPackage(dev, trust).development, true, 'the scoped trust accepts it');
 
     const revoked = await revokeKey(home, key.publicKey.keyid, 'test');
