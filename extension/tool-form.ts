@@ -30,6 +30,7 @@ export class ToolFormPanel implements vscode.Disposable {
   readonly #run: RunInput;
   readonly #disposables: vscode.Disposable[] = [];
   #running = false;
+  #disposed = false;
 
   private constructor(extensionUri: vscode.Uri, form: ToolForm, run: RunInput) {
     this.#form = form;
@@ -82,10 +83,12 @@ export class ToolFormPanel implements vscode.Disposable {
   }
 
   #post(m: FormHostMessage): void {
-    void this.panel.webview.postMessage(m);
+    // A run may end after its form was closed: its result is in the notification and the MPP output.
+    if (!this.#disposed) void this.panel.webview.postMessage(m).then(undefined, () => {});
   }
 
   #release(): void {
+    this.#disposed = true;
     for (const d of this.#disposables.splice(0)) d.dispose();
     if (ToolFormPanel.#current === this) ToolFormPanel.#current = undefined;
   }

@@ -12,6 +12,7 @@ import '@vscode-elements/elements/dist/vscode-textarea/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
+import { button, el } from './dom.ts';
 import { formFor, parseNumber, problems, type Field } from './schema-form-model.ts';
 import type { FormHostMessage, FormMessage, RunOutcome, ToolForm } from './tool-form-protocol.ts';
 
@@ -32,15 +33,6 @@ type Checked = HTMLElement & { checked: boolean };
 declare function acquireVsCodeApi(): { postMessage(message: FormMessage): void };
 const vscode = acquireVsCodeApi();
 const root = document.getElementById('root')!;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: string): HTMLElementTagNameMap[K];
-function el(tag: string, text?: string, cls?: string): HTMLElement;
-function el(tag: string, text?: string, cls?: string): HTMLElement {
-  const node = document.createElement(tag);
-  if (text !== undefined) node.textContent = text;
-  if (cls) node.className = cls;
-  return node;
-}
 
 function labelled(field: Field, control: HTMLElement, name?: string): HTMLElement {
   const box = el('div', undefined, 'field');
@@ -190,13 +182,6 @@ function option(value: string, text: string): HTMLElement {
   const o = el('vscode-option', text);
   o.setAttribute('value', value);
   return o;
-}
-
-function button(text: string, secondary: boolean, onPress: (ev: Event) => void): HTMLElement {
-  const b = el('vscode-button', text);
-  if (secondary) b.setAttribute('secondary', '');
-  b.addEventListener('click', onPress);
-  return b;
 }
 
 let runButton: HTMLElement | undefined;

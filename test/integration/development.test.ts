@@ -18,6 +18,7 @@ import { isMppError } from '../../runtime/errors.ts';
 import { COMPONENT_ENTRY, DEVELOPMENT_SOURCE_ENTRY } from '../../runtime/format/layout.ts';
 import { readArchive } from '../../runtime/format/read.ts';
 import { ToolHost } from '../../runtime/governance/tool-host.ts';
+import { mpp } from '../helpers/cli.ts';
 import { examineForPublish } from '../../runtime/registry/client/publish.ts';
 import { SandboxPool } from '../../runtime/run/sandbox-pool.ts';
 import { listInstalled } from '../../runtime/store/packages.ts';
@@ -175,5 +176,26 @@ describe('development packages', () => {
     assert.throws(() => signPackage(dev, key), (e) => code(e) === 'MPP_E_DEVELOPMENT_PACKAGE');
     assert.throws(() => signPackage(dev, key, 'registry'), (e) => code(e) === 'MPP_E_DEVELOPMENT_PACKAGE');
     assert.throws(() => examineForPublish(signDevelopmentPackage(dev, key)), (e) => code(e) === 'MPP_E_DEVELOPMENT_PACKAGE');
+  });
+
+  it('mpp dev: nothing is agreed without a terminal or --yes; with --yes it installs, runs, and lists the package as development', async () => {
+    const cliHome = join(root, 'cli-home');
+    const refused = await mpp(['dev', project, '--engine', ENGINE, '--json'], { home: cliHome });
+    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+    assert.equal((JSON.parse(refused.stdout) as { error: { code: string } }).error.code, 'MPP_E_DEVELOPMENT_DECLINED');
+    assert.equal(existsSync(defaultAuthorKeyPath(cliHome)), false);
+
+    setGreeting(project, 'Salut');
+    const ran = await mpp(['dev', project, '--engine', ENGINE, '--yes', '--tool', 'greet', '--input', '{"name":"Ada"}', '--json'], { home: cliHome });
+    assert.equal(ran.code, 0, ran.stdout + ran.stderr);
+    const result = JSON.parse(ran.stdout) as { development: boolean; output: unknown; file: string };
+    assert.equal(result.development, true);
+    assert.deepEqual(result.output, { greeting: 'Salut, Ada!' });
+
+    const list = JSON.parse((await mpp(['list', '--json'], { home: cliHome })).stdout) as { packages: { name: string; development: boolean }[] };
+    assert.deepEqual(list.packages.map((p) => [p.name, p.development]), [['acme/hello', true]]);
+    const sign = await mpp(['sign', result.file, '--json'], { home: cliHome });
+    assert.equal(sign.code, 1);
+    assert.equal((JSON.parse(sign.stdout) as { error: { code: string } }).error.code, 'MPP_E_DEVELOPMENT_PACKAGE');
   });
 });
