@@ -61,6 +61,7 @@ function extensionBuilds() {
   // preview2-shim starts its IO worker from this file, next to the module that imports it.
   copyFileSync('node_modules/@bytecodealliance/preview2-shim/dist/io/worker-thread.bundle.js', `${out}/worker-thread.bundle.js`);
   copyFileSync('webview/dialog.css', 'dist/webview/dialog.css');
+  copyFileSync('webview/tool-form.css', 'dist/webview/tool-form.css');
   // Only the (unused) minify and optimise options of jco-transpile need these native/large packages.
   const unused = { 'oxc-minify': './extension/unbundled.ts', binaryen: './extension/unbundled.ts' };
   return [
@@ -93,7 +94,7 @@ function extensionBuilds() {
       logLevel: 'warning',
     }),
     build({
-      entryPoints: { dialog: 'webview/main.ts' },
+      entryPoints: { dialog: 'webview/main.ts', 'tool-form': 'webview/tool-form.ts' },
       outdir: 'dist/webview',
       bundle: true,
       platform: 'browser',

@@ -1,15 +1,13 @@
-import { join } from 'node:path';
-import { homePaths, mppHome } from '../runtime/home.ts';
+import { mppHome } from '../runtime/home.ts';
+import { defaultAuthorKeyPath } from '../runtime/dev/author-key.ts';
 import { parsePrivateKeyPem, type PrivateKey } from '../runtime/trust/keys.ts';
 import { readUserFile } from './files.ts';
 
+export { publicKeyPathFor } from '../runtime/dev/author-key.ts';
+
 /** Where `mpp keygen` writes and `mpp sign` reads a key when no path is given. */
 export function defaultKeyPath(): string {
-  return join(homePaths(mppHome()).keys, 'default.pem');
-}
-
-export function publicKeyPathFor(privatePath: string): string {
-  return privatePath.replace(/\.pem$/, '') + '.pub.pem';
+  return defaultAuthorKeyPath(mppHome());
 }
 
 /** A signing key the user named (or the default one); a missing one points to `mpp keygen`. */

@@ -23,9 +23,10 @@ import { registerRegistry } from './commands/registry.ts';
 import { registerPublish } from './commands/publish.ts';
 import { registerSearch } from './commands/search.ts';
 import { registerUpdate } from './commands/update.ts';
+import { registerDev } from './commands/dev.ts';
 import pkg from '../package.json' with { type: 'json' };
 
-const COMMANDS: RegisterCommand[] = [registerInit, registerBuild, registerKeygen, registerSign, registerVerify, registerInspect, registerTrust, registerInstall, registerList, registerUninstall, registerRun, registerPermissions, registerGrant, registerRevoke, registerAgent, registerAudit, registerMcp, registerRegistry, registerPublish, registerSearch, registerUpdate];
+const COMMANDS: RegisterCommand[] = [registerInit, registerBuild, registerKeygen, registerSign, registerVerify, registerInspect, registerTrust, registerInstall, registerList, registerUninstall, registerRun, registerPermissions, registerGrant, registerRevoke, registerAgent, registerAudit, registerMcp, registerRegistry, registerPublish, registerSearch, registerUpdate, registerDev];
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode: number = EXIT.OK;

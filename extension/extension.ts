@@ -7,7 +7,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { auditLogExists, openAuditLog, type AuditRecord } from '../runtime/audit/log.ts';
-import { isMppError } from '../runtime/errors.ts';
+import { isMppError, MppError } from '../runtime/errors.ts';
 import { applyAuditRetention, recordDone, withAuditLog } from '../runtime/audit/trail.ts';
 import { mppHome } from '../runtime/home.ts';
 import { grantPermissions, permissionsOf, revokePermissions } from '../runtime/governance/decisions.ts';
@@ -26,6 +26,9 @@ import { DialogPanel } from './panel.ts';
 import { installedTools, packageEntries, permissionStates, toolTarget } from './listing.ts';
 import { InHostMcpServer, type McpEndpoint } from './mcp-server.ts';
 import { PackagesView, type Node } from './packages-view.ts';
+import { findCli } from './cli.ts';
+import { buildAndInstallDevelopment, pickProject } from './dev-run.ts';
+import { ToolFormPanel } from './tool-form.ts';
 
 export interface MppApi {
   readonly version: string;
@@ -56,10 +59,19 @@ async function report(action: () => Promise<void>): Promise<void> {
   try {
     await action();
   } catch (e) {
-    const said = isMppError(e) && typeof e.detail?.toolMessage === 'string' ? ` The tool said: ${String(e.detail.toolCode)}: ${e.detail.toolMessage}` : '';
-    const text = isMppError(e) ? `${e.message}${said}${e.hint ? ` ${e.hint}` : ''} (${e.code})` : `MPP failed: ${(e as Error).message}`;
-    void vscode.window.showErrorMessage(inert(text));
+    showError(e);
   }
+}
+
+function showError(e: unknown): void {
+  const said = isMppError(e) && typeof e.detail?.toolMessage === 'string' ? ` The tool said: ${String(e.detail.toolCode)}: ${e.detail.toolMessage}` : '';
+  const text = isMppError(e) ? `${e.message}${said}${e.hint ? ` ${e.hint}` : ''} (${e.code})` : `MPP failed: ${(e as Error).message}`;
+  void vscode.window.showErrorMessage(inert(text));
+}
+
+/** The `mpp.cliPath` setting: the CLI the editor runs for builds (else `mpp` on PATH). */
+function cliSetting(): string | undefined {
+  return vscode.workspace.getConfiguration('mpp').get<string>('cliPath') || undefined;
 }
 
 /** Notifications turn `[label](command:…)` into links: text from a tool must not become one. */
@@ -197,6 +209,38 @@ export function activate(context: vscode.ExtensionContext): MppApi {
     void vscode.window.showInformationMessage(`MPP: ${describeInstall(result)}`);
   });
 
+  /** Opens the tool form for `id`: the input is entered in a form made from its input schema; each result shows in the form. */
+  const openToolForm = (id: string): void => {
+    const target = toolTarget(id, 'Pick a tool in the MPP view.');
+    const record = listInstalled(home()).find((r) => r.name === target.packageName);
+    const tool = record?.manifest.tools.find((t) => t.name === target.tool);
+    if (!record || !tool) throw new MppError('MPP_E_TOOL_UNKNOWN', `${id} is not an installed tool.`, { hint: 'Pick a tool in the MPP view.' });
+    ToolFormPanel.open(
+      context.extensionUri,
+      {
+        packageName: record.name,
+        version: record.version,
+        development: record.development,
+        tool: tool.name,
+        title: tool.title ?? tool.name,
+        description: tool.description,
+        sensitivity: tool.sensitivity,
+        inputSchema: tool.inputSchema as Record<string, unknown>,
+      },
+      async (input) => {
+        try {
+          const result = await calls.call({ ...target, input, caller: { label: 'vscode-user' } });
+          calls.output.info(`${id} returned ${JSON.stringify(result.output)}`);
+          void vscode.window.showInformationMessage(inert(`MPP: ${id} returned ${JSON.stringify(result.output)}`));
+          return result;
+        } catch (e) {
+          showError(e);
+          throw e;
+        }
+      },
+    );
+  };
+
   register('mpp.runTool', async (node?: Node) => {
     let id = node?.type === 'tool' ? `${node.entry.record.name}/${node.tool}` : undefined;
     if (!id) {
@@ -204,12 +248,22 @@ export function activate(context: vscode.ExtensionContext): MppApi {
       id = (await vscode.window.showQuickPick(items, { title: 'Run MPP Tool' }))?.label;
     }
     if (!id) return;
-    const target = toolTarget(id, 'Pick a tool in the MPP view.');
-    const input = await vscode.window.showInputBox({ title: `Input for ${id}`, prompt: 'A JSON object matching the tool\'s input schema', value: '{}' });
-    if (input === undefined) return;
-    const { output } = await calls.call({ ...target, input, caller: { label: 'vscode-user' } });
-    calls.output.info(`${id} returned ${JSON.stringify(output)}`);
-    void vscode.window.showInformationMessage(inert(`MPP: ${id} returned ${JSON.stringify(output)}`));
+    openToolForm(id);
+  });
+
+  register('mpp.buildInstallRun', async () => {
+    const cli = findCli(cliSetting());
+    const projectDir = await pickProject();
+    if (!projectDir) return;
+    const h = home();
+    const dev = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'MPP' }, (p) => buildAndInstallDevelopment(cli, h, projectDir, (message) => p.report({ message })));
+    view.refresh({ packagesChanged: true });
+    const { name, version } = dev.installed;
+    calls.output.info(`installed ${name}@${version} (development) from ${dev.file}`);
+    const tools = dev.installed.manifest.tools;
+    const tool = tools.length === 1 ? tools[0]!.name : (await vscode.window.showQuickPick(tools.map((t) => ({ label: t.name, detail: t.description })), { title: `Run which tool of ${name}?` }))?.label;
+    if (!tool) return;
+    openToolForm(`${name}/${tool}`);
   });
 
   register('mpp.managePermissions', async (node?: Node) => {
@@ -340,9 +394,11 @@ export function activate(context: vscode.ExtensionContext): MppApi {
 
   register('mpp.buildPackage', () => {
     // The build needs the componentizer (large, native helpers), which the extension does not ship: the CLI builds.
+    // Never `npx mpp`: that would fetch and run whatever a registry serves under that name.
+    const cli = findCli(cliSetting());
     const terminal = vscode.window.createTerminal({ name: 'MPP Build', cwd: vscode.workspace.workspaceFolders?.[0]?.uri });
     terminal.show();
-    terminal.sendText('npx mpp build');
+    terminal.sendText(`${cli.shellText} build`);
   });
 
   return {

@@ -45,7 +45,10 @@ export function toolTarget(id: string, hint: string): { packageName: string; too
 
 export function packageEntries(home: string): PackageEntry[] {
   const trust = TrustStore.load(home);
-  return listInstalled(home).map((record) => ({ record, keyState: trust.state(record.publisher.keyid) }));
+  // A development package is accepted on its author's key trusted for it alone, not as a publisher key.
+  const keyState = (r: InstalledRecord): KeyState =>
+    r.development && trust.state(r.publisher.keyid) !== 'revoked' ? (trust.trustsForDevelopment(r.publisher.keyid, r.name) ? 'trusted' : 'unknown') : trust.state(r.publisher.keyid);
+  return listInstalled(home).map((record) => ({ record, keyState: keyState(record) }));
 }
 
 /** The state of each capability `name` declares, under the decision in force in `workspace` (else the global one). */

@@ -86,9 +86,9 @@ export class PackagesView implements vscode.TreeDataProvider<Node> {
       // Only a newer version of what is installed now (an update just done leaves no stale marker).
       const update = this.#outdated.get(record.name);
       const newer = update && update.installed === record.version ? update : undefined;
-      item.description = `${record.version}${newer ? ` · update available: ${newer.latest}` : ''} · ${record.publisher.name ?? 'unnamed key'}${verified ? ' ✓' : ` (key ${node.entry.keyState})`}`;
+      item.description = `${record.version}${record.development ? ' (development)' : ''}${newer ? ` · update available: ${newer.latest}` : ''} · ${record.publisher.name ?? 'unnamed key'}${verified ? ' ✓' : ` (key ${node.entry.keyState})`}`;
       item.tooltip = new vscode.MarkdownString(
-        `**${record.name}@${record.version}**\n\n${record.manifest.description}\n\nPublisher: ${record.publisher.name ?? 'unnamed'} — key ${fingerprint(record.publisher.keyid)} (${verified ? 'verified: trusted key' : node.entry.keyState})\n\nInstalled ${record.installedAt}${newer ? `\n\nUpdate available: ${newer.latest} from registry "${newer.registry}" (MPP: Update Packages)` : ''}`,
+        `**${record.name}@${record.version}**\n\n${record.manifest.description}\n\nPublisher: ${record.publisher.name ?? 'unnamed'} — key ${fingerprint(record.publisher.keyid)} (${verified ? 'verified: trusted key' : node.entry.keyState})${record.development ? '\n\nDevelopment build: installed from your own project, signed with your key (trusted for this package only); never published.' : ''}\n\nInstalled ${record.installedAt}${newer ? `\n\nUpdate available: ${newer.latest} from registry "${newer.registry}" (MPP: Update Packages)` : ''}`,
       );
       // The icon stays visible in a narrow view; a key that is not trusted is shown before any update.
       item.iconPath = !verified ? new vscode.ThemeIcon('unverified') : newer ? new vscode.ThemeIcon('arrow-circle-up', new vscode.ThemeColor('notificationsInfoIcon.foreground')) : new vscode.ThemeIcon('verified-filled');

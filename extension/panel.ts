@@ -73,10 +73,11 @@ export class DialogPanel implements vscode.Disposable {
   }
 }
 
-function page(webview: vscode.Webview, media: vscode.Uri): string {
+/** The page of a webview: `script` and `styles` from dist/webview, under the CSP above with a fresh nonce. */
+export function page(webview: vscode.Webview, media: vscode.Uri, script = 'dialog.js', styles: readonly string[] = ['dialog.css']): string {
   const nonce = randomBytes(18).toString('base64');
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(media, 'dialog.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(media, 'dialog.css'));
+  const scriptUri = webview.asWebviewUri(vscode.Uri.joinPath(media, script));
+  const links = styles.map((s) => `<link rel="stylesheet" nonce="${nonce}" href="${webview.asWebviewUri(vscode.Uri.joinPath(media, s))}">`).join('\n');
   const csp = [`default-src 'none'`, `script-src 'nonce-${nonce}'`, `style-src ${webview.cspSource} 'nonce-${nonce}'`, `font-src ${webview.cspSource}`, `img-src ${webview.cspSource}`].join('; ');
   return `<!DOCTYPE html>
 <html lang="en">
@@ -84,11 +85,11 @@ function page(webview: vscode.Webview, media: vscode.Uri): string {
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" nonce="${nonce}" href="${style}">
+${links}
 </head>
 <body>
 <main id="root"></main>
-<script type="module" nonce="${nonce}" src="${script}"></script>
+<script type="module" nonce="${nonce}" src="${scriptUri}"></script>
 </body>
 </html>`;
 }

@@ -12,21 +12,13 @@ import '@vscode-elements/elements/dist/vscode-radio-group/index.js';
 import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import { button, el } from './dom.ts';
 import type { Answer, AuditDialog, ConfirmDialog, ConsentDialog, Dialog, HostMessage, InspectDialog, TrustDialog, WebviewMessage } from './protocol.ts';
 
 declare function acquireVsCodeApi(): { postMessage(message: WebviewMessage): void };
 const vscode = acquireVsCodeApi();
 const root = document.getElementById('root')!;
 let answered = false;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: string): HTMLElementTagNameMap[K];
-function el(tag: string, text?: string, cls?: string): HTMLElement;
-function el(tag: string, text?: string, cls?: string): HTMLElement {
-  const node = document.createElement(tag);
-  if (text !== undefined) node.textContent = text;
-  if (cls) node.className = cls;
-  return node;
-}
 
 function row(label: string, value: string): HTMLElement {
   const r = el('div', undefined, 'row');
@@ -44,13 +36,6 @@ function answer(ev: Event, message: Answer): void {
   answered = true;
   for (const b of document.querySelectorAll('vscode-button')) b.setAttribute('disabled', '');
   vscode.postMessage(message);
-}
-
-function button(text: string, secondary: boolean, onPress: (ev: Event) => void): HTMLElement {
-  const b = el('vscode-button', text);
-  if (secondary) b.setAttribute('secondary', '');
-  b.addEventListener('click', onPress);
-  return b;
 }
 
 function actions(...buttons: HTMLElement[]): HTMLElement {

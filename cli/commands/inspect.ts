@@ -23,7 +23,7 @@ export const registerInspect: RegisterCommand = (program, run) => {
         const signatures = pkg.signatures.map((s) => ({ role: s.role, keyid: s.key.keyid, fingerprint: fingerprint(s.key.keyid), state: store.state(s.key.keyid), trustedAs: store.name(s.key.keyid) }));
         let verdict: { verified: boolean; code?: string; message?: string };
         try {
-          decideTrust(pkg.signatures, store);
+          decideTrust(pkg.signatures, store, pkg.development ? { packageName: m.name } : undefined);
           verdict = { verified: true };
         } catch (e) {
           if (!isMppError(e)) throw e;
@@ -31,7 +31,7 @@ export const registerInspect: RegisterCommand = (program, run) => {
         }
         const files = pkg.entries.content.map((e) => ({ name: e.name, size: e.data.length, stored: e.method === 0, sha256: pkg.digest.entries.find((d) => d.name === e.name)!.sha256 }));
         const lines = [
-          `${m.name} ${m.version}`,
+          `${m.name} ${m.version}${pkg.development ? ' (development build: runs only where its author installed it; never published)' : ''}`,
           `  ${m.description}`,
           `Publisher: ${m.publisher.name}${m.publisher.url ? ` <${m.publisher.url}>` : ''}`,
           `Digest:    sha256:${pkg.digest.sha256}`,

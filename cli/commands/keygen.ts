@@ -1,7 +1,5 @@
-import { existsSync } from 'node:fs';
-import { MppError } from '../../runtime/errors.ts';
-import { writeFileAtomic } from '../../runtime/store/atomic.ts';
-import { fingerprint, generateKey, privateKeyToPem, publicKeyToPem } from '../../runtime/trust/keys.ts';
+import { writeNewKey } from '../../runtime/dev/author-key.ts';
+import { fingerprint } from '../../runtime/trust/keys.ts';
 import type { RegisterCommand } from '../context.ts';
 import { defaultKeyPath, publicKeyPathFor } from '../keys.ts';
 
@@ -15,14 +13,7 @@ export const registerKeygen: RegisterCommand = (program, run) => {
     .action((opts: { out: string; force?: boolean; json?: boolean }) =>
       run(async ({ out }) => {
         const pubPath = publicKeyPathFor(opts.out);
-        for (const p of [opts.out, pubPath]) {
-          if (!opts.force && existsSync(p)) {
-            throw new MppError('MPP_E_KEY_EXISTS', `${p} already exists.`, { hint: 'Choose another --out, or pass --force to replace it (the old key is lost).' });
-          }
-        }
-        const key = generateKey();
-        writeFileAtomic(opts.out, privateKeyToPem(key), 0o600);
-        writeFileAtomic(pubPath, publicKeyToPem(key.publicKey));
+        const key = writeNewKey(opts.out, Boolean(opts.force));
         out.result(
           `Private key: ${opts.out} (keep it secret)\nPublic key:  ${pubPath}\nKey id:      ${key.publicKey.keyid}\nFingerprint: ${fingerprint(key.publicKey.keyid)}`,
           { privateKey: opts.out, publicKey: pubPath, keyid: key.publicKey.keyid },

@@ -30,7 +30,7 @@ export const registerList: RegisterCommand = (program, run) => {
             ? 'No packages are installed. Install one with `mpp install <file.mpp>`.'
             : formatTable([
                 ['NAME', 'VERSION', 'PUBLISHER', 'DIGEST'],
-                ...records.map((r) => [r.name, r.version, r.publisher.name ?? fingerprint(r.publisher.keyid), `sha256:${r.digest.slice(0, 12)}`]),
+                ...records.map((r) => [r.name, r.development ? `${r.version} (development)` : r.version, r.publisher.name ?? fingerprint(r.publisher.keyid), `sha256:${r.digest.slice(0, 12)}`]),
               ]);
         out.result(text, {
           packages: records.map((r) => ({
@@ -41,6 +41,7 @@ export const registerList: RegisterCommand = (program, run) => {
             fileSha256: r.fileSha256,
             installedAt: r.installedAt,
             description: r.manifest.description,
+            development: r.development,
           })),
         });
       }, opts),

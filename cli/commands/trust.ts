@@ -62,7 +62,7 @@ export const registerTrust: RegisterCommand = (program, run) => {
         const records = TrustStore.load(mppHome()).records;
         const text = records.length === 0
           ? 'No keys are trusted yet. Add one with `mpp trust add`.'
-          : records.map((r) => `${r.revoked ? 'REVOKED' : 'trusted'}  ${fingerprint(r.keyid)}  ${r.name ?? ''}${r.revoked?.reason ? `  (${r.revoked.reason})` : ''}\n         ${r.keyid}`).join('\n');
+          : records.map((r) => `${r.revoked ? 'REVOKED' : r.publisher === false ? 'dev-only' : 'trusted'}  ${fingerprint(r.keyid)}  ${r.name ?? ''}${r.revoked?.reason ? `  (${r.revoked.reason})` : ''}\n         ${r.keyid}${r.development?.length ? `\n         development builds of: ${r.development.join(', ')}` : ''}`).join('\n');
         out.result(text, { keys: records });
       }, opts),
     );

@@ -30,6 +30,8 @@ export interface InstallEvent {
   readonly change: 'installed' | 'unchanged' | 'upgraded' | 'downgraded' | 'replaced';
   /** Where it came from: the file's absolute path, the registry's name, or the oci:// reference. */
   readonly source?: string;
+  /** Present: a development package (spec/format.md). */
+  readonly development?: true;
 }
 
 export interface UninstallEvent {
@@ -57,6 +59,8 @@ export interface TrustEvent {
   readonly action: 'add' | 'remove' | 'revoke';
   readonly keyid: string;
   readonly name?: string;
+  /** Present: the key was trusted for development builds of this package only. */
+  readonly development?: { readonly package: string };
 }
 
 export interface AgentEvent {

@@ -50,5 +50,5 @@ export function auditTo(home: string): (event: AuditEvent) => void {
 /** Records an install that is done (`source`: the file's path, the registry's name or the oci:// reference). */
 export function recordInstall(audit: AuditLog, r: InstallResult, source: string): void {
   const publisher = { keyid: r.publisher.keyid, ...(r.publisher.name !== undefined ? { name: r.publisher.name } : {}) };
-  recordDone(audit, { type: 'install', package: r.name, version: r.version, digest: r.digest, publisher, change: r.change, source }, `${r.name}@${r.version} was installed`);
+  recordDone(audit, { type: 'install', package: r.name, version: r.version, digest: r.digest, publisher, change: r.change, source, ...(r.development ? { development: true as const } : {}) }, `${r.name}@${r.version} was installed`);
 }

@@ -28,6 +28,19 @@ function sdkPlugin(): Plugin {
  * the world's imports. Output is deterministic for the same sources.
  */
 export async function bundleTool(entryPath: string, projectDir: string, engine: string): Promise<Bundle> {
+  return runBundler(entryPath, projectDir, 'esm', engine);
+}
+
+/**
+ * The development variant (see dev-loader.ts): CommonJS, so the generic
+ * engine can evaluate it with `require` standing for the world's imports, and
+ * the list of those imports, which selects the engine component.
+ */
+export async function bundleDevelopmentTool(entryPath: string, projectDir: string, engine: string): Promise<Bundle> {
+  return runBundler(entryPath, projectDir, 'cjs', engine);
+}
+
+async function runBundler(entryPath: string, projectDir: string, format: 'esm' | 'cjs', engine: string): Promise<Bundle> {
   let result;
   try {
     const { build } = await import('esbuild');
@@ -36,7 +49,7 @@ export async function bundleTool(entryPath: string, projectDir: string, engine: 
       absWorkingDir: projectDir,
       bundle: true,
       write: false,
-      format: 'esm',
+      format,
       platform: 'neutral',
       // Neutral resolves no package fields by default; npm dependencies of a tool need these.
       mainFields: ['module', 'main'],
@@ -63,7 +76,7 @@ export async function bundleTool(entryPath: string, projectDir: string, engine: 
   }
   const out = result.outputFiles[0];
   if (!out) throw new MppError('MPP_E_BUILD_FAILED', 'Bundling produced no output.', { detail: { stage: 'bundle' } });
-  const imported = Object.values(result.metafile?.outputs ?? {}).flatMap((o) => o.imports.filter((i) => i.external).map((i) => i.path));
+  const imported = Object.values(result.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external).map((i) => i.path));
   return { source: out.text, hostImports: [...new Set(imported)].sort() };
 }
 

@@ -2,17 +2,21 @@
  * What a .mpp archive may hold, and the limits a reader enforces before it
  * trusts a single byte. Normative text: spec/format.md.
  */
+import { DEVELOPMENT_SOURCE_ENTRY } from './development.ts';
+
 export const MANIFEST_ENTRY = 'manifest.json';
 export const COMPONENT_ENTRY = 'tool.wasm';
 export const README_ENTRY = 'README.md';
 export const ICON_ENTRY = 'icon.png';
 export const SIGNATURE_DIR = 'signatures/';
+/** Present only in a development package: see development.ts. */
+export { DEVELOPMENT_SOURCE_ENTRY };
 
 /** `signatures/<64 lowercase hex key id>.json` */
 export const SIGNATURE_ENTRY_RE = /^signatures\/[0-9a-f]{64}\.json$/;
 
 export const REQUIRED_ENTRIES = [MANIFEST_ENTRY, COMPONENT_ENTRY] as const;
-export const OPTIONAL_ENTRIES = [README_ENTRY, ICON_ENTRY] as const;
+export const OPTIONAL_ENTRIES = [README_ENTRY, ICON_ENTRY, DEVELOPMENT_SOURCE_ENTRY] as const;
 
 export function isSignatureEntry(name: string): boolean {
   return SIGNATURE_ENTRY_RE.test(name);
@@ -48,6 +52,7 @@ export const DEFAULT_LIMITS: ArchiveLimits = Object.freeze({
     [COMPONENT_ENTRY]: 96 * MiB,
     [README_ENTRY]: 1 * MiB,
     [ICON_ENTRY]: 1 * MiB,
+    [DEVELOPMENT_SOURCE_ENTRY]: 16 * MiB,
     default: 64 * 1024, // signatures
   }),
   maxCompressionRatio: 100,

@@ -6,7 +6,8 @@ import { sha256Hex } from '../hash.ts';
 import type { SandboxPool } from './sandbox-pool.ts';
 import type { GrantInput, Limits } from '../sandbox/grant.ts';
 import type { HostServices } from '../sandbox/host-services.ts';
-import { COMPONENT_ENTRY } from '../format/layout.ts';
+import { COMPONENT_ENTRY, DEVELOPMENT_SOURCE_ENTRY } from '../format/layout.ts';
+import { developmentSourceOf } from './development.ts';
 import { entrySha256 } from '../trust/digest.ts';
 import type { ExaminedPackage, VerifiedPackage } from '../trust/gatekeeper.ts';
 
@@ -87,12 +88,15 @@ export async function invokeTool(inv: Invocation): Promise<unknown> {
     componentDigest: entrySha256(inv.pkg.digest, COMPONENT_ENTRY),
     grant: inv.grant,
     cacheDir: inv.cacheDir,
+    ...developmentSourceOf(inv.pkg),
   };
   const call = inv.signal ? { signal: inv.signal } : {};
   if (inv.pool) {
     // One kept sandbox per component and exact grant: a changed grant never reuses one. The
     // kv grant is not in `grant` (its store comes with the services), so its presence is keyed too.
-    const key = sha256Hex(JSON.stringify([options.componentDigest, inv.grant, inv.services.kv !== undefined]));
+    // Development packages share one engine component: their source is keyed as well.
+    const source = inv.pkg.entries.development ? entrySha256(inv.pkg.digest, DEVELOPMENT_SOURCE_ENTRY) : null;
+    const key = sha256Hex(JSON.stringify([options.componentDigest, inv.grant, inv.services.kv !== undefined, ...(source ? [source] : [])]));
     return checkOutput(tool, await inv.pool.call(key, options, inv.services, tool.name, inv.input, call));
   }
   return checkOutput(tool, await runTool({ ...options, services: inv.services, tool: tool.name, input: inv.input, ...call }));

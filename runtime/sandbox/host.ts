@@ -61,6 +61,8 @@ export interface SandboxOptions {
   readonly logBudgetBytes?: number;
   /** Filesystem strategy; default: chooseFsStrategy() (the platform's, or MPP_FS_STRATEGY). */
   readonly fsStrategy?: FsStrategyName;
+  /** A development package's bundled source (its tool.dev.js), run by the generic engine it ships. */
+  readonly developmentSource?: string;
   /** Override the worker entry and IO extension (bundlers). */
   readonly workerUrl?: URL;
   readonly extensionUrl?: URL;
@@ -396,6 +398,7 @@ export class ToolSandbox {
       services: availability(this.#services),
       logBudgetBytes: this.#opts.logBudgetBytes ?? 256 * 1024,
       fs: this.#fs,
+      ...(this.#opts.developmentSource !== undefined ? { developmentSource: this.#opts.developmentSource } : {}),
     };
   }
 

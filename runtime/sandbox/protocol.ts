@@ -29,6 +29,8 @@ export interface WorkerInit {
    * made (index-aligned with grant.fs): a folder replaced since is refused.
    */
   readonly fs: { readonly strategy: FsStrategyName; readonly lockDir: string; readonly roots: readonly FileId[] };
+  /** A development package's source, loaded into every fresh instance (worker/development.ts). */
+  readonly developmentSource?: string;
 }
 
 export interface CallMessage {

@@ -24,6 +24,8 @@ export interface InstalledRecord {
   /** ISO 8601. */
   readonly installedAt: string;
   readonly manifest: Manifest;
+  /** A development package (spec/format.md): listed and audited as one. */
+  readonly development: boolean;
 }
 
 interface Row {
@@ -36,6 +38,7 @@ interface Row {
   publisher_name: string | null;
   installed_at: string;
   manifest: string;
+  development: number;
 }
 
 // STRICT: SQLite refuses values of the wrong type instead of coercing them.
@@ -49,7 +52,15 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS installed_packages (
   publisher_name TEXT,
   installed_at TEXT NOT NULL,
   manifest TEXT NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS development_installs (
+  name TEXT PRIMARY KEY NOT NULL,
+  file_sha256 TEXT NOT NULL
 ) STRICT`;
+
+/** A row's development flag: the package's development_installs row names the very file installed (added beside the original table, so older indexes need no migration). */
+const SELECT_RECORDS = `SELECT p.*, (d.file_sha256 IS NOT NULL) AS development FROM installed_packages p
+  LEFT JOIN development_installs d ON d.name = p.name AND d.file_sha256 = p.file_sha256`;
 
 /** Opens the index, creating the table on first use. Close it when done. */
 export function openIndex(home: string): Database {
@@ -62,12 +73,12 @@ export function indexExists(home: string): boolean {
 }
 
 export function getRecord(db: Database, name: string): InstalledRecord | undefined {
-  const row = db.prepare('SELECT * FROM installed_packages WHERE name = ?').get(name) as Row | undefined;
+  const row = db.prepare(`${SELECT_RECORDS} WHERE p.name = ?`).get(name) as Row | undefined;
   return row ? toRecord(row) : undefined;
 }
 
 export function allRecords(db: Database): InstalledRecord[] {
-  return (db.prepare('SELECT * FROM installed_packages ORDER BY name').all() as unknown as Row[]).map(toRecord);
+  return (db.prepare(`${SELECT_RECORDS} ORDER BY p.name`).all() as unknown as Row[]).map(toRecord);
 }
 
 /** Blob and component names still in use: what reclaiming must keep. */
@@ -108,6 +119,8 @@ export function putRecord(db: Database, record: InstalledRecord, manifestText: s
     record.installedAt,
     manifestText,
   );
+  db.prepare('DELETE FROM development_installs WHERE name = ?').run(record.name);
+  if (record.development) db.prepare('INSERT INTO development_installs (name, file_sha256) VALUES (?, ?)').run(record.name, record.fileSha256);
 }
 
 /** What an install compares against, read without parsing the row's manifest. */
@@ -130,6 +143,7 @@ export function getSummary(db: Database, name: string): RecordSummary | undefine
 export function deleteRecord(db: Database, name: string): string | undefined {
   const old = getSummary(db, name);
   if (old) db.prepare('DELETE FROM installed_packages WHERE name = ?').run(name);
+  db.prepare('DELETE FROM development_installs WHERE name = ?').run(name);
   return old?.version;
 }
 
@@ -168,5 +182,6 @@ function toRecord(row: Row): InstalledRecord {
     publisher: Object.freeze({ keyid: row.publisher_keyid, name: row.publisher_name ?? undefined }),
     installedAt: row.installed_at,
     manifest,
+    development: row.development === 1,
   });
 }

@@ -88,6 +88,7 @@ export async function installPackage(home: string, bytes: Uint8Array, opts: Inst
     publisher: pkg.publisher,
     installedAt: new Date().toISOString(),
     manifest: pkg.manifest,
+    development: pkg.development,
   });
   const manifestText = Buffer.from(pkg.entries.manifest.data).toString('utf8');
 
@@ -96,7 +97,8 @@ export async function installPackage(home: string, bytes: Uint8Array, opts: Inst
     indexTransaction(home, db, () => {
       const old = getSummary(db, name);
       if (old?.fileSha256 === fileSha256) return { ...(getRecord(db, name) ?? record), change: 'unchanged' as const };
-      if (old && old.version === version && old.digest !== record.digest) throw versionConflict(old, record);
+      // Versions are immutable, except that a development build replaces whatever its author installed under its version.
+      if (old && old.version === version && old.digest !== record.digest && !record.development) throw versionConflict(old, record);
       // Under the write lock no reclaim can run: if a reclaim in another
       // process removed our blob before we got the lock, write it again now.
       if (!hasBlob(home, fileSha256)) putBlob(home, bytes, fileSha256);

@@ -16,6 +16,8 @@ export interface ExaminedPackage {
   readonly manifest: Manifest;
   readonly digest: PackageDigest;
   readonly signatures: readonly VerifiedSignature[];
+  /** A development build (spec/format.md): trusted only on a key scoped to this package, never signed with `mpp sign` or published. */
+  readonly development: boolean;
 }
 
 /** The gatekeeper's output: the only kind of package the rest of MPP accepts. */
@@ -27,7 +29,8 @@ export interface VerifiedPackage extends ExaminedPackage, TrustDecision {}
  */
 export function verifyPackage(bytes: Uint8Array, trust: TrustView, limits: ArchiveLimits = DEFAULT_LIMITS): VerifiedPackage {
   const examined = examinePackage(bytes, limits);
-  return Object.freeze({ ...examined, ...decideTrust(examined.signatures, trust) });
+  const development = examined.development ? { packageName: examined.manifest.name } : undefined;
+  return Object.freeze({ ...examined, ...decideTrust(examined.signatures, trust, development) });
 }
 
 /** Every stage except the trust decision: parse -> layout -> manifest -> digest -> signatures -> world. */
@@ -40,7 +43,7 @@ export function examinePackage(bytes: Uint8Array, limits: ArchiveLimits = DEFAUL
   // After the signatures, so a component altered after signing is reported as
   // such; reads only its top-level import and export sections (format.md §8).
   checkToolComponent(entries.component.data);
-  return Object.freeze({ entries, manifest, digest, signatures: Object.freeze(signatures) });
+  return Object.freeze({ entries, manifest, digest, signatures: Object.freeze(signatures), development: entries.development !== undefined });
 }
 
 /** A valid signature over *another* package (or version) must not vouch for this one. */

@@ -14,7 +14,7 @@ export interface TrustDecision {
  * another key also signed it: fail closed). Cryptography was checked before;
  * this is only policy.
  */
-export function decideTrust(signatures: readonly VerifiedSignature[], trust: TrustView): TrustDecision {
+export function decideTrust(signatures: readonly VerifiedSignature[], trust: TrustView, development?: { readonly packageName: string }): TrustDecision {
   const authors = signatures.filter((s) => s.role === 'author');
   if (authors.length === 0) {
     throw new MppError('MPP_E_UNSIGNED', 'The package has no author signature.', {
@@ -28,11 +28,29 @@ export function decideTrust(signatures: readonly VerifiedSignature[], trust: Tru
       detail: { keyid: revoked.key.keyid },
     });
   }
+  if (development) return decideDevelopmentTrust(authors, trust, development.packageName);
   const trusted = authors.find((s) => trust.state(s.key.keyid) === 'trusted');
   if (!trusted) {
     throw new MppError('MPP_E_UNTRUSTED_KEY', `The package is signed by ${authors.map((s) => fingerprint(s.key.keyid)).join(', ')}, which this host does not trust.`, {
       hint: 'Check the fingerprint with the publisher, then run `mpp trust add --from <file.mpp> --name <publisher>` (or answer yes when asked).',
       detail: { keys: authors.map((s) => ({ keyid: s.key.keyid, publicKey: publicKeyToPem(s.key) })) },
+    });
+  }
+  return Object.freeze({ publisher: Object.freeze({ keyid: trusted.key.keyid, name: trust.name(trusted.key.keyid) }) });
+}
+
+/**
+ * A development package (spec/format.md) is accepted only on a key trusted
+ * for development builds of exactly this package name: a publisher's trust
+ * does not cover development builds, and a development trust covers nothing
+ * else (TrustStore.state never calls such a key trusted).
+ */
+function decideDevelopmentTrust(authors: readonly VerifiedSignature[], trust: TrustView, packageName: string): TrustDecision {
+  const trusted = authors.find((s) => trust.trustsForDevelopment?.(s.key.keyid, packageName) === true);
+  if (!trusted) {
+    // Its own code, so that no trust-on-first-use prompt (which answers MPP_E_UNTRUSTED_KEY) offers to trust the key as a publisher.
+    throw new MppError('MPP_E_DEVELOPMENT_UNTRUSTED', `${packageName} is a development package signed by ${authors.map((s) => fingerprint(s.key.keyid)).join(', ')}, which this host does not trust for development builds of ${packageName}.`, {
+      detail: { development: true, package: packageName, keys: authors.map((s) => ({ keyid: s.key.keyid, publicKey: publicKeyToPem(s.key) })) },
     });
   }
   return Object.freeze({ publisher: Object.freeze({ keyid: trusted.key.keyid, name: trust.name(trusted.key.keyid) }) });

@@ -13,6 +13,10 @@ export interface TrustRecord {
   name?: string;
   addedAt: string;
   revoked?: { at: string; reason?: string };
+  /** false: not a publisher key, trusted only for the development builds listed in `development`. */
+  publisher?: false;
+  /** Package names whose development builds this key may sign (spec/format.md, "Development packages"). */
+  development?: string[];
 }
 
 interface TrustDocument {
@@ -26,6 +30,8 @@ export type KeyState = 'trusted' | 'revoked' | 'unknown';
 export interface TrustView {
   state(keyid: string): KeyState;
   name(keyid: string): string | undefined;
+  /** Whether development builds of `packageName` signed by this key are accepted; absent: never. */
+  trustsForDevelopment?(keyid: string, packageName: string): boolean;
 }
 
 const validate = compileSchema<TrustDocument>(trustSchema);
@@ -50,7 +56,14 @@ export class TrustStore implements TrustView {
   state(keyid: string): KeyState {
     const r = this.find(keyid);
     if (!r) return 'unknown';
-    return r.revoked ? 'revoked' : 'trusted';
+    if (r.revoked) return 'revoked';
+    // A key trusted for development builds only vouches for nothing else.
+    return r.publisher === false ? 'unknown' : 'trusted';
+  }
+
+  trustsForDevelopment(keyid: string, packageName: string): boolean {
+    const r = this.find(keyid);
+    return r !== undefined && !r.revoked && (r.development ?? []).includes(packageName);
   }
 
   name(keyid: string): string | undefined {
@@ -125,8 +138,35 @@ export function addTrustedKey(home: string, key: PublicKey, name: string, now = 
       });
     }
     const record: TrustRecord = { keyid: key.keyid, publicKey: Buffer.from(key.spki).toString('base64'), name, addedAt: now.toISOString() };
-    if (existing) Object.assign(existing, record);
-    else doc.keys.push(record);
+    if (existing) {
+      Object.assign(existing, record);
+      // Trusted as a publisher now; development scopes it had stay.
+      delete existing.publisher;
+    } else doc.keys.push(record);
+  });
+}
+
+/**
+ * Trusts `key` for development builds of `packageName` only (spec/format.md):
+ * a key already trusted as a publisher keeps that trust and gains this one; a
+ * new key is recorded as no publisher at all, so the gatekeeper accepts it for
+ * nothing else it signs. A revoked key is refused, as by addTrustedKey.
+ */
+export function trustKeyForDevelopment(home: string, key: PublicKey, name: string, packageName: string, now = new Date()): Promise<TrustStore> {
+  return update(home, (doc) => {
+    let record = doc.keys.find((r) => r.keyid === key.keyid);
+    if (record?.revoked) {
+      throw new MppError('MPP_E_REVOKED_KEY', `Key ${key.keyid} was revoked${record.revoked.reason ? ` (${record.revoked.reason})` : ''} and cannot be trusted.`, {
+        hint: 'Create a new key with `mpp keygen --force` (or remove the revocation with `mpp trust remove <keyid>` if it was a mistake).',
+      });
+    }
+    if (!record) {
+      record = { keyid: key.keyid, publicKey: Buffer.from(key.spki).toString('base64'), name, addedAt: now.toISOString(), publisher: false, development: [] };
+      doc.keys.push(record);
+    }
+    const scoped = new Set(record.development ?? []);
+    scoped.add(packageName);
+    record.development = [...scoped].sort();
   });
 }
 

@@ -5,13 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Manifest } from '../../runtime/format/manifest.ts';
+import { initProject } from '../../runtime/build/init.ts';
 import { editorManifest } from '../fixtures/tools/editor-manifest.ts';
 import { mcpToolName } from '../../runtime/mcp/names.ts';
 import { installPackage } from '../../runtime/store/packages.ts';
@@ -38,7 +39,8 @@ describe('the extension in VS Code (code-server)', { timeout: 900_000 }, () => {
     await run(process.execPath, [join(ROOT, 'scripts', 'package-extension.mjs')], { cwd: ROOT });
     const vsix = join(ROOT, 'dist', readdirSync(join(ROOT, 'dist')).find((f) => f.endsWith('.vsix'))!);
     const probe = await packExtension(join(ROOT, 'test', 'e2e', 'probe'), join(ROOT, 'dist', 'mpp-e2e-probe.vsix'));
-    editor = await startEditor(vsix, { others: [probe] });
+    // The author loop builds with this checkout's CLI, named in the setting (never fetched).
+    editor = await startEditor(vsix, { others: [probe], settings: { 'mpp.cliPath': join(ROOT, 'dist', 'cli.js') } });
     component = await fixtureComponent('editor');
     key = generateKey();
     packageFile = join(editor.workspace, 'editor.mpp');
@@ -98,10 +100,16 @@ describe('the extension in VS Code (code-server)', { timeout: 900_000 }, () => {
     await page.keyboard.press('Control+W');
   });
 
+  /** Run Tool from the palette, the input typed into the tool form's JSON editor. */
   async function runTool(page: Editor['page'], id: string, input: string): Promise<void> {
+    // The form of an earlier run has the same title: closed first, so the new one is the one found.
+    await closeEditors(page);
     await runCommand(page, 'MPP: Run Tool…');
     await answerQuickInput(page, id, id);
-    await answerQuickInput(page, input);
+    const form = await webview(page, `MPP: Run ${id}`);
+    await form.locator('vscode-button', { hasText: 'Edit as JSON' }).click();
+    await form.locator('[data-field="raw-json"] textarea').fill(input);
+    await form.locator('vscode-button', { hasText: 'Run' }).click();
   }
 
   it('asks consent before the first run: approve, and the tool runs and its result shows', async () => {
@@ -245,6 +253,90 @@ describe('the extension in VS Code (code-server)', { timeout: 900_000 }, () => {
     await view.locator('td', { hasText: 'unverified:vscode-lm' }).first().waitFor();
     await screenshot(page, '10-audit-log');
     await page.keyboard.press('Control+W');
+  });
+
+  async function closeEditors(page: Editor['page']): Promise<void> {
+    await runCommand(page, 'View: Close All Editors');
+    await page.locator('.tabs-container .tab').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => {});
+  }
+
+  describe('the author loop: MPP: Build, Install and Run (Development)', () => {
+    const dialogButton = (page: Editor['page'], text: string) => page.locator('.monaco-dialog-box .monaco-button', { hasText: text });
+
+    before(() => {
+      // The workspace becomes a tool project made by `mpp init` (the template, as an author starts).
+      const project = join(editor.dir, 'devtool');
+      initProject(project, 'e2e/devtool');
+      cpSync(project, editor.workspace, { recursive: true });
+    });
+
+    it('builds with the mpp named in mpp.cliPath, asks to create and trust the author key, installs as development and runs from the schema form', async () => {
+      const { page } = editor;
+      await runCommand(page, 'MPP: Build, Install and Run (Development)');
+      // No key yet: created only after the author agrees; then trusted for this package only.
+      await dialogButton(page, 'Create Key').waitFor({ timeout: 300_000 });
+      await screenshot(page, 'dev-1-create-key');
+      await dialogButton(page, 'Create Key').click();
+      await dialogButton(page, 'Trust for Development').waitFor({ timeout: 60_000 });
+      assert.match(await page.locator('.monaco-dialog-box').innerText(), /development builds of e2e\/devtool only/);
+      await dialogButton(page, 'Trust for Development').click();
+
+      const form = await webview(page, 'MPP: Run e2e/devtool/greet');
+      await form.getByText('development build').waitFor();
+      // The form follows the input schema: a required text field, an enum with its default.
+      const name = form.locator('vscode-textfield[data-field="name"] input');
+      await name.waitFor();
+      await form.locator('vscode-single-select[data-field="language"]').waitFor();
+      // Checked before sending: a required field left empty is not sent.
+      await form.locator('vscode-button', { hasText: 'Run' }).click();
+      await form.getByText('name: at least 1 characters').waitFor();
+      await name.fill('Ada');
+      await screenshot(page, 'dev-2-tool-form');
+      await form.locator('vscode-button', { hasText: 'Run' }).click();
+      await form.locator('pre.output', { hasText: '"greeting": "Hello, Ada!"' }).waitFor({ timeout: 120_000 });
+      await screenshot(page, 'dev-3-tool-result');
+
+      // Marked as development in `mpp list`, the trust store scope and the audit log.
+      const list = await mpp(['list'], { home: editor.mppHome });
+      assert.match(list.stdout, /e2e\/devtool\s+0\.1\.0 \(development\)/);
+      const trust = TrustStore.load(editor.mppHome).records.find((r) => r.development?.includes('e2e/devtool'));
+      assert.equal(trust?.publisher, false, 'the author key is trusted for this development package only');
+      const log = openAuditLog(editor.mppHome, { readOnly: true });
+      try {
+        const events = log.query().map((r) => r.event as unknown as Record<string, unknown>);
+        assert.ok(events.some((e) => e.type === 'install' && e.package === 'e2e/devtool' && e.development === true));
+        assert.ok(events.some((e) => e.type === 'trust' && (e.development as { package?: string } | undefined)?.package === 'e2e/devtool'));
+      } finally {
+        log.close();
+      }
+    });
+
+    it('after a one-line edit, runs the edited tool without asking again, and the view marks the package', async () => {
+      const { page } = editor;
+      const tools = join(editor.workspace, 'src', 'tools.ts');
+      writeFileSync(tools, readFileSync(tools, 'utf8').replace(/en: '[^']*'/, "en: 'Howdy'"));
+      await closeEditors(page);
+      await runCommand(page, 'MPP: Build, Install and Run (Development)');
+      const form = await webview(page, 'MPP: Run e2e/devtool/greet');
+      const name = form.locator('vscode-textfield[data-field="name"] input');
+      await name.waitFor({ timeout: 300_000 });
+      await name.fill('Bo');
+      await form.locator('vscode-button', { hasText: 'Run' }).click();
+      await form.locator('pre.output', { hasText: '"greeting": "Howdy, Bo!"' }).waitFor({ timeout: 120_000 });
+      assert.equal(await page.locator('.monaco-dialog-box').count(), 0, 'nothing was asked the second time');
+      await page.keyboard.press('Control+W');
+      // The MPP view stays open from the tests before: its activity bar icon would toggle it closed.
+      const row = page.locator('.pane-body .monaco-list .monaco-list-row', { hasText: 'e2e/devtool' });
+      if (!(await page.locator('.pane-body .monaco-list').getByText('e2e/editor').isVisible())) await page.locator('.activitybar .action-item a[aria-label^="MPP"]').click();
+      await row.getByText('(development)').waitFor();
+      await screenshot(page, 'dev-4-package-in-view');
+    });
+
+    after(async () => {
+      // The tests after these count the packages installed from files: this one leaves as it came.
+      const removed = await mpp(['uninstall', 'e2e/devtool', '--json'], { home: editor.mppHome });
+      assert.equal(removed.code, 0, removed.stdout + removed.stderr);
+    });
   });
 
   describe('a real `mpp registry serve`, configured in the editor\'s MPP home with `mpp registry add`', () => {

@@ -1,4 +1,5 @@
 /** The writing side of the registry API (publish, yank, rotate; token-authenticated) and search. */
+import { refuseDevelopmentPackage } from '../../trust/development.ts';
 import { MppError } from '../../errors.ts';
 import type { Published } from '../server/publish.ts';
 import { compileSchema, describeSchemaError, type Validator } from '../../schema.ts';
@@ -22,6 +23,7 @@ type Timing = Pick<TransferOptions, 'timeoutMs' | 'idleTimeoutMs'>;
 /** What every publish (registry or OCI) checks first: a well-formed package with an author signature. */
 export function examineForPublish(bytes: Uint8Array): ExaminedPackage {
   const pkg = examinePackage(bytes);
+  refuseDevelopmentPackage(pkg, 'publish');
   if (!pkg.signatures.some((s) => s.role === 'author')) {
     throw new MppError('MPP_E_UNSIGNED', `${pkg.manifest.name}@${pkg.manifest.version} has no author signature; registries only accept signed packages.`, {
       hint: 'Sign it first: `mpp sign <file.mpp> --key <key.pem>`.',

@@ -12,6 +12,7 @@ import semver from 'semver';
 import { MppError } from '../../errors.ts';
 import type { Database } from '../../state/sqlite.ts';
 import { transaction } from '../../state/sqlite.ts';
+import { refuseDevelopmentPackage } from '../../trust/development.ts';
 import { examinePackage } from '../../trust/gatekeeper.ts';
 import { fingerprint } from '../../trust/keys.ts';
 import { decideTrust } from '../../trust/policy.ts';
@@ -34,6 +35,7 @@ export function publishUpload(dir: string, db: Database, upload: Upload): Publis
   const bytes = upload.bytes();
   const sha256 = upload.sha256();
   const pkg = examinePackage(bytes);
+  refuseDevelopmentPackage(pkg, 'accept');
   const { name, version } = pkg.manifest;
   const authors = pkg.signatures.filter((s) => s.role === 'author');
   if (authors.length === 0) {

@@ -24,6 +24,7 @@ import { hostPlatform } from './fs-platform.ts';
 import { createFilesystemImports, type Preopen } from './fs.ts';
 import { sameFile } from './fs-strategy.ts';
 import { createMppImports } from './mpp.ts';
+import { loadDevelopmentSource } from './development.ts';
 import type { RedactionReport } from './io-extension.ts';
 import { createHttpImports, createSocketImports } from './net.ts';
 import { reportFsErrorsTo } from './fs-errors.ts';
@@ -248,6 +249,7 @@ async function instantiateFresh(): Promise<ToolHandler> {
   const exports = await shared.glue.instantiate(getCoreModule, imports, instantiateCore);
   const h = (exports['mpp:tool/handler@0.1.0'] ?? exports.handler) as ToolHandler | undefined;
   if (!h || typeof h.call !== 'function') throw Object.assign(new Error('the component does not export mpp:tool/handler'), { mppCode: 'MPP_E_TOOL_INVALID' });
+  if (init.developmentSource !== undefined) loadDevelopmentSource(h, init.developmentSource);
   return h;
 }
 
