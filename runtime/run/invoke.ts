@@ -8,7 +8,7 @@ import type { GrantInput, Limits } from '../sandbox/grant.ts';
 import type { HostServices } from '../sandbox/host-services.ts';
 import { COMPONENT_ENTRY } from '../format/layout.ts';
 import { entrySha256 } from '../trust/digest.ts';
-import type { ExaminedPackage, VerifiedPackage } from '../trust/gatekeeper.ts';
+import { assertVerified, type ExaminedPackage, type VerifiedPackage } from '../trust/gatekeeper.ts';
 
 export interface Invocation {
   /** A package that passed the gatekeeper. */
@@ -79,6 +79,7 @@ export function checkOutput(tool: ToolDefinition, output: string): unknown {
  * disk, so a fresh instance costs an instantiation.
  */
 export async function invokeTool(inv: Invocation): Promise<unknown> {
+  assertVerified(inv.pkg);
   const tool = inv.tool;
   const options = {
     component: inv.pkg.entries.component.data,
