@@ -41,6 +41,9 @@ describe('parseManifest', () => {
     ['a host with userinfo', withPermissions({ network: [{ scheme: 'https', host: 'user@a.com', methods: ['GET'] }] })],
     ['an uppercase host', withPermissions({ network: [{ scheme: 'https', host: 'A.com', methods: ['GET'] }] })],
     ['an IPv4 shorthand host', withPermissions({ network: [{ scheme: 'http', host: '127.1', methods: ['GET'] }] })],
+    ...['2130706433', '0x7f.1', '0x7f000001', '0177.0.0.1', '127.0.0.01', '127.000.0.1', '1.2.3.4.5', 'example.123', 'a.0x', '*.0x10', '127.0.1', '0X7f.1'].map(
+      (host): [string, unknown] => [`a numeric host spelling (${host})`, withPermissions({ network: [{ scheme: 'http', host, methods: ['GET'] }] })],
+    ),
     ['an out-of-range IPv4 host', withPermissions({ network: [{ scheme: 'http', host: '256.0.0.1', methods: ['GET'] }] })],
     ['duplicate keys (parsers disagree on which wins)', '{"mpp":1,"name":"a/b","name":"c/d"}'],
     ['a byte order mark', '\ufeff' + JSON.stringify(baseManifest())],
@@ -58,6 +61,12 @@ describe('parseManifest', () => {
   for (const [what, doc] of invalid) {
     it(`refuses ${what}`, () => assert.throws(() => parse(doc), refusedWith('MPP_E_INVALID_MANIFEST')));
   }
+
+  it('accepts canonical IPv4 literals and names whose last label is not a number', () => {
+    for (const host of ['127.0.0.1', '0.0.0.0', '255.255.255.255', '10.0.0.1', '0x7f.example.com', '123.example.com', 'a1.b2', '*.example.com', '[::1]']) {
+      assert.doesNotThrow(() => parse(withPermissions({ network: [{ scheme: 'http', host, methods: ['GET'] }] })), host);
+    }
+  });
 
   it('refuses bytes that are not UTF-8 JSON', () => {
     assert.throws(() => parseManifest(Uint8Array.of(0xff, 0xfe, 0x7b, 0x7d)), refusedWith('MPP_E_INVALID_MANIFEST'));
