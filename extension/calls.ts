@@ -21,6 +21,7 @@ import type { LogRecord } from '../runtime/sandbox/host-services.ts';
 import { fingerprint } from '../runtime/trust/keys.ts';
 import type { ConfirmDialog, ConsentDialog } from '../webview/protocol.ts';
 import { DialogPanel } from './panel.ts';
+import { parseJson } from '../runtime/format/strict-json.ts';
 
 export interface CallRequest {
   readonly packageName: string;
@@ -108,7 +109,7 @@ function editorConfirmer(extensionUri: vscode.Uri): Confirmer {
     async confirm(request: ConfirmationRequest, signal: AbortSignal) {
       let args: string;
       try {
-        args = JSON.stringify(JSON.parse(request.arguments), null, 2);
+        args = JSON.stringify(parseJson(request.arguments), null, 2);
       } catch {
         args = request.arguments;
       }
