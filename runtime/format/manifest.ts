@@ -94,7 +94,7 @@ function checkSemantics(m: Manifest): void {
     names.add(tool.name);
     for (const which of ['inputSchema', 'outputSchema'] as const) {
       const problem = checkToolSchema(tool[which]);
-      if (problem) invalid(`tool "${tool.name}" ${which} is not a valid JSON Schema 2020-12 (${problem})`);
+      if (problem) invalid(`tool "${tool.name}" ${which} is not a usable JSON Schema 2020-12 (${problem.slice(0, 300)})`);
     }
   }
   const paths = new Set<string>();

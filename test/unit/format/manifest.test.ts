@@ -30,6 +30,14 @@ describe('parseManifest', () => {
     ['no tools', { ...baseManifest(), tools: [] }],
     ['an unknown sensitivity', { ...baseManifest(), tools: [{ ...baseManifest().tools[0], sensitivity: 'harmless' }] }],
     ['an input schema that is not a valid JSON Schema', { ...baseManifest(), tools: [{ ...baseManifest().tools[0], inputSchema: { type: 'object', properties: { a: { type: 'nope' } } } }] }],
+    ...([
+      ['a remote $ref (never fetched)', { type: 'object', properties: { a: { $ref: 'https://203.0.113.7/schema.json' } } }],
+      ['a $ref to a missing local definition', { type: 'object', properties: { a: { $ref: '#/$defs/nope' } } }],
+      ['an invalid pattern', { type: 'object', properties: { a: { type: 'string', pattern: '(' } } }],
+      ['a pattern valid only without the u flag', { type: 'object', properties: { a: { type: 'string', pattern: '\\-' } } }],
+      ['an invalid patternProperties key', { type: 'object', patternProperties: { '[': {} } }],
+    ] as const).map(([what, schema]): [string, unknown] => [`an input schema with ${what}`, { ...baseManifest(), tools: [{ ...baseManifest().tools[0], inputSchema: schema }] }]),
+    ['an output schema that cannot compile', { ...baseManifest(), tools: [{ ...baseManifest().tools[0], outputSchema: { type: 'object', properties: { a: { pattern: '[' } } } }] }],
     ['an input schema that is not for objects', { ...baseManifest(), tools: [{ ...baseManifest().tools[0], inputSchema: { type: 'string' } }] }],
     ['a path outside ${workspace} and ${home}', withPermissions({ filesystem: [{ path: '/etc', access: 'read' }] })],
     ['a path with ..', withPermissions({ filesystem: [{ path: '${home}/a/../../etc', access: 'read' }] })],
@@ -66,6 +74,13 @@ describe('parseManifest', () => {
     for (const host of ['127.0.0.1', '0.0.0.0', '255.255.255.255', '10.0.0.1', '0x7f.example.com', '123.example.com', 'a1.b2', '*.example.com', '[::1]']) {
       assert.doesNotThrow(() => parse(withPermissions({ network: [{ scheme: 'http', host, methods: ['GET'] }] })), host);
     }
+  });
+
+  it('compiles schemas with an $id and local $refs, and reads the same manifest again (nothing left registered)', () => {
+    const inputSchema = { $id: 'https://example.com/in.json', type: 'object', $defs: { n: { type: 'string', pattern: '^\\p{L}+$' } }, properties: { a: { $ref: '#/$defs/n' }, d: { type: 'string', format: 'no-such-format' } } };
+    const doc = { ...baseManifest(), tools: [{ ...baseManifest().tools[0], inputSchema }] };
+    assert.doesNotThrow(() => parse(doc));
+    assert.doesNotThrow(() => parse(doc));
   });
 
   it('refuses bytes that are not UTF-8 JSON', () => {

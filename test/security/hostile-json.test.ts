@@ -53,3 +53,24 @@ describe('deep nesting is a coded refusal, never a crash', () => {
     assert.throws(() => checkInput(tool, `{"a":${deepText(100_000)}}`), { code: 'MPP_E_INPUT_INVALID', message: /256 levels/ });
   });
 });
+
+describe('tool schemas that cannot compile are refused by the gatekeeper', () => {
+  const schemas: [string, object][] = [
+    ['a remote $ref', { type: 'object', properties: { a: { $ref: 'https://203.0.113.7/schema.json' } } }],
+    ['the pattern "("', { type: 'object', properties: { a: { type: 'string', pattern: '(' } } }],
+  ];
+  for (const [what, inputSchema] of schemas) {
+    it(`verify, inspect and install refuse ${what} with MPP_E_INVALID_MANIFEST`, async (t) => {
+      const home = tempDir(t, 'schema');
+      const file = join(home, 'bad.mpp');
+      writeFileSync(file, writeArchive(new Map([['manifest.json', Buffer.from(JSON.stringify(baseManifest({ tools: [{ ...baseManifest().tools[0]!, inputSchema }] })))], ['tool.wasm', fakeComponent()]])));
+      for (const command of ['verify', 'inspect', 'install']) {
+        const r = await mpp([command, file, '--json'], { home });
+        assert.equal(r.code, 1, `${command}: ${r.stdout}${r.stderr}`);
+        const doc = JSON.parse(r.stdout) as { error: { code: string; message: string } };
+        assert.equal(doc.error.code, 'MPP_E_INVALID_MANIFEST', command);
+        assert.match(doc.error.message, /does not compile/, command);
+      }
+    });
+  }
+});
