@@ -329,7 +329,7 @@ describe('network escapes', () => {
     }
   });
 
-  it('refuses a granted name that resolves to loopback (DNS rebinding) unless the grant names the address', async () => {
+  it('refuses a granted name that resolves to loopback (DNS rebinding) even when the grant also names the address', async () => {
     const byName = await createSandbox({
       component: netComponent,
       grant: { net: [{ scheme: 'http', host: 'localhost', port: good.port, methods: ['GET'] }] },
@@ -355,13 +355,62 @@ describe('network escapes', () => {
       cacheDir: SANDBOX_CACHE,
     });
     try {
-      // Node may resolve localhost to ::1 first; only 127.0.0.1 is named, so
-      // the answer must consist of named addresses alone to pass.
-      const r = await probe(withAddress, 'fetch', { url: `http://localhost:${good.port}/named` });
-      const v4only = (await import('node:dns')).promises.lookup('localhost', { all: true }).then((a) => a.every((x) => x.address === '127.0.0.1'));
-      assert.equal(r.ok, await v4only);
+      // The address entry is for requests naming 127.0.0.1; a name never reaches loopback (manifest.md §5.2).
+      const before = good.requests.length;
+      assert.equal((await probe(withAddress, 'fetch', { url: `http://localhost:${good.port}/named` })).ok, false);
+      assert.equal((await probe(withAddress, 'fetch', { url: `http://127.0.0.1:${good.port}/literal` })).ok, true);
+      assert.deepEqual(good.requests.slice(before), ['GET /literal']);
     } finally {
       await withAddress.dispose();
+    }
+  });
+
+  it('with 127.0.0.1:P1 and localhost:P2 granted, no other loopback port is reached, by name or by address', async () => {
+    const p1 = await startServer((_req, res) => res.end('P1'));
+    const p2 = await startServer((_req, res) => res.end('P2'));
+    const decoy = await startServer((_req, res) => res.end('DECOY-REACHED'));
+    const both = await createSandbox({
+      component: netComponent,
+      grant: {
+        net: [
+          { scheme: 'http', host: '127.0.0.1', port: p1.port, methods: ['GET'] },
+          { scheme: 'http', host: 'localhost', port: p2.port, methods: ['GET'] },
+        ],
+      },
+      cacheDir: SANDBOX_CACHE,
+    });
+    try {
+      for (const url of [`http://localhost:${decoy.port}/`, `http://127.0.0.1:${decoy.port}/`, `http://localhost:${p1.port}/`, `http://127.0.0.1:${p2.port}/`, `http://localhost:${p2.port}/`]) {
+        const r = await probe(both, 'fetch', { url });
+        assert.equal(r.ok, false, `${url}: ${JSON.stringify(r)}`);
+      }
+      const r = await probe(both, 'fetch', { url: `http://127.0.0.1:${p1.port}/` });
+      assert.deepEqual([r.ok, r.body], [true, 'P1']);
+      assert.deepEqual(decoy.requests, []);
+      assert.deepEqual(p2.requests, [], 'localhost is a name: it never reaches loopback');
+    } finally {
+      await both.dispose();
+      await Promise.all([p1.close(), p2.close(), decoy.close()]);
+    }
+  });
+
+  it('the connect-time check matches scheme, address and port, not the address alone', async () => {
+    const granted = await startServer((_req, res) => res.end('granted'));
+    const decoy = await startServer((_req, res) => res.end('DECOY-REACHED'));
+    const worker = new Worker(new URL('../fixtures/tools/connect-worker.ts', import.meta.url), { workerData: { granted: granted.port, decoy: decoy.port } });
+    try {
+      const results = await new Promise<Record<string, string>>((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+      assert.equal(results.granted, '200 granted');
+      assert.equal(results.decoy, 'EACCES');
+      assert.equal(results.decoyMapped, 'EACCES');
+      assert.equal(results.byName, 'EACCES');
+      assert.deepEqual(decoy.requests, []);
+    } finally {
+      await worker.terminate();
+      await Promise.all([granted.close(), decoy.close()]);
     }
   });
 
