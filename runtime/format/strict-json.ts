@@ -28,6 +28,21 @@ export function parseJson(text: string): unknown {
 }
 
 /**
+ * JSON.stringify for values MPP did not parse itself (an MCP client's
+ * arguments arrive as objects): a value too deep for JSON.stringify's
+ * recursion is JsonTooDeepError, not a RangeError; a text it does produce is
+ * then held to the bound by whoever parses it.
+ */
+export function stringifyJson(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch (e) {
+    if (e instanceof RangeError) throw new JsonTooDeepError();
+    throw e;
+  }
+}
+
+/**
  * JSON for signed documents, where two parsers must never read different
  * values: UTF-8 only (no byte order mark, no invalid sequences), and no
  * duplicate object keys (JSON.parse silently keeps the last one, other parsers

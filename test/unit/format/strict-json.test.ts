@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { JsonTooDeepError, MAX_JSON_DEPTH, parseJson, parseStrictJson } from '../../../runtime/format/strict-json.ts';
+import { JsonTooDeepError, MAX_JSON_DEPTH, parseJson, parseStrictJson, stringifyJson } from '../../../runtime/format/strict-json.ts';
 
 const parse = (s: string) => parseStrictJson(Buffer.from(s, 'utf8'));
 
@@ -41,5 +41,13 @@ describe('the nesting bound', () => {
       assert.deepEqual(read(`[${'"]",'.repeat(300)}1]`), [...Array(300).fill(']'), 1]);
     });
   }
+});
+
+describe('stringifyJson', () => {
+  it('writes ordinary values, and a value too deep for JSON.stringify is JsonTooDeepError, not a RangeError', () => {
+    assert.equal(stringifyJson({ a: [1, 'x'] }), '{"a":[1,"x"]}');
+    const deep = JSON.parse('['.repeat(200_000) + ']'.repeat(200_000)) as unknown;
+    assert.throws(() => stringifyJson(deep), JsonTooDeepError);
+  });
 });
 
