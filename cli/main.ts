@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError } from 'commander';
 import { EXIT, Output } from './output.ts';
+import { MppError } from '../runtime/errors.ts';
 import type { CliContext, CommandRunner, RegisterCommand } from './context.ts';
 import { registerKeygen } from './commands/keygen.ts';
 import { registerSign } from './commands/sign.ts';
@@ -30,6 +31,7 @@ const COMMANDS: RegisterCommand[] = [registerInit, registerBuild, registerKeygen
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode: number = EXIT.OK;
+  let usageMessage = '';
   const run: CommandRunner = async (action, opts) => {
     const out = new Output(Boolean(opts.json));
     const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
@@ -57,7 +59,8 @@ export async function main(argv: string[]): Promise<number> {
     .version(pkg.version)
     .showSuggestionAfterError()
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    // Commander's own error line is kept and reported as one MPP_E_USAGE error (one JSON document under --json).
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: (s) => (usageMessage = s.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')) });
   for (const register of COMMANDS) register(program, run);
   for (const c of program.commands) c.exitOverride();
 
@@ -66,13 +69,26 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.OK;
-      // Commander already printed what was wrong; add the stable code.
-      process.stderr.write(`error MPP_E_USAGE: see \`mpp ${argv[0] ?? ''} --help\`.\n`.replace('  ', ' '));
-      return EXIT.USAGE;
+      const help = ['mpp', ...commandPath(program, argv), '--help'].join(' ');
+      const message = (usageMessage || e.message).replace(/\.?$/, '.');
+      return new Output(argv.includes('--json')).error(new MppError('MPP_E_USAGE', message.charAt(0).toUpperCase() + message.slice(1), { hint: `Run \`${help}\` for the commands and options.` }));
     }
     return new Output(argv.includes('--json')).error(e);
   }
   return exitCode;
+}
+
+/** The commands argv names that exist (`mpp trust frob` -> trust), for the usage hint. */
+function commandPath(program: Command, argv: readonly string[]): string[] {
+  const path: string[] = [];
+  let at = program;
+  for (const word of argv) {
+    const next = at.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    if (!next) break;
+    path.push(word);
+    at = next;
+  }
+  return path;
 }
 
 main(process.argv.slice(2)).then(

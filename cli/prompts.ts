@@ -23,7 +23,7 @@ export function terminalConsent(ctx: CliContext): ConsentPrompter {
         ...req.capabilities.flatMap((c, i) => {
           const state = c.state === 'granted' ? ' [granted]' : c.state === 'new' && req.reason === 'widened' ? ' [NEW]' : '';
           const how = c.grantable ? '' : ' (grant concrete hosts with `mpp grant`)';
-          return [`  ${i + 1}. ${c.text}${state}${how}`, ...(c.reason ? [`       reason: ${c.reason}`] : [])];
+          return [`  ${i + 1}. ${c.text}${state}${how}`, ...(c.target ? [`       folder: ${c.target}`] : []), ...(c.reason ? [`       reason: ${c.reason}`] : [])];
         }),
       ];
       // Each line escaped on its own: a manifest's text can never add or fake a line.

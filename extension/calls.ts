@@ -23,6 +23,7 @@ import { isMppError } from '../runtime/errors.ts';
 import { fingerprint } from '../runtime/trust/keys.ts';
 import type { ConfirmDialog, ConsentDialog } from '../webview/protocol.ts';
 import { DialogPanel } from './panel.ts';
+import { parseJson } from '../runtime/format/strict-json.ts';
 
 export interface CallRequest {
   readonly packageName: string;
@@ -76,7 +77,7 @@ export function consentDialog(request: Pick<ConsentRequest, 'package' | 'version
     version: request.version,
     publisher: request.publisher.name ?? 'an unnamed key',
     fingerprint: fingerprint(request.publisher.keyid),
-    permissions: request.capabilities.map((c) => ({ id: c.id, text: c.text, ...(c.reason ? { reason: c.reason } : {}), grantable: c.grantable, state: c.state })),
+    permissions: request.capabilities.map((c) => ({ id: c.id, text: c.target ? `${c.text} (${c.target})` : c.text, ...(c.reason ? { reason: c.reason } : {}), grantable: c.grantable, state: c.state })),
     reason,
     workspaceOpen: workspaceOpen(),
     ...(current ? { current } : {}),
@@ -110,7 +111,7 @@ function editorConfirmer(extensionUri: vscode.Uri): Confirmer {
     async confirm(request: ConfirmationRequest, signal: AbortSignal) {
       let args: string;
       try {
-        args = JSON.stringify(JSON.parse(request.arguments), null, 2);
+        args = JSON.stringify(parseJson(request.arguments), null, 2);
       } catch {
         args = request.arguments;
       }

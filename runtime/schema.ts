@@ -42,12 +42,25 @@ export function describeSchemaError(errors: ErrorObject[] | null | undefined): s
   return `${where} ${e.message ?? 'is invalid'}`;
 }
 
-/** A separate, lenient instance for tool authors' input/output schemas: any valid 2020-12 schema. */
-const toolSchemas = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
+/**
+ * A separate, lenient instance for tool authors' input/output schemas: any
+ * valid 2020-12 schema that compiles on its own. No loadSchema, so a remote
+ * `$ref` is never fetched (it fails to compile); addUsedSchema off, so a
+ * schema's `$id` is not registered and the same package can be verified again
+ * (or two packages can share an `$id`). `format` is an annotation, not asserted
+ * (manifest.md §4), and patterns are ECMA-262 with the `u` flag (ajv's default).
+ */
+const toolSchemas = new Ajv2020({ strict: false, allErrors: true, validateFormats: false, addUsedSchema: false });
 
+/** Why a tool schema cannot be used (not a valid 2020-12 schema, or it does not compile), or undefined. */
 export function checkToolSchema(schema: object): string | undefined {
-  if (toolSchemas.validateSchema(schema) === true) return undefined;
-  return toolSchemas.errorsText(toolSchemas.errors);
+  if (toolSchemas.validateSchema(schema) !== true) return toolSchemas.errorsText(toolSchemas.errors);
+  try {
+    toolSchemaValidator(schema);
+  } catch (e) {
+    return `it does not compile: ${e instanceof Error ? e.message : String(e)}`;
+  }
+  return undefined;
 }
 
 const compiledToolSchemas = new WeakMap<object, ValidateFunction>();

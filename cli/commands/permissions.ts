@@ -22,7 +22,7 @@ export const registerPermissions: RegisterCommand = (program, run) => {
           : view.capabilities.length === 0
             ? 'No decision recorded; it asks for nothing, so it runs.'
             : 'No decision recorded: it does not run until you grant (`mpp grant`) or answer at a terminal.';
-        const rows = view.capabilities.map((c) => [c.id, c.state === 'granted' && view.effective?.decision === 'granted' ? 'granted' : c.state === 'new' ? 'not decided' : 'not granted', c.text]);
+        const rows = view.capabilities.map((c) => [c.id, c.state === 'granted' && view.effective?.decision === 'granted' ? 'granted' : c.state === 'new' ? 'not decided' : 'not granted', c.target ? `${c.text} (${c.target})` : c.text]);
         const text = [
           `${view.package} ${view.version}, publisher ${view.publisher.name ?? '(unnamed)'} ${fingerprint(view.publisher.keyid)}`,
           decided,

@@ -8,6 +8,7 @@ import type { RedactionCounts } from '../privacy/index.ts';
 import { compileSchema, describeSchemaError } from '../schema.ts';
 import eventSchema from '../../spec/audit-event.schema.json' with { type: 'json' };
 import { canonicalJson } from './hash.ts';
+import { parseJson } from '../format/strict-json.ts';
 
 /** Who called: the agent id of a verified credential, or `unverified:<label>`. */
 export interface AuditAgent {
@@ -209,7 +210,7 @@ export function canonicalEvent(event: AuditEvent): { readonly text: string; read
   } catch (e) {
     throw invalid((e as Error).message, event);
   }
-  const stored: unknown = JSON.parse(text);
+  const stored: unknown = parseJson(text);
   const why = whyInvalid(stored);
   if (why) throw invalid(why, event);
   return { text, event: stored as AuditEvent };
@@ -219,7 +220,7 @@ export function canonicalEvent(event: AuditEvent): { readonly text: string; read
 export function parseStoredEvent(text: string): AuditEvent | undefined {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseJson(text);
   } catch {
     return undefined;
   }

@@ -26,6 +26,7 @@ import { checkedRecord, verifyChain, type ChainHead, type ChainReport, type Stor
 import { canonicalEvent, isAuditEvent, parseStoredEvent, type AuditEvent, type AuditEventType } from './events.ts';
 import { GENESIS_PREV, recordHash } from './hash.ts';
 import { listSegments, parseRecordLine, parseRecordLines, readSegments, readText, recordLine, segmentName } from './segments.ts';
+import { parseJson } from '../format/strict-json.ts';
 
 export type * from './events.ts';
 export type { ChainHead, ChainProblem, ChainProblemKind, ChainReport } from './chain.ts';
@@ -384,7 +385,7 @@ function insert(db: Database, r: AuditRecord, eventText: string): void {
 function storedRow(row: Row): StoredRecord {
   let event: unknown;
   try {
-    event = JSON.parse(row.event);
+    event = parseJson(row.event);
   } catch {
     event = undefined;
   }

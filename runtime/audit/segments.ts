@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { MppError } from '../errors.ts';
 import type { StoredRecord } from './chain.ts';
 import { canonicalJson } from './hash.ts';
+import { parseJson } from '../format/strict-json.ts';
 
 export interface RecordFields {
   readonly seq: number;
@@ -34,7 +35,7 @@ export function recordLine(r: RecordFields): string {
 export function parseRecordLine(line: string, where: string): StoredRecord {
   let value: unknown;
   try {
-    value = JSON.parse(line);
+    value = parseJson(line);
   } catch {
     value = undefined;
   }

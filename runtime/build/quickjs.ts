@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { parseJson } from '../format/strict-json.ts';
 import { dropFuncExport } from './drop-export.ts';
 
 const COMPONENTIZE_QJS = 'componentize-qjs';
@@ -25,5 +26,5 @@ export async function componentizeQuickJs(source: string, witDir: string, worldN
 
 export async function quickJsVersion(): Promise<string> {
   const pkgJson = createRequire(import.meta.url).resolve(`${COMPONENTIZE_QJS}/package.json`);
-  return (JSON.parse(await readFile(pkgJson, 'utf8')) as { version: string }).version;
+  return (parseJson(await readFile(pkgJson, 'utf8')) as { version: string }).version;
 }

@@ -17,8 +17,9 @@ import { checkEntryName, foldName } from './names.ts';
  *    inflated data must have exactly the declared size and CRC-32.
  *
  * Stored entries are returned as views into `bytes` (no copy). Their CRC-32 is
- * not recomputed: the gatekeeper hashes every entry with SHA-256 and compares
- * against the signed digest, which supersedes a CRC (spec/format.md).
+ * checked like a deflated entry's: the signed SHA-256 digest would catch a
+ * changed byte too, but a CRC that Python's zipfile or `unzip -t` refuse must
+ * be refused here as well, with the same code (spec/format.md §5.2).
  *
  * Hand-written on purpose: ZIP libraries (fflate's unzip included) read either
  * the central directory or the local headers, not both, and tolerate the very
@@ -103,7 +104,7 @@ export function readArchive(bytes: Uint8Array, limits: ArchiveLimits = DEFAULT_L
   for (const r of records) {
     const dataStart = r.localOffset + LOCAL_SIZE + r.nameBytes.length + view.getUint16(r.localOffset + 28, true);
     const raw = bytes.subarray(dataStart, dataStart + r.compressedSize);
-    const data = r.method === 0 ? raw : inflateExactly(raw, r);
+    const data = r.method === 0 ? checkCrc(raw, r) : inflateExactly(raw, r);
     entries.set(r.name, Object.freeze({ name: r.name, method: r.method as 0 | 8, compressedSize: r.compressedSize, data }));
   }
   return entries;
@@ -287,6 +288,11 @@ function inflateExactly(raw: Uint8Array, r: CentralRecord): Uint8Array {
   }
   if (out.length !== r.size) corrupt(`Entry ${r.name} inflates to ${out.length} bytes, not the declared ${r.size}.`, { entry: r.name });
   if (consumed !== raw.length) unsafe(`Entry ${r.name} has ${raw.length - consumed} bytes after its compressed stream.`, { entry: r.name, reason: 'hidden-data' });
-  if (crc32(out) >>> 0 !== r.crc) corrupt(`Entry ${r.name} fails its CRC-32 check.`, { entry: r.name });
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  return checkCrc(new Uint8Array(out.buffer, out.byteOffset, out.byteLength), r);
+}
+
+/** Every entry, stored or deflated: a CRC-32 other ZIP readers refuse must not pass here (format.md §5.2). */
+function checkCrc(data: Uint8Array, r: CentralRecord): Uint8Array {
+  if (crc32(data) >>> 0 !== r.crc) corrupt(`Entry ${r.name} fails its CRC-32 check.`, { entry: r.name });
+  return data;
 }

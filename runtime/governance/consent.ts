@@ -1,6 +1,8 @@
+import { homedir } from 'node:os';
 import type { PermissionDescription } from '../format/describe.ts';
 import type { Manifest } from '../format/manifest.ts';
 import { declaredCapabilities, grantableIds } from '../policy/capabilities.ts';
+import { folderTarget } from '../policy/grant.ts';
 import type { GrantRecord } from '../state/grants.ts';
 
 /**
@@ -14,6 +16,8 @@ export interface ConsentCapability extends PermissionDescription {
   readonly state: 'granted' | 'declined' | 'new';
   /** False for a wildcard host, which is granted by naming concrete hosts (`mpp grant`). */
   readonly grantable: boolean;
+  /** For a folder: where it really is on this host (symbolic links followed), so the user sees what a grant reaches. */
+  readonly target?: string;
 }
 
 export interface ConsentRequest {
@@ -39,13 +43,17 @@ export interface ConsentPrompter {
   ask(request: ConsentRequest): Promise<ConsentAnswer | undefined>;
 }
 
-export function consentRequest(m: Manifest, publisher: ConsentRequest['publisher'], workspace: string, previous: GrantRecord | undefined): ConsentRequest {
+export function consentRequest(m: Manifest, publisher: ConsentRequest['publisher'], workspace: string, previous: GrantRecord | undefined, home = homedir()): ConsentRequest {
   const grantable = new Set(grantableIds(m));
-  const capabilities = declaredCapabilities(m).map((c) => ({
-    ...c,
-    state: previous?.capabilities.includes(c.id) ? ('granted' as const) : previous?.reviewed.includes(c.id) ? ('declined' as const) : ('new' as const),
-    grantable: grantable.has(c.id),
-  }));
+  const capabilities = declaredCapabilities(m).map((c) => {
+    const target = folderTargetText(c.id, workspace, home);
+    return {
+      ...c,
+      state: previous?.capabilities.includes(c.id) ? ('granted' as const) : previous?.reviewed.includes(c.id) ? ('declined' as const) : ('new' as const),
+      grantable: grantable.has(c.id),
+      ...(target ? { target } : {}),
+    };
+  });
   return Object.freeze({
     package: m.name,
     version: m.version,
@@ -55,6 +63,20 @@ export function consentRequest(m: Manifest, publisher: ConsentRequest['publisher
     reason: previous ? 'widened' : 'first-run',
     capabilities: Object.freeze(capabilities),
   });
+}
+
+/**
+ * Where a folder capability leads on this host, in words: its real path, the
+ * link it goes through, or why it is never granted. Undefined for other
+ * capabilities, and for `${workspace}` without a workspace (a global view).
+ */
+function folderTargetText(id: string, workspace: string, home: string): string | undefined {
+  const fs = /^fs:(\$\{(workspace|home)\}.*):(read|read-write)$/.exec(id);
+  if (!fs || (fs[2] === 'workspace' && workspace === '')) return undefined;
+  const t = folderTarget(fs[1]!, { workspace, home });
+  if (t.realPath === undefined) return `${t.hostPath} (does not exist)`;
+  if (!t.insideRoot) return `${t.hostPath} is a link to ${t.realPath}, outside the ${fs[2] === 'workspace' ? 'workspace' : 'home'} folder: never granted`;
+  return t.realPath === t.hostPath ? t.realPath : `${t.hostPath}, a link to ${t.realPath}`;
 }
 
 /** Declared ids the user has never been shown (an update widened the request). */

@@ -27,6 +27,7 @@ import type { LogRecord } from '../sandbox/host-services.ts';
 import { installedDigests } from '../store/installed-index.ts';
 import { listInstalled, type InstalledRecord } from '../store/packages.ts';
 import { mcpToolName, parseToolId, TOOL_NAME_RE } from './names.ts';
+import { stringifyJson } from '../format/strict-json.ts';
 
 /** Which tools to offer. Entries of one list are alternatives; both lists must hold. Absent or empty: everything. */
 export interface McpToolFilter {
@@ -134,6 +135,15 @@ function coded(e: unknown): MppError {
 }
 
 /** An MPP refusal as an MCP tool error: the agent reads what happened and what the user can do. */
+/** A client's arguments as the input text a tool gets; too deep to write out is the client's error, not MPP's. */
+function argumentsText(args: unknown): string {
+  try {
+    return stringifyJson(args ?? {});
+  } catch (e) {
+    throw new MppError('MPP_E_INPUT_INVALID', `The arguments cannot be written as JSON: ${(e as Error).message}.`, { hint: 'Send arguments nested at most 256 levels deep.', cause: e });
+  }
+}
+
 function mcpErrorResult(e: unknown): CallToolResult {
   const err = coded(e);
   return {
@@ -209,7 +219,7 @@ export function createMppMcpServer(opts: MppMcpServerOptions): Server {
         .call({
           target: { installed: target.package.name },
           tool: target.tool.name,
-          input: JSON.stringify(request.params.arguments ?? {}),
+          input: argumentsText(request.params.arguments),
           caller: { ...(opts.credential !== undefined ? { credential: opts.credential } : {}), label: server.getClientVersion()?.name ?? '' },
           workspace: opts.workspace,
           ...opts.limits,

@@ -62,6 +62,47 @@ function declaredFolders(m: Manifest, req: GrantRequest): DeclaredFolder[] {
   });
 }
 
+/** Where a declared folder really is in this workspace and home, and whether that stays inside its root. */
+export interface FolderTarget {
+  /** The folder as declared, on this host (`${workspace}/linked` -> /work/repo/linked). */
+  readonly hostPath: string;
+  /** Its real path (every symbolic link followed); undefined when it does not exist. */
+  readonly realPath: string | undefined;
+  /** False when a symbolic link carries it outside the real path of `${workspace}` or `${home}`: never granted. */
+  readonly insideRoot: boolean;
+}
+
+/**
+ * Resolves a declared folder (`${workspace}/…`, `${home}/…`) the way every
+ * grant is resolved: both the root and the folder through their symbolic
+ * links, now. A root that is itself a link is the user's choice; a link below
+ * it (a cloned repository can contain one, and a checkout can re-point it)
+ * must not take the folder outside the root.
+ */
+export function folderTarget(declared: string, roots: { readonly workspace: string; readonly home: string }): FolderTarget {
+  const match = /^\$\{(workspace|home)\}(.*)$/.exec(declared);
+  if (!match) throw new MppError('MPP_E_GRANT_INVALID', `${declared} is not a declared folder.`);
+  const root = roots[match[1] as 'workspace' | 'home'];
+  const hostPath = resolve(root, `.${match[2] ?? ''}`);
+  let realPath: string;
+  let realRoot: string;
+  try {
+    realPath = realpathSync(hostPath);
+    realRoot = realpathSync(root);
+  } catch {
+    return { hostPath, realPath: undefined, insideRoot: true };
+  }
+  return { hostPath, realPath, insideRoot: isWithin(realPath, realRoot) };
+}
+
+/** A declared folder that a symbolic link takes outside its root: refused, whoever asks. */
+function outsideRoot(declared: string, t: FolderTarget): MppError {
+  return new MppError('MPP_E_GRANT_INVALID', `${declared} is ${t.hostPath}, a symbolic link to ${t.realPath}, outside ${declared.startsWith('${workspace}') ? 'the workspace folder' : 'the home folder'}: a grant never reaches outside its declared folder.`, {
+    hint: `Remove the link ${t.hostPath} or re-point it inside its folder; to let a tool use ${t.realPath}, open that folder as the workspace.`,
+    detail: { declared, hostPath: t.hostPath, realPath: t.realPath },
+  });
+}
+
 function realDir(path: string): string {
   try {
     return realpathSync(path);
@@ -73,19 +114,17 @@ function realDir(path: string): string {
   }
 }
 
-function grantFolder(folders: DeclaredFolder[], path: string, write: boolean, mppHome: string): { hostPath: string; guestPath: string; write: boolean } {
+function grantFolder(folders: DeclaredFolder[], path: string, write: boolean, req: GrantRequest): { hostPath: string; guestPath: string; write: boolean } {
   const host = realDir(resolve(path));
-  refuseMppHome(host, mppHome);
+  refuseMppHome(host, req.mppHome);
   for (const f of folders) {
     if (write && f.permission.access !== 'read-write') continue;
-    let base: string;
-    try {
-      base = realpathSync(f.hostPath);
-    } catch {
-      continue;
-    }
-    if (isWithin(host, base)) {
-      const rel = relative(base, host);
+    const t = folderTarget(f.permission.path, req);
+    if (t.realPath === undefined) continue;
+    const asked = isWithin(host, t.realPath) || isWithin(resolve(path), t.hostPath);
+    if (asked && !t.insideRoot) throw outsideRoot(f.permission.path, t);
+    if (isWithin(host, t.realPath)) {
+      const rel = relative(t.realPath, host);
       return { hostPath: host, guestPath: rel === '' ? f.guestPath : `${f.guestPath}/${rel.split(sep).join('/')}`, write };
     }
   }
@@ -141,12 +180,14 @@ export function userGrant(m: Manifest, req: GrantRequest, env: NodeJS.ProcessEnv
   const declaredNet = m.permissions?.network ?? [];
   const declaredEnv = (m.permissions?.environment ?? []).map((e) => e.name);
 
-  const fs = [...req.read.map((p) => grantFolder(folders, p, false, req.mppHome)), ...req.write.map((p) => grantFolder(folders, p, true, req.mppHome))];
+  const fs = [...req.read.map((p) => grantFolder(folders, p, false, req)), ...req.write.map((p) => grantFolder(folders, p, true, req))];
   const net = req.net.map((o) => grantOrigin(declaredNet, o));
   for (const name of req.env) if (!declaredEnv.includes(name)) throw notDeclared(`read the environment variable ${name}`);
   const envNames = new Set(req.env);
   if (req.all) {
     for (const f of folders) {
+      const t = folderTarget(f.permission.path, req);
+      if (!t.insideRoot) throw outsideRoot(f.permission.path, t);
       const hostPath = realDir(f.hostPath);
       refuseMppHome(hostPath, req.mppHome);
       fs.push({ hostPath, guestPath: f.guestPath, write: f.permission.access === 'read-write' });

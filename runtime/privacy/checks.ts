@@ -5,6 +5,7 @@
  * Pure functions over the matched text, no I/O.
  */
 import { isIP } from 'node:net';
+import { parseJson } from '../format/strict-json.ts';
 
 /** Luhn (mod 10) over a string of decimal digits. */
 export function luhnValid(digits: string): boolean {
@@ -163,7 +164,7 @@ export function ipv6Reportable(ip: string): boolean {
 /** True when a base64url segment decodes to a JSON object with a string `alg` (a JWS/JWT header). */
 export function jwtHeaderValid(segment: string): boolean {
   try {
-    const header = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8')) as unknown;
+    const header = parseJson(Buffer.from(segment, 'base64url').toString('utf8')) as unknown;
     return typeof header === 'object' && header !== null && typeof (header as { alg?: unknown }).alg === 'string';
   } catch {
     return false;

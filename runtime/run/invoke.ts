@@ -9,7 +9,8 @@ import type { HostServices } from '../sandbox/host-services.ts';
 import { COMPONENT_ENTRY, DEVELOPMENT_SOURCE_ENTRY } from '../format/layout.ts';
 import { developmentSourceOf } from './development.ts';
 import { entrySha256 } from '../trust/digest.ts';
-import type { ExaminedPackage, VerifiedPackage } from '../trust/gatekeeper.ts';
+import { assertVerified, type ExaminedPackage, type VerifiedPackage } from '../trust/gatekeeper.ts';
+import { parseJson } from '../format/strict-json.ts';
 
 export interface Invocation {
   /** A package that passed the gatekeeper. */
@@ -44,7 +45,7 @@ export function findTool(pkg: ExaminedPackage, name: string): ToolDefinition {
 export function checkInput(tool: ToolDefinition, input: string): unknown {
   let value: unknown;
   try {
-    value = JSON.parse(input);
+    value = parseJson(input);
   } catch (e) {
     throw new MppError('MPP_E_INPUT_INVALID', `The input for ${tool.name} is not JSON: ${(e as Error).message}.`, { hint: 'Pass a JSON object, e.g. --input \'{"name":"Ada"}\'.', cause: e });
   }
@@ -62,9 +63,9 @@ export function checkInput(tool: ToolDefinition, input: string): unknown {
 export function checkOutput(tool: ToolDefinition, output: string): unknown {
   let value: unknown;
   try {
-    value = JSON.parse(output);
+    value = parseJson(output);
   } catch (e) {
-    throw new MppError('MPP_E_OUTPUT_INVALID', `${tool.name} returned output that is not JSON.`, { hint: 'This is a bug in the tool: report it to its publisher.', cause: e });
+    throw new MppError('MPP_E_OUTPUT_INVALID', `${tool.name} returned output that MPP cannot read as JSON: ${(e as Error).message}.`, { hint: 'This is a bug in the tool: report it to its publisher.', cause: e });
   }
   const validate = toolSchemaValidator(tool.outputSchema);
   if (!validate(value)) {
@@ -82,6 +83,7 @@ export function checkOutput(tool: ToolDefinition, output: string): unknown {
  * disk, so a fresh instance costs an instantiation.
  */
 export async function invokeTool(inv: Invocation): Promise<unknown> {
+  assertVerified(inv.pkg);
   const tool = inv.tool;
   const options = {
     component: inv.pkg.entries.component.data,

@@ -5,8 +5,9 @@
  *
  * Policy choices (each refuses rather than guesses):
  * - fs: `hostPath` must be an absolute path to an existing directory; it is
- *   resolved with realpath now, at grant time (a symlink the *user* placed is
- *   the user's decision; what tools do later is confined by the sandbox).
+ *   resolved with realpath now (runtime/policy has already refused a declared
+ *   folder that a link takes outside its root; what tools do later is
+ *   confined by the sandbox).
  *   `guestPath` is an absolute POSIX path without `.`/`..` segments.
  * - net: scheme `http`/`https`, a lower-case DNS name or a dotted-quad IPv4
  *   literal, an explicit port (omitted = the scheme's default port only, never

@@ -16,6 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { isMppError, MppError } from '../errors.ts';
 import { SUPPORTED_IMPORTS } from './protocol.ts';
 import { capModuleMemory, WASM_PAGE_BYTES } from './wasm-memory.ts';
+import { parseJson } from '../format/strict-json.ts';
 
 const CACHE_FORMAT = 1;
 const GLUE_NAME = 'tool';
@@ -81,7 +82,7 @@ function transpilerVersion(): Promise<string> {
     if (typeof __MPP_JCO_TRANSPILE_VERSION__ === 'string') return `jco-transpile@${__MPP_JCO_TRANSPILE_VERSION__}`;
     try {
       const entry = createRequire(import.meta.url).resolve('@bytecodealliance/jco-transpile');
-      const pkg = JSON.parse(await readFile(join(entry, '..', '..', 'package.json'), 'utf8')) as { version?: string };
+      const pkg = parseJson(await readFile(join(entry, '..', '..', 'package.json'), 'utf8')) as { version?: string };
       return `jco-transpile@${pkg.version ?? 'unknown'}`;
     } catch {
       return 'jco-transpile@unknown';
@@ -92,7 +93,7 @@ function transpilerVersion(): Promise<string> {
 
 async function readCache(dir: string): Promise<CacheMeta | null> {
   try {
-    const meta = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as CacheMeta;
+    const meta = parseJson(await readFile(join(dir, 'meta.json'), 'utf8')) as CacheMeta;
     if (meta.format !== CACHE_FORMAT || meta.transpiler !== (await transpilerVersion())) return null;
     if (!Array.isArray(meta.imports) || !Array.isArray(meta.coreModules)) return null;
     // The glue is loaded by the worker, where a missing file would look like a broken tool.

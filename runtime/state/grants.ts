@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { MppError } from '../errors.ts';
 import { homePaths } from '../home.ts';
 import { StateTable, transaction } from './sqlite.ts';
+import { parseJson } from '../format/strict-json.ts';
 
 /** `global`, or the real path of one workspace folder. */
 export type WorkspaceScope = { readonly kind: 'workspace'; readonly path: string };
@@ -155,7 +156,7 @@ function toRecord(row: Row, path: string): GrantRecord {
   const ids = (text: string): string[] => {
     let v: unknown;
     try {
-      v = JSON.parse(text);
+      v = parseJson(text);
     } catch {
       return damaged();
     }

@@ -21,7 +21,7 @@ import { homePaths, kvDatabasePath } from '../home.ts';
 import { transpileComponent } from '../sandbox/prepare.ts';
 import { deleteKvData } from '../state/kv.ts';
 import type { Database } from '../state/sqlite.ts';
-import { verifyPackage, type VerifiedPackage } from '../trust/gatekeeper.ts';
+import { assertVerified, verifyPackage, type VerifiedPackage } from '../trust/gatekeeper.ts';
 import { entrySha256 } from '../trust/digest.ts';
 import { COMPONENT_ENTRY } from '../format/layout.ts';
 import { PACKAGE_NAME_RE } from '../format/manifest.ts';
@@ -66,6 +66,7 @@ export async function installPackage(home: string, bytes: Uint8Array, opts: Inst
   const progress = opts.onProgress ?? (() => {});
   progress('verifying…');
   const pkg = 'verified' in opts ? opts.verified : verifyPackage(bytes, opts.trust);
+  assertVerified(pkg);
   // Stored entries are views into the bytes they were read from: a package verified from other bytes is a caller's bug.
   if (pkg.entries.component.data.buffer !== bytes.buffer) throw new MppError('MPP_E_INTERNAL', 'installPackage was given a package verified from other bytes.');
   const { name, version } = pkg.manifest;

@@ -20,8 +20,23 @@ export interface ExaminedPackage {
   readonly development: boolean;
 }
 
+/** Named only here, so no other module can write a VerifiedPackage literal. */
+declare const verifiedBrand: unique symbol;
+
 /** The gatekeeper's output: the only kind of package the rest of MPP accepts. */
-export interface VerifiedPackage extends ExaminedPackage, TrustDecision {}
+export interface VerifiedPackage extends ExaminedPackage, TrustDecision {
+  readonly [verifiedBrand]: true;
+}
+
+/** The objects verifyPackage returned: a copy or a look-alike of one is not in it (checked at run time, whatever the types say). */
+const issued = new WeakSet<object>();
+
+/** For the stages that act on a package (install, invoke): refuses anything the gatekeeper did not return. */
+export function assertVerified(pkg: VerifiedPackage): void {
+  if (!issued.has(pkg)) {
+    throw new MppError('MPP_E_INTERNAL', 'A package was used that the gatekeeper did not verify.', { hint: 'This is a bug in the code that called MPP: pass the object verifyPackage returned.' });
+  }
+}
 
 /**
  * The gatekeeper: bytes in, a VerifiedPackage out, or an MppError with its code.
@@ -30,7 +45,9 @@ export interface VerifiedPackage extends ExaminedPackage, TrustDecision {}
 export function verifyPackage(bytes: Uint8Array, trust: TrustView, limits: ArchiveLimits = DEFAULT_LIMITS): VerifiedPackage {
   const examined = examinePackage(bytes, limits);
   const development = examined.development ? { packageName: examined.manifest.name } : undefined;
-  return Object.freeze({ ...examined, ...decideTrust(examined.signatures, trust, development) });
+  const pkg = Object.freeze({ ...examined, ...decideTrust(examined.signatures, trust, development) }) as VerifiedPackage;
+  issued.add(pkg);
+  return pkg;
 }
 
 /** Every stage except the trust decision: parse -> layout -> manifest -> digest -> signatures -> world. */

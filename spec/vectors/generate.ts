@@ -256,7 +256,8 @@ export function generateVectors(): { keys: VectorKey[]; vectors: Vector[]; files
   add('signature-key-swapped', 'The embedded public key replaced by another key.', withEnvelope({ ...envelope, payload: Buffer.from(JSON.stringify({ ...payload, publicKey: Buffer.from(stranger.publicKey.spki).toString('base64') })).toString('base64') }), 'MPP_E_BAD_SIGNATURE');
 
   // A flipped bit in each entry of a valid, signed package.
-  add('flip-component', 'One bit flipped in tool.wasm (stored).', flipAt(valid, dataOffset(valid, 'tool.wasm') + 100), 'MPP_E_DIGEST_MISMATCH');
+  add('flip-component', 'One bit flipped in tool.wasm (stored): its CRC-32 no longer matches.', flipAt(valid, dataOffset(valid, 'tool.wasm') + 100), 'MPP_E_CORRUPT_ARCHIVE');
+  add('component-crc-wrong', 'tool.wasm intact, its CRC-32 wrong in both headers (other ZIP readers refuse it).', craft(unpack(valid), (e) => (e.name === 'tool.wasm' ? { ...e, central: { crc: 0x12345678 }, local: { crc: 0x12345678 } } : e)), 'MPP_E_CORRUPT_ARCHIVE');
   add('flip-manifest', 'One bit flipped in manifest.json\'s compressed data.', flipAt(valid, dataOffset(valid, 'manifest.json') + 20), 'MPP_E_CORRUPT_ARCHIVE');
   add('flip-signature', 'One bit flipped in the signature entry\'s compressed data.', flipAt(valid, dataOffset(valid, authorSig) + 40), 'MPP_E_CORRUPT_ARCHIVE');
   add('flip-central-name', 'One bit flipped in a file name in the central directory.', flipAt(valid, centralOffset(valid) + 46 + 2), 'MPP_E_UNSAFE_ARCHIVE');

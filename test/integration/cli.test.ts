@@ -122,9 +122,31 @@ describe('mpp keygen / sign / verify / inspect / trust', () => {
     const unknown = await mpp(['frobnicate'], { home });
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /MPP_E_USAGE/);
+    assert.match(unknown.stderr, /hint: Run `mpp --help`/);
+    assert.doesNotMatch(unknown.stderr, /frobnicate --help/);
     const missing = await mpp(['verify', join(home, 'nope.mpp'), '--json'], { home });
     assert.equal(missing.code, 1);
     assert.equal(json<{ error: { code: string } }>(missing.stdout).error.code, 'MPP_E_IO');
+  });
+
+  it('--json usage errors print one JSON document with MPP_E_USAGE and a hint naming the right command', async () => {
+    const cases: [string[], RegExp][] = [
+      [['verify', '--json'], /`mpp verify --help`/],
+      [['verify', pkgFile, '--frob', '--json'], /`mpp verify --help`/],
+      [['trust', 'frob', '--json'], /`mpp trust --help`/],
+      [['frobnicate', '--json'], /`mpp --help`/],
+      [['--json', 'frobnicate'], /`mpp --help`/],
+      [['sign', pkgFile, '--role', 'boss', '--json'], /--help/],
+    ];
+    for (const [args, hint] of cases) {
+      const r = await mpp(args, { home });
+      assert.equal(r.code, 2, args.join(' '));
+      const doc = json<{ ok: boolean; error: { code: string; message: string; hint: string } }>(r.stdout);
+      assert.equal(doc.ok, false);
+      assert.equal(doc.error.code, 'MPP_E_USAGE', args.join(' '));
+      assert.match(doc.error.hint, hint, args.join(' '));
+      assert.ok(doc.error.message.length > 0);
+    }
   });
 
   it('every command has --help', async () => {

@@ -229,8 +229,9 @@ describe('governance: consent, confirmations, attestations, identity, privacy, a
     });
 
     it('waiting for the human does not count against the call time limit', async () => {
-      const slow: Confirmer = { confirm: () => new Promise((r) => setTimeout(() => r('approved'), 1500)) };
-      const r = await call(host({ confirmer: slow }), 'confirm', { times: 1 }, { timeoutMs: 1000 });
+      // The human answers after the whole limit has passed; the limit is long enough for the tool's own work under load.
+      const slow: Confirmer = { confirm: () => new Promise((r) => setTimeout(() => r('approved'), 6_000)) };
+      const r = await call(host({ confirmer: slow }), 'confirm', { times: 1 }, { timeoutMs: 5_000 });
       assert.deepEqual((r.output as { answers: string[] }).answers, ['approved']);
     });
   });

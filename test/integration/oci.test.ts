@@ -54,7 +54,8 @@ ${auth}`);
   const child = spawn(REGISTRY_BIN, ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
-  for (let i = 0; i < 200; i++) {
+  // Bounded generously (60 s): a loaded machine starts it slowly.
+  for (let i = 0; i < 1_200; i++) {
     if (child.exitCode !== null) throw new Error(`docker-registry exited: ${err}`);
     const ok = await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.status === 200 || r.status === 401, () => false);
     if (ok) return { child, host: `127.0.0.1:${port}` };

@@ -120,7 +120,7 @@ describe('registry server', () => {
     socket.write(bytes.subarray(0, bytes.length / 2));
     // Wait until the server has begun writing the upload to disk, then kill it there.
     const uploading = () => existsSync(registryBlobs(regDir)) && readdirSync(registryBlobs(regDir)).some((n) => n.startsWith('.upload-'));
-    for (let i = 0; i < 500 && !uploading(); i++) await sleep(20);
+    for (let i = 0; i < 3_000 && !uploading(); i++) await sleep(20); // up to 60 s on a loaded machine
     assert.ok(uploading(), 'the upload was in progress');
     await stop(first.child, 'SIGKILL');
     socket.destroy();

@@ -50,7 +50,8 @@ describe('mpp run', () => {
       name: 'probes/misc',
       tools: [tool('env'), tool('loop', 'none'), tool('fail', 'none'), tool('not-json', 'none')],
       permissions: { environment: [{ name: 'PROBE_TOKEN' }] },
-      limits: { timeoutMs: 20000 },
+      // The most a package may ask: only the looping tool's test sets a limit (--timeout), which a loop always reaches.
+      limits: { timeoutMs: 600000 },
     }, miscPkg);
     mkdirSync(join(ws, 'data'), { recursive: true });
     mkdirSync(join(ws, 'docs'), { recursive: true });

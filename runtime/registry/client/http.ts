@@ -7,6 +7,7 @@
 import { ERROR_CODES, MppError, type ErrorCode } from '../../errors.ts';
 import { compileSchema } from '../../schema.ts';
 import registrySchema from '../../../spec/registry.schema.json' with { type: 'json' };
+import { parseJson } from '../../format/strict-json.ts';
 
 export type Progress = (done: number, total: number | undefined) => void;
 
@@ -128,7 +129,7 @@ function uploadStream(body: Uint8Array, onProgress: Progress | undefined, alive:
 function httpError(url: string, status: number, body: Buffer): MppError {
   let doc: unknown;
   try {
-    doc = JSON.parse(body.toString('utf8'));
+    doc = parseJson(body.toString('utf8'));
   } catch {
     doc = undefined;
   }

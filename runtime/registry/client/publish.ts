@@ -8,6 +8,7 @@ import registrySchema from '../../../spec/registry.schema.json' with { type: 'js
 import type { RegistryEntry } from './config.ts';
 import { transfer, type Progress, type TransferOptions } from './http.ts';
 import type { SearchResult } from '../server/web.ts';
+import { parseJson } from '../../format/strict-json.ts';
 
 /** The server's `Published` without `change`, which the HTTP status carries (201 or 200). */
 export type PublishAnswer = Omit<Published, 'change'>;
@@ -73,7 +74,7 @@ export async function searchRegistry(registry: RegistryEntry, text: string, opts
 function parse<T>(body: Buffer, validate: Validator<T>, registry: RegistryEntry): T {
   let doc: unknown;
   try {
-    doc = JSON.parse(body.toString('utf8'));
+    doc = parseJson(body.toString('utf8'));
   } catch (e) {
     throw new MppError('MPP_E_REGISTRY_PROTOCOL', `Registry "${registry.name}" answered something that is not JSON.`, { cause: e });
   }

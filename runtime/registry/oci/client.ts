@@ -21,6 +21,7 @@ import { compileSchema, describeSchemaError } from '../../schema.ts';
 import { examineForPublish } from '../client/publish.ts';
 import registrySchema from '../../../spec/registry.schema.json' with { type: 'json' };
 import { transfer, type Progress, type Response, type TransferOptions } from '../client/http.ts';
+import { parseJson } from '../../format/strict-json.ts';
 
 export const ARTIFACT_TYPE = 'application/vnd.mpp.package.v1';
 export const LAYER_MEDIA_TYPE = 'application/vnd.mpp.package.v1+zip';
@@ -146,7 +147,7 @@ class Session {
     });
     let token: unknown;
     try {
-      const doc = JSON.parse(res.body.toString('utf8')) as { token?: unknown; access_token?: unknown };
+      const doc = parseJson(res.body.toString('utf8')) as { token?: unknown; access_token?: unknown };
       token = doc.token ?? doc.access_token;
     } catch {
       token = undefined;
@@ -223,7 +224,7 @@ export async function pullPackage(ref: OciRef, opts: Timing & { onProgress?: Pro
   }
   let doc: unknown;
   try {
-    doc = JSON.parse(res.body.toString('utf8'));
+    doc = parseJson(res.body.toString('utf8'));
   } catch (e) {
     throw new MppError('MPP_E_REGISTRY_PROTOCOL', `${ref.host} served a manifest that is not JSON.`, { cause: e });
   }

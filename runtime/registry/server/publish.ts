@@ -18,6 +18,7 @@ import { fingerprint } from '../../trust/keys.ts';
 import { decideTrust } from '../../trust/policy.ts';
 import { openRotation } from '../documents.ts';
 import { bumpIndexVersion, indexVersion, type Upload, type VersionRow } from './store.ts';
+import { parseJson } from '../../format/strict-json.ts';
 
 export interface Published {
   readonly name: string;
@@ -91,10 +92,10 @@ export function acceptRotation(db: Database, statement: Buffer): { from: string;
       });
     }
     const rows = db.prepare('SELECT name, keys FROM names').all() as { name: string; keys: string }[];
-    const names = rows.filter((row) => (JSON.parse(row.keys) as string[]).at(-1) === r.from);
+    const names = rows.filter((row) => (parseJson(row.keys) as string[]).at(-1) === r.from);
     if (names.length === 0) throw new MppError('MPP_E_REGISTRY_NOT_FOUND', `No name on this registry is bound to ${fingerprint(r.from)}.`, { hint: 'Rotate from the key your packages are published with.' });
     for (const row of names) {
-      const keys = JSON.parse(row.keys) as string[];
+      const keys = parseJson(row.keys) as string[];
       if (keys.includes(r.to)) throw publisherMismatch(row.name, r.from, [r.to]);
       db.prepare('UPDATE names SET keys = ? WHERE name = ?').run(JSON.stringify([...keys, r.to]), row.name);
     }
@@ -105,7 +106,7 @@ export function acceptRotation(db: Database, statement: Buffer): { from: string;
 
 export function boundKeys(db: Database, name: string): string[] | undefined {
   const row = db.prepare('SELECT keys FROM names WHERE name = ?').get(name) as { keys: string } | undefined;
-  return row ? (JSON.parse(row.keys) as string[]) : undefined;
+  return row ? (parseJson(row.keys) as string[]) : undefined;
 }
 
 /** A key that handed its names to another may be compromised: it binds no new name. */

@@ -4,6 +4,7 @@ import type { PrivateKey } from '../../trust/keys.ts';
 import { INDEX_KIND, INDEX_PAYLOAD_TYPE, signDocument, type IndexPackage, type IndexVersion, type RegistryIndex } from '../documents.ts';
 import { allVersions } from './publish.ts';
 import { bumpIndexVersion, indexVersion } from './store.ts';
+import { parseJson } from '../../format/strict-json.ts';
 
 /**
  * The signed index, re-signed when the registry changes and when half its
@@ -41,7 +42,7 @@ function buildIndex(db: Database, version: number, now: number, ttlMs: number): 
   const names = db.prepare('SELECT name, keys FROM names ORDER BY name').all() as { name: string; keys: string }[];
   const statements = new Map((db.prepare('SELECT from_key, statement FROM rotations').all() as { from_key: string; statement: string }[]).map((r) => [r.from_key, r.statement]));
   for (const n of names) {
-    const keys = JSON.parse(n.keys) as string[];
+    const keys = parseJson(n.keys) as string[];
     packages[n.name] = { keys, rotations: keys.slice(0, -1).map((k) => statements.get(k)!), versions: {} };
   }
   for (const v of allVersions(db)) {

@@ -13,6 +13,7 @@ import type { Database } from '../../state/sqlite.ts';
 import { fingerprint } from '../../trust/keys.ts';
 import { allVersions, boundKeys } from './publish.ts';
 import type { VersionRow } from './store.ts';
+import { parseJson } from '../../format/strict-json.ts';
 
 export interface WebPage {
   readonly status: number;
@@ -82,9 +83,9 @@ function searchPage(results: SearchResult[], q: string): string {
 
 function packagePage(name: string, versions: VersionRow[], keys: string[]): string {
   const latest = versions.find((v) => v.yanked === 0) ?? versions[0]!;
-  const manifest = JSON.parse(latest.manifest) as Manifest;
+  const manifest = parseJson(latest.manifest) as Manifest;
   const permissions = describePermissions(manifest);
-  const signatures = JSON.parse(latest.signatures) as { keyid: string; role: string }[];
+  const signatures = parseJson(latest.signatures) as { keyid: string; role: string }[];
   const tools = manifest.tools.map((t) => `<li><h3><code>${esc(t.name)}</code>${t.title ? ` — ${esc(t.title)}` : ''}</h3><p>${esc(t.description)}</p><p class="meta">Sensitivity: ${esc(t.sensitivity)} (${esc(describeSensitivity(t))})</p></li>`).join('');
   const perms = permissions.length
     ? `<ul>${permissions.map((p) => `<li>${esc(p.text)}${p.reason ? ` <span class="meta">— “${esc(p.reason)}”</span>` : ''}</li>`).join('')}</ul>`

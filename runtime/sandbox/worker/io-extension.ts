@@ -4,9 +4,10 @@
  * private to one tool worker, so what this module sets applies to one tool
  * instance only.
  *
- * It enforces the address rule at connect time: the shim's HTTP agents get a
- * `lookup` that resolves the name and refuses the connection if any address is
- * non-public and not named by the grant. The check in the tool worker
+ * It enforces the address rule at connect time: a connection to an address
+ * literal must be to a public address or to an endpoint the grant names
+ * (scheme, address and port), and the shim's HTTP agents get a `lookup` that
+ * resolves a name and refuses the connection if any address is non-public. The check in the tool worker
  * (`check`, below) runs first to produce a clean `HTTP-request-denied`; this
  * one is the enforcement, because it is the lookup the socket actually uses.
  * Until `configure` has run, every lookup is refused (fail closed).
@@ -21,8 +22,9 @@
 import dns, { type LookupAddress, type LookupOptions } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
-import type { PrivacyGrant } from '../grant.ts';
-import { addressAllowed } from '../net-policy.ts';
+import { isIP } from 'node:net';
+import { defaultPort, type NetScheme, type PrivacyGrant } from '../grant.ts';
+import { connectionAllowed, isPublicAddress } from '../net-policy.ts';
 import { MAX_REDACTABLE_BODY_BYTES, redactHttpRequest } from '../../privacy/http.ts';
 import { addCounts, type RedactionCounts, type RedactionPolicy } from '../../privacy/redact.ts';
 
@@ -34,18 +36,26 @@ export interface RedactionReport {
   readonly refused: readonly string[];
 }
 
+/** The grant's named endpoints (`scheme://address:port`, see namedEndpoints); null until configured. */
 let named: ReadonlySet<string> | null = null;
 let installed = false;
 let counts: RedactionCounts = {};
 let refused: string[] = [];
 
+/** Why a name's answers may not be connected to (a name never reaches a non-public address), or null. */
 function refusal(list: readonly LookupAddress[], hostname: string): string | null {
   if (named === null) return 'the network policy is not configured';
-  const bad = list.find((a) => !addressAllowed(a.address, named!));
-  return bad ? `${hostname} resolves to ${bad.address}, a non-public address the grant does not name` : null;
+  const bad = list.find((a) => !isPublicAddress(a.address));
+  return bad ? `${hostname} resolves to ${bad.address}, a non-public address: only a grant naming that address (scheme, address and port) reaches it` : null;
 }
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address?: string | LookupAddress[], family?: number) => void;
+
+function refusedError(reason: string): NodeJS.ErrnoException {
+  const e: NodeJS.ErrnoException = new Error(`MPP sandbox refused the connection: ${reason}`);
+  e.code = 'EACCES';
+  return e;
+}
 
 /** A dns.lookup replacement that applies the address rule to every answer. */
 export function guardedLookup(hostname: string, options: LookupOptions | number | LookupCallback, callback?: LookupCallback): void {
@@ -58,27 +68,37 @@ export function guardedLookup(hostname: string, options: LookupOptions | number 
   dns.lookup(hostname, { ...opts, all: true }, (err, addresses) => {
     if (err) return done(err);
     const reason = addresses.length === 0 ? `${hostname} has no address` : refusal(addresses, hostname);
-    if (reason !== null) {
-      const e: NodeJS.ErrnoException = new Error(`MPP sandbox refused the connection: ${reason}`);
-      e.code = 'EACCES';
-      return done(e);
-    }
+    if (reason !== null) return done(refusedError(reason));
     if (opts.all) return done(null, addresses);
     const first = addresses[0]!;
     return done(null, first.address, first.family);
   });
 }
 
+/**
+ * The check of one connection, as the agent is about to make it: an address
+ * literal (which net.connect does not look up) must be public or named with
+ * this scheme and port; a name goes through guardedLookup. Throws to refuse.
+ */
+export function guardConnection(scheme: NetScheme, options: { host?: unknown; port?: unknown }): void {
+  const host = typeof options.host === 'string' ? options.host.replace(/^\[(.*)\]$/, '$1') : '';
+  if (isIP(host) === 0) return;
+  const port = Number(options.port ?? defaultPort(scheme));
+  if (named === null) throw refusedError('the network policy is not configured');
+  if (!connectionAllowed(scheme, host, port, true, named)) throw refusedError(`${scheme}://${host}:${port} is a non-public address no grant names with this scheme and port`);
+}
+
 function install(): void {
   if (installed) return;
   installed = true;
-  for (const Agent of [http.Agent, https.Agent]) {
+  for (const [Agent, scheme] of [[http.Agent, 'http'], [https.Agent, 'https']] as const) {
     const proto = Agent.prototype as unknown as { createConnection: (this: unknown, options: unknown, ...rest: unknown[]) => unknown };
     const original = proto.createConnection;
     proto.createConnection = function (this: unknown, options: unknown, ...rest: unknown[]) {
       if (options === null || typeof options !== 'object') {
         throw new Error('MPP sandbox: unexpected createConnection call shape');
       }
+      guardConnection(scheme, options as { host?: unknown; port?: unknown });
       return original.call(this, { ...(options as object), lookup: guardedLookup }, ...rest);
     };
   }

@@ -23,7 +23,7 @@
 import { http as shimHttp, sockets as shimSockets } from '@bytecodealliance/preview2-shim';
 import { callExtension } from '@bytecodealliance/preview2-shim/io-worker';
 import { isIpv4Literal, type NetGrant, type PrivacyGrant } from '../grant.ts';
-import { checkRequest, namedAddresses } from '../net-policy.ts';
+import { checkRequest, namedEndpoints } from '../net-policy.ts';
 import type { HostCheckResult, RedactionReport } from './io-extension.ts';
 
 export interface NetContext {
@@ -37,14 +37,14 @@ export interface NetContext {
 const DENIED = { tag: 'HTTP-request-denied' } as const;
 
 /**
- * Sends the grant's named addresses to the IO worker, which loads the
+ * Sends the grant's named endpoints (scheme, address, port) to the IO worker, which loads the
  * extension and installs the connect-time guard. Done before the first
  * request, not at start-up: it costs a thread start (~80 ms) that tools
  * without network use should not pay, and `handle` is the only way to a
  * connection.
  */
 function configureIoWorker(ctx: NetContext): void {
-  callExtension(ctx.extensionUrl, 'configure', [namedAddresses(ctx.grants), ctx.privacy]);
+  callExtension(ctx.extensionUrl, 'configure', [namedEndpoints(ctx.grants), ctx.privacy]);
 }
 
 export function createHttpImports(ctx: NetContext) {

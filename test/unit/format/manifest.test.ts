@@ -30,6 +30,14 @@ describe('parseManifest', () => {
     ['no tools', { ...baseManifest(), tools: [] }],
     ['an unknown sensitivity', { ...baseManifest(), tools: [{ ...baseManifest().tools[0], sensitivity: 'harmless' }] }],
     ['an input schema that is not a valid JSON Schema', { ...baseManifest(), tools: [{ ...baseManifest().tools[0], inputSchema: { type: 'object', properties: { a: { type: 'nope' } } } }] }],
+    ...([
+      ['a remote $ref (never fetched)', { type: 'object', properties: { a: { $ref: 'https://203.0.113.7/schema.json' } } }],
+      ['a $ref to a missing local definition', { type: 'object', properties: { a: { $ref: '#/$defs/nope' } } }],
+      ['an invalid pattern', { type: 'object', properties: { a: { type: 'string', pattern: '(' } } }],
+      ['a pattern valid only without the u flag', { type: 'object', properties: { a: { type: 'string', pattern: '\\-' } } }],
+      ['an invalid patternProperties key', { type: 'object', patternProperties: { '[': {} } }],
+    ] as const).map(([what, schema]): [string, unknown] => [`an input schema with ${what}`, { ...baseManifest(), tools: [{ ...baseManifest().tools[0], inputSchema: schema }] }]),
+    ['an output schema that cannot compile', { ...baseManifest(), tools: [{ ...baseManifest().tools[0], outputSchema: { type: 'object', properties: { a: { pattern: '[' } } } }] }],
     ['an input schema that is not for objects', { ...baseManifest(), tools: [{ ...baseManifest().tools[0], inputSchema: { type: 'string' } }] }],
     ['a path outside ${workspace} and ${home}', withPermissions({ filesystem: [{ path: '/etc', access: 'read' }] })],
     ['a path with ..', withPermissions({ filesystem: [{ path: '${home}/a/../../etc', access: 'read' }] })],
@@ -41,6 +49,9 @@ describe('parseManifest', () => {
     ['a host with userinfo', withPermissions({ network: [{ scheme: 'https', host: 'user@a.com', methods: ['GET'] }] })],
     ['an uppercase host', withPermissions({ network: [{ scheme: 'https', host: 'A.com', methods: ['GET'] }] })],
     ['an IPv4 shorthand host', withPermissions({ network: [{ scheme: 'http', host: '127.1', methods: ['GET'] }] })],
+    ...['2130706433', '0x7f.1', '0x7f000001', '0177.0.0.1', '127.0.0.01', '127.000.0.1', '1.2.3.4.5', 'example.123', 'a.0x', '*.0x10', '127.0.1', '0X7f.1'].map(
+      (host): [string, unknown] => [`a numeric host spelling (${host})`, withPermissions({ network: [{ scheme: 'http', host, methods: ['GET'] }] })],
+    ),
     ['an out-of-range IPv4 host', withPermissions({ network: [{ scheme: 'http', host: '256.0.0.1', methods: ['GET'] }] })],
     ['duplicate keys (parsers disagree on which wins)', '{"mpp":1,"name":"a/b","name":"c/d"}'],
     ['a byte order mark', '\ufeff' + JSON.stringify(baseManifest())],
@@ -58,6 +69,19 @@ describe('parseManifest', () => {
   for (const [what, doc] of invalid) {
     it(`refuses ${what}`, () => assert.throws(() => parse(doc), refusedWith('MPP_E_INVALID_MANIFEST')));
   }
+
+  it('accepts canonical IPv4 literals and names whose last label is not a number', () => {
+    for (const host of ['127.0.0.1', '0.0.0.0', '255.255.255.255', '10.0.0.1', '0x7f.example.com', '123.example.com', 'a1.b2', '*.example.com', '[::1]']) {
+      assert.doesNotThrow(() => parse(withPermissions({ network: [{ scheme: 'http', host, methods: ['GET'] }] })), host);
+    }
+  });
+
+  it('compiles schemas with an $id and local $refs, and reads the same manifest again (nothing left registered)', () => {
+    const inputSchema = { $id: 'https://example.com/in.json', type: 'object', $defs: { n: { type: 'string', pattern: '^\\p{L}+$' } }, properties: { a: { $ref: '#/$defs/n' }, d: { type: 'string', format: 'no-such-format' } } };
+    const doc = { ...baseManifest(), tools: [{ ...baseManifest().tools[0], inputSchema }] };
+    assert.doesNotThrow(() => parse(doc));
+    assert.doesNotThrow(() => parse(doc));
+  });
 
   it('refuses bytes that are not UTF-8 JSON', () => {
     assert.throws(() => parseManifest(Uint8Array.of(0xff, 0xfe, 0x7b, 0x7d)), refusedWith('MPP_E_INVALID_MANIFEST'));

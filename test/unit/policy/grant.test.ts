@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, realpathSync, symlinkSync } from 'node:fs';
+import { mkdirSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isMppError } from '../../../runtime/errors.ts';
 import type { Manifest } from '../../../runtime/format/manifest.ts';
+import { consentRequest } from '../../../runtime/governance/consent.ts';
+import { grantFromCapabilities } from '../../../runtime/policy/capabilities.ts';
 import { userGrant, type GrantRequest } from '../../../runtime/policy/grant.ts';
 import { effectiveLimits, HOST_LIMITS } from '../../../runtime/policy/limits.ts';
 import { tempDir } from '../../helpers/cli.ts';
@@ -112,5 +114,55 @@ describe('effectiveLimits', () => {
     assert.equal(l.maxOutputBytes, 2048);
     assert.equal(effectiveLimits(manifest({}, { timeoutMs: 600000 })).timeoutMs, HOST_LIMITS.max.timeoutMs);
     assert.equal(effectiveLimits(manifest({}, { timeoutMs: 100 }), { timeoutMs: 5000 }).timeoutMs, 100, 'a caller cannot raise');
+  });
+});
+
+describe('a declared folder that is itself a symbolic link', () => {
+  const setup = (t: { after(fn: () => void): void }) => {
+    const root = realpathSync(tempDir(t, 'grant-link'));
+    const ws = join(root, 'ws');
+    const home = join(root, 'home');
+    const outside = join(root, 'outside');
+    for (const d of [join(ws, 'inner'), home, outside]) mkdirSync(d, { recursive: true });
+    return { ws, home, outside, mppHome: join(root, 'mpp') };
+  };
+  const m = manifest({ filesystem: [{ path: '${workspace}/linked', access: 'read' }] });
+  const invalid = (e: unknown) => isMppError(e) && e.code === 'MPP_E_GRANT_INVALID' && /outside the workspace folder/.test(e.message);
+
+  it('never carries a grant outside its root: asked by path, by --allow-all, or by the link target', (t) => {
+    const { ws, home, outside } = setup(t);
+    symlinkSync(outside, join(ws, 'linked'));
+    assert.throws(() => userGrant(m, { ...nothing(ws, home), read: [join(ws, 'linked')] }, {}), invalid, 'the link path');
+    assert.throws(() => userGrant(m, { ...nothing(ws, home), all: true }, {}), invalid, '--allow-all');
+    assert.throws(() => userGrant(m, { ...nothing(ws, home), read: [outside] }, {}), (e) => isMppError(e) && e.code.startsWith('MPP_E_GRANT_'), 'the target itself');
+  });
+
+  it('a link that stays inside the root is granted at its real path', (t) => {
+    const { ws, home } = setup(t);
+    symlinkSync(join(ws, 'inner'), join(ws, 'linked'));
+    assert.deepEqual(userGrant(m, { ...nothing(ws, home), all: true }, {}).grant.fs, [{ hostPath: join(ws, 'inner'), guestPath: '/workspace/linked', write: false }]);
+  });
+
+  it('is checked at every call: a link re-pointed outside after the grant refuses the next call', (t) => {
+    const { ws, home, outside, mppHome } = setup(t);
+    symlinkSync(join(ws, 'inner'), join(ws, 'linked'));
+    const ids = ['fs:${workspace}/linked:read'];
+    const ctx = { workspace: ws, home, mppHome, env: {} };
+    assert.equal(grantFromCapabilities(m, ids, ctx).grant.fs?.[0]?.hostPath, join(ws, 'inner'));
+    // What a checkout does: the link is replaced by one pointing elsewhere.
+    rmSync(join(ws, 'linked'));
+    symlinkSync(outside, join(ws, 'linked'));
+    assert.throws(() => grantFromCapabilities(m, ids, ctx), invalid);
+  });
+
+  it('shows the user the real target of a folder, and says when it is never granted', (t) => {
+    const { ws, home, outside } = setup(t);
+    symlinkSync(outside, join(ws, 'linked'));
+    const request = consentRequest(m, { keyid: 'k', name: undefined }, ws, undefined, home);
+    assert.match(request.capabilities[0]!.target!, new RegExp(`${join(ws, 'linked')} is a link to ${outside}, outside the workspace folder: never granted`));
+    rmSync(join(ws, 'linked'));
+    symlinkSync(join(ws, 'inner'), join(ws, 'linked'));
+    assert.equal(consentRequest(m, { keyid: 'k', name: undefined }, ws, undefined, home).capabilities[0]!.target, `${join(ws, 'linked')}, a link to ${join(ws, 'inner')}`);
+    assert.equal(consentRequest(m, { keyid: 'k', name: undefined }, '', undefined, home).capabilities[0]!.target, undefined, 'no workspace: nothing to show');
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseGrant } from '../../../runtime/sandbox/grant.ts';
-import { addressAllowed, checkRequest, isPublicAddress, namedAddresses, parseAuthority } from '../../../runtime/sandbox/net-policy.ts';
+import { checkRequest, connectionAllowed, isPublicAddress, namedEndpoints, parseAuthority } from '../../../runtime/sandbox/net-policy.ts';
 
 // [address, public?, why]
 const ADDRESSES: [string, boolean, string][] = [
@@ -31,6 +31,20 @@ const ADDRESSES: [string, boolean, string][] = [
   ['2001:db8::1', false, 'documentation'],
   ['2002:7f00:1::1', false, '6to4 can embed any IPv4'],
   ['2606:4700:4700::1111', true, 'global unicast'],
+  ['64:ff9b::808:808', true, 'NAT64 of a public address'],
+  ['64:ff9b:1::7f00:1', false, 'local-use NAT64 (RFC 8215)'],
+  ['::ffff:0:7f00:1', false, 'RFC 6145 translated loopback'],
+  ['::ffff:10.0.0.1', false, 'IPv4-mapped private'],
+  ['::7f00:1', false, 'IPv4-compatible (deprecated) loopback'],
+  ['2001:0:4136:e378:8000:63bf:3fff:fdd2', false, 'Teredo'],
+  ['2002:808:808::1', false, '6to4, even of a public address'],
+  ['fec0::1', false, 'deprecated site-local'],
+  ['100::1', false, 'discard prefix'],
+  ['4000::1', false, 'outside 2000::/3'],
+  ['192.0.2.1', false, 'documentation'],
+  ['198.18.0.1', false, 'benchmarking'],
+  ['0x7f000001', false, 'a numeric spelling is not an address'],
+  ['127.1', false, 'a short spelling is not an address'],
   ['not-an-ip', false, 'malformed is not public'],
 ];
 
@@ -95,11 +109,17 @@ describe('checkRequest', () => {
       assert.equal(checkRequest(grant.net, r).allowed, false, JSON.stringify(r));
     }
   });
-  it('names only the IP literals of a grant', () => {
-    const named = new Set(namedAddresses(grant.net));
-    assert.deepEqual([...named], ['127.0.0.1']);
-    assert.equal(addressAllowed('127.0.0.1', named), true);
-    assert.equal(addressAllowed('127.0.0.2', named), false);
-    assert.equal(addressAllowed('93.184.216.34', named), true);
+  it('names endpoints (scheme, address and port) of the IP literals of a grant', () => {
+    assert.deepEqual(namedEndpoints(grant.net), ['http://127.0.0.1:8080']);
+  });
+  it('lets a connection reach a non-public address only through a literal request to a named endpoint', () => {
+    const named = new Set(namedEndpoints(grant.net));
+    assert.equal(connectionAllowed('http', '127.0.0.1', 8080, true, named), true);
+    assert.equal(connectionAllowed('http', '::ffff:127.0.0.1', 8080, true, named), true, 'the mapped spelling of the same address');
+    assert.equal(connectionAllowed('http', '127.0.0.1', 8081, true, named), false, 'another port');
+    assert.equal(connectionAllowed('https', '127.0.0.1', 8080, true, named), false, 'another scheme');
+    assert.equal(connectionAllowed('http', '127.0.0.2', 8080, true, named), false, 'another address');
+    assert.equal(connectionAllowed('http', '127.0.0.1', 8080, false, named), false, 'reached through a name');
+    assert.equal(connectionAllowed('https', '93.184.216.34', 443, false, named), true, 'public');
   });
 });
