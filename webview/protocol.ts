@@ -39,7 +39,7 @@ export interface ConfirmDialog {
   readonly sensitivity: string;
   /** The call's input, pretty-printed JSON. */
   readonly args: string;
-  /** Who asks: an agent's verified id or `unverified:<label>`. */
+  /** Who asks, as runtime/governance/caller-text.ts words it: the verified id, a display name only as a claim. */
   readonly agent: string;
   readonly timeoutSeconds: number;
 }

@@ -14,7 +14,7 @@ import { needsConfirmation } from '../policy/confirmation.ts';
 import { userGrant, type GrantRequest, type UserGrant } from '../policy/grant.ts';
 import { loadHostPolicy, mergePolicy, type HostPolicy } from '../policy/host-policy.ts';
 import { effectiveLimits } from '../policy/limits.ts';
-import { effectiveClasses, redactJson, type RedactionCounts as PiiCounts } from '../privacy/index.ts';
+import { effectiveClasses, type RedactionCounts as PiiCounts } from '../privacy/index.ts';
 import { checkInput, checkInputSize, findTool, invokeTool } from '../run/invoke.ts';
 import type { SandboxPool } from '../run/sandbox-pool.ts';
 import type { Caller, ConfirmService, HostServices, LogRecord } from '../sandbox/host-services.ts';
@@ -26,8 +26,9 @@ import { loadInstalled } from '../store/packages.ts';
 import type { VerifiedPackage } from '../trust/gatekeeper.ts';
 import { TrustStore } from '../trust/store.ts';
 import { askHuman, type ConfirmationRequest, type Confirmer } from './confirm.ts';
-import { consentRequest, unreviewed, type ConsentPrompter } from './consent.ts';
+import { consentRequest, undecided, unreviewed, type ConsentPrompter } from './consent.ts';
 import { recordDecision } from './decisions.ts';
+import { toolTexts } from './tool-texts.ts';
 
 /**
  * The governed call path every face shares (CLI, `mpp mcp`, the editor):
@@ -147,13 +148,18 @@ export class ToolHost {
     this.#opts.audit({ type: 'invoke', ...base, durationMs: 0, outcome: 'started', redactions: {} });
 
     const classes = effectiveClasses(m, policy.privacyMinimum);
-    // Values the user granted (an API token in an environment variable) may leave as the user allowed.
-    const privacy = { classes, allow: Object.values(grant.env ?? {}) };
+    // Values the user granted (an API token in an environment variable) may go to the granted hosts;
+    // anywhere else (output, logs, confirmations, errors) they are redacted: they were handed to the tool, not to the agent.
+    const granted = Object.values(grant.env ?? {});
+    const privacy = { classes, allow: granted };
+    const texts = toolTexts({ classes, values: granted });
     const store = kv ? openKvStore(home, m.name, kv) : undefined;
     let confirmations = 0;
     const confirm: ConfirmService = {
-      request: async (operation, details) => {
-        // The tool's own words go to the human, the audit log and the attestation: bounded, printable, single-line.
+      request: async (said, saidDetails) => {
+        // The tool's own words go to the human, the audit log and the attestation: filtered, bounded, printable, single-line.
+        const operation = typeof said === 'string' ? texts.text(said) : said;
+        const details = texts.text(String(saidDetails));
         if (typeof operation !== 'string' || operation.length === 0 || operation.length > MAX_OPERATION_CHARS || /[\u0000-\u001f\u007f-\u009f]/.test(operation)) {
           deny('MPP_E_CONFIRMATION_DENIED', `a confirmation asked with an operation text that is empty, longer than ${MAX_OPERATION_CHARS} characters or holds control characters`);
           return 'denied';
@@ -175,7 +181,7 @@ export class ToolHost {
       },
     };
     const services: HostServices = {
-      log: (r) => this.#opts.log?.(m.name, r),
+      log: (r) => this.#opts.log?.(m.name, texts.log(r)),
       onRedaction: (direction, counts) => this.#opts.audit({ type: 'redaction', package: m.name, tool: tool.name, direction, counts }),
       identity: { caller: async () => caller },
       confirm,
@@ -187,11 +193,11 @@ export class ToolHost {
     } catch (e) {
       const code = isMppError(e) ? e.code : 'MPP_E_INTERNAL';
       this.#opts.audit({ type: 'invoke', ...base, durationMs: Math.round(performance.now() - started), outcome: 'error', code, redactions: {} });
-      throw e;
+      throw texts.error(e);
     } finally {
       store?.close();
     }
-    const redacted = redactJson(output, privacy);
+    const redacted = texts.json(output);
     const durationMs = Math.round(performance.now() - started);
     this.#opts.audit({
       type: 'invoke',
@@ -229,15 +235,19 @@ export class ToolHost {
     const publisher = pkg.publisher;
     const store = GrantStore.open(this.#opts.home);
     try {
-      let record = store.effective(m.name, publisher.keyid, scope);
+      const stored = store.effective(m.name, publisher.keyid, scope);
+      const revoked = stored !== undefined && undecided(m, stored);
+      let record = revoked ? undefined : stored;
       const deny = (code: 'MPP_E_CONSENT_REQUIRED' | 'MPP_E_CONSENT_DENIED', reason: string): void =>
         this.#opts.audit({ type: 'deny', package: m.name, tool: tool.name, agent: agentOf(caller), code, reason });
       // A package that asks for nothing can only compute on its input: it runs
       // without a decision (the user may still deny it with `mpp grant --deny`).
       if (!record && declaredCapabilities(m).length === 0) return grantFromCapabilities(m, [], ctx);
       const widened = record ? unreviewed(m, record) : [];
+      let dismissed = false;
       if ((!record || widened.length > 0) && this.#opts.consent) {
         const answer = await this.#opts.consent.ask(consentRequest(m, publisher, scope.path, record));
+        dismissed = !answer;
         if (answer) {
           record = recordDecision(store, this.#opts.audit, {
             manifest: m,
@@ -251,8 +261,9 @@ export class ToolHost {
         }
       }
       if (!record) {
-        deny('MPP_E_CONSENT_REQUIRED', 'no permission decision');
-        throw new MppError('MPP_E_CONSENT_REQUIRED', `${m.name} has not been granted anything yet, and there is no one to ask here.`, {
+        deny('MPP_E_CONSENT_REQUIRED', dismissed ? 'the consent question was dismissed' : revoked ? 'every permission was revoked: no decision' : 'no permission decision');
+        const why = dismissed ? 'and the question was dismissed (nothing was recorded)' : 'and there is no one to ask here';
+        throw new MppError('MPP_E_CONSENT_REQUIRED', `${m.name} ${revoked ? 'had every permission revoked' : 'has not been granted anything yet'}, ${why}.`, {
           hint: `Review what it asks with \`mpp permissions ${m.name}\`, then \`mpp grant ${m.name} --all\` (or name capabilities; add --global for every workspace), or run it once at a terminal.`,
           detail: { package: m.name, workspace: scope.path },
         });

@@ -18,6 +18,7 @@ import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, typ
 import type { AuditEvent } from '../audit/events.ts';
 import { ERROR_CODES, MppError, isMppError } from '../errors.ts';
 import { PACKAGE_NAME_RE, type ToolDefinition } from '../format/manifest.ts';
+import { describeCaller } from '../governance/caller-text.ts';
 import type { ConfirmationRequest, Confirmer } from '../governance/confirm.ts';
 import type { ConsentPrompter } from '../governance/consent.ts';
 import { ToolHost } from '../governance/tool-host.ts';
@@ -272,5 +273,5 @@ function elicitingConfirmer(server: Server): Confirmer {
 function confirmationMessage(r: ConfirmationRequest): string {
   const shown = r.arguments.length > ARGUMENTS_SHOWN ? `${r.arguments.slice(0, ARGUMENTS_SHOWN)}… (${r.arguments.length - ARGUMENTS_SHOWN} more characters not shown)` : r.arguments;
   const what = r.kind === 'call' ? `call ${r.tool} of ${r.package} ${r.version} (${r.sensitivity})` : `let ${r.tool} of ${r.package} ${r.version} do ${JSON.stringify(r.operation)}`;
-  return `MPP: ${r.agent.displayName} wants to ${what}.\n${r.kind === 'call' ? 'Input' : 'Details'}: ${shown}`;
+  return `MPP: ${describeCaller(r.agent)} wants to ${what}.\n${r.kind === 'call' ? 'Input' : 'Details'}: ${shown}`;
 }
