@@ -73,6 +73,8 @@ export interface ToolCall {
   readonly timeoutMs?: number;
   /** Lowers the memory limit of the call (editor settings). */
   readonly memoryBytes?: number;
+  /** Aborted by the caller (MCP `notifications/cancelled`): the call ends with MPP_E_CANCELLED, audited, its worker stopped. */
+  readonly signal?: AbortSignal;
 }
 
 export interface ToolCallResult {
@@ -189,7 +191,7 @@ export class ToolHost {
     };
     let output: unknown;
     try {
-      output = await invokeTool({ pkg, tool, input: call.input, grant: { ...grant, limits, privacy: { classes: [...classes], allow: [...privacy.allow] } }, services, cacheDir: homePaths(home).componentCache, ...(this.#opts.sandboxes ? { pool: this.#opts.sandboxes } : {}) });
+      output = await invokeTool({ pkg, tool, input: call.input, grant: { ...grant, limits, privacy: { classes: [...classes], allow: [...privacy.allow] } }, services, cacheDir: homePaths(home).componentCache, ...(this.#opts.sandboxes ? { pool: this.#opts.sandboxes } : {}), ...(call.signal ? { signal: call.signal } : {}) });
     } catch (e) {
       const code = isMppError(e) ? e.code : 'MPP_E_INTERNAL';
       this.#opts.audit({ type: 'invoke', ...base, durationMs: Math.round(performance.now() - started), outcome: 'error', code, redactions: {} });

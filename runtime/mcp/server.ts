@@ -14,6 +14,7 @@
  * cannot elicit.
  */
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import * as z from 'zod/v4';
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { AuditEvent } from '../audit/events.ts';
 import { ERROR_CODES, MppError, isMppError } from '../errors.ts';
@@ -72,6 +73,19 @@ interface OfferedTool {
   readonly package: InstalledRecord;
   readonly tool: ToolDefinition;
 }
+
+/**
+ * tools/call as the handler receives it: checked against the protocol's
+ * schema first, so a malformed request is InvalidParams (-32602) naming
+ * the first problem, not the SDK's InternalError with a schema dump.
+ */
+const ToolsCallRequest = z.looseObject({ method: z.literal('tools/call') }).check((ctx) => {
+  const parsed = CallToolRequestSchema.safeParse(ctx.value);
+  if (parsed.success) return;
+  const issue = parsed.error.issues[0];
+  const where = issue?.path.length ? issue.path.join('.') : 'params';
+  throw new McpError(ErrorCode.InvalidParams, `Invalid tools/call request: ${where}: ${issue?.message ?? 'malformed'}.`);
+}) as unknown as typeof CallToolRequestSchema;
 
 /** `_meta` key of an error result: the MPP error as JSON (code, message, hint, detail). */
 export const MCP_ERROR_META = 'mpp.dev/error';
@@ -181,7 +195,7 @@ export function createMppMcpServer(opts: MppMcpServerOptions): Server {
     return { tools: tools.map(mcpToolDefinition) };
   });
 
-  server.setRequestHandler(CallToolRequestSchema, async (request) => {
+  server.setRequestHandler(ToolsCallRequest, async (request, extra) => {
     try {
       const target = offered().find((t) => t.name === request.params.name);
       if (!target) {
@@ -211,6 +225,8 @@ export function createMppMcpServer(opts: MppMcpServerOptions): Server {
           caller: { ...(opts.credential !== undefined ? { credential: opts.credential } : {}), label: server.getClientVersion()?.name ?? '' },
           workspace: opts.workspace,
           ...opts.limits,
+          // notifications/cancelled: the call stops (its worker is stopped) and is audited as MPP_E_CANCELLED.
+          signal: extra.signal,
         })
         .finally(done);
       const output = result.output as Record<string, unknown>;

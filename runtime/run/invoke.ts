@@ -23,6 +23,8 @@ export interface Invocation {
   readonly cacheDir: string;
   /** Keep sandboxes between calls (long-running hosts); absent: one sandbox for this call, stopped after it. */
   readonly pool?: SandboxPool;
+  /** Aborting it ends the call (MPP_E_CANCELLED) by stopping its worker. */
+  readonly signal?: AbortSignal;
 }
 
 export { checkInputSize } from '../sandbox/index.ts';
@@ -90,7 +92,7 @@ export async function invokeTool(inv: Invocation): Promise<unknown> {
     // One kept sandbox per component and exact grant: a changed grant never reuses one. The
     // kv grant is not in `grant` (its store comes with the services), so its presence is keyed too.
     const key = sha256Hex(JSON.stringify([options.componentDigest, inv.grant, inv.services.kv !== undefined]));
-    return checkOutput(tool, await inv.pool.call(key, options, inv.services, tool.name, inv.input));
+    return checkOutput(tool, await inv.pool.call(key, options, inv.services, tool.name, inv.input, inv.signal));
   }
-  return checkOutput(tool, await runTool({ ...options, services: inv.services, tool: tool.name, input: inv.input }));
+  return checkOutput(tool, await runTool({ ...options, services: inv.services, tool: tool.name, input: inv.input, ...(inv.signal ? { signal: inv.signal } : {}) }));
 }

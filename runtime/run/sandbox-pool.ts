@@ -70,7 +70,7 @@ export class SandboxPool {
    * use), with `services` answering for this call only. `services` must offer
    * identity and confirm; kv exactly when the grant allows it.
    */
-  call(key: string, options: Omit<SandboxOptions, 'services'>, services: HostServices, tool: string, input: string): Promise<string> {
+  call(key: string, options: Omit<SandboxOptions, 'services'>, services: HostServices, tool: string, input: string, signal?: AbortSignal): Promise<string> {
     let entry = this.#entries.get(key);
     if (!entry) {
       const forward = new Forwarder();
@@ -93,7 +93,7 @@ export class SandboxPool {
       const sandbox = await e.sandbox;
       e.forward.current = services;
       try {
-        return await sandbox.call(tool, input);
+        return await sandbox.call(tool, input, signal);
       } finally {
         e.forward.current = undefined;
         // An entry evicted or dropped meanwhile stays dropped; its timer would stop a newer entry under the same key.

@@ -121,6 +121,10 @@ export function checkInputSize(input: string, limits: Limits): void {
   }
 }
 
+function cancelled(): MppError {
+  return new MppError('MPP_E_CANCELLED', 'The call was cancelled by its caller; its worker was stopped.');
+}
+
 function toMppError(e: WorkerError): MppError {
   return new MppError(e.code, e.message, e.detail ? { detail: e.detail } : {});
 }
@@ -168,14 +172,15 @@ export class ToolSandbox {
    * Runs one call. Resolves with the tool's output JSON text; rejects with an
    * MppError (MPP_E_INPUT_*, MPP_E_TOOL_*, MPP_E_OUTPUT_*). Calls queue.
    */
-  call(tool: string, input: string): Promise<string> {
-    const run = this.#queue.then(() => this.#call(tool, input));
+  call(tool: string, input: string, signal?: AbortSignal): Promise<string> {
+    const run = this.#queue.then(() => this.#call(tool, input, false, signal));
     this.#queue = run.catch(() => {});
     return run;
   }
 
-  async #call(tool: string, input: string, retried = false): Promise<string> {
+  async #call(tool: string, input: string, retried = false, signal?: AbortSignal): Promise<string> {
     if (this.#disposed) throw new MppError('MPP_E_USAGE', 'The sandbox has been disposed.');
+    if (signal?.aborted) throw cancelled();
     if (typeof tool !== 'string' || tool.length === 0 || tool.length > 256) {
       throw new MppError('MPP_E_INPUT_INVALID', `Expected a tool name of 1..256 characters, got ${typeof tool === 'string' ? tool.length + ' characters' : typeof tool}.`);
     }
@@ -189,10 +194,28 @@ export class ToolSandbox {
       // The instance died between start-up and this call (killed after a fatal error): one
       // fresh start, not a loop that a tool dying at start could keep going.
       if (retried) throw new MppError('MPP_E_TOOL_CRASHED', 'The tool worker died twice before it could take the call.', { detail: { reason: 'worker-exit' } });
-      return this.#call(tool, input, true);
+      return this.#call(tool, input, true, signal);
     }
+    if (signal?.aborted) throw cancelled();
     const id = this.#nextId++;
-    return new Promise<string>((resolve, reject) => {
+    return new Promise<string>((settle, fail) => {
+      // Cancelled by the caller: the call runs synchronously in its worker, so stopping it means stopping the worker (the next call starts a fresh one).
+      const cancel = () => {
+        if (live.pending?.id !== id) return;
+        clearTimeout(timer);
+        live.pending = null;
+        reject(cancelled());
+        this.#kill(live);
+      };
+      const resolve = (v: string) => {
+        signal?.removeEventListener('abort', cancel);
+        settle(v);
+      };
+      const reject = (e: MppError) => {
+        signal?.removeEventListener('abort', cancel);
+        fail(e);
+      };
+      signal?.addEventListener('abort', cancel, { once: true });
       // The call's clock stops while a human is asked to confirm (the time
       // limit bounds the tool's work, not the user's reading).
       let remaining = limits.timeoutMs;

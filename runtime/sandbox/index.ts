@@ -29,10 +29,10 @@ export function createSandbox(opts: SandboxOptions): Promise<ToolSandbox> {
 }
 
 /** One call in a fresh instance, disposed afterwards. */
-export async function runTool(opts: SandboxOptions & { tool: string; input: string }): Promise<string> {
+export async function runTool(opts: SandboxOptions & { tool: string; input: string; signal?: AbortSignal }): Promise<string> {
   const sandbox = await ToolSandbox.create(opts);
   try {
-    return await sandbox.call(opts.tool, opts.input);
+    return await sandbox.call(opts.tool, opts.input, opts.signal);
   } finally {
     await sandbox.dispose();
   }
