@@ -5,7 +5,9 @@
  * used instead of elicitation (createMppMcpServer's `confirmer` option).
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -23,7 +25,7 @@ import { addTrustedKey, TrustStore } from '../../runtime/trust/store.ts';
 import { InHostMcpServer, MAX_SESSIONS } from '../../extension/mcp-server.ts';
 import { editorManifest } from '../fixtures/tools/editor-manifest.ts';
 import { fixtureComponent } from '../fixtures/tools/build.ts';
-import { tempDir } from '../helpers/cli.ts';
+import { ROOT, tempDir } from '../helpers/cli.ts';
 import { makePackage } from '../helpers/packages.ts';
 
 const INITIALIZE = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '0' } } });
@@ -216,5 +218,18 @@ describe('the in-host MCP server over loopback HTTP', () => {
     answer();
     for (const r of await Promise.all(calls)) assert.match(JSON.stringify(r.content), /MPP_E_CONFIRMATION_DENIED/);
     assert.deepEqual((await (await connect()).listTools()).tools.length > 0, true);
+  });
+
+  it('negotiates the protocol revision spec/mcp.md names', async (t) => {
+    const home = tempDir(t, 'mcp-http');
+    const server = new InHostMcpServer(() => ({ home, workspace: home, audit: (e) => recordAudit(home, e), watchMs: 0 }));
+    t.after(() => server.dispose());
+    const { url, headers } = await server.start();
+    const named = /Protocol revision: MCP (\d{4}-\d{2}-\d{2})/.exec(readFileSync(join(ROOT, 'spec', 'mcp.md'), 'utf8'))?.[1];
+    const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { ...headers } } });
+    const client = new Client({ name: 'http-test', version: '1' });
+    await client.connect(transport);
+    t.after(() => client.close());
+    assert.equal(transport.protocolVersion, named);
   });
 });
