@@ -365,7 +365,8 @@ function tampered(seq: number, kind: string, message: string): MppError {
 /** The refusal for a report that is not ok: where the chain breaks, and how many records before it are intact. */
 export function tamperedReport(report: ChainReport): MppError {
   const p = report.problem!;
-  return new MppError('MPP_E_AUDIT_TAMPERED', `The audit log is broken at record ${p.seq} (${p.kind}${p.where ? `, in ${p.where}` : ''}): ${p.message} ${report.records} records before it are intact.`, {
+  const intact = report.records > 0 ? `${report.records} records before it are intact.` : p.seq > 1 ? 'No record before it can be proven intact.' : '';
+  return new MppError('MPP_E_AUDIT_TAMPERED', `The audit log is broken at record ${p.seq} (${p.kind}${p.where ? `, in ${p.where}` : ''}): ${p.message} ${intact}`.trimEnd(), {
     detail: { seq: p.seq, kind: p.kind, ...(p.where ? { where: p.where } : {}), intact: report.records },
   });
 }
