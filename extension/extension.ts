@@ -8,7 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { auditLogExists, openAuditLog, type AuditRecord } from '../runtime/audit/log.ts';
 import { isMppError } from '../runtime/errors.ts';
-import { applyAuditRetention, recordDone, withAuditLog } from '../runtime/audit/trail.ts';
+import { applyAuditRetention, recordDone, recordUninstall, withAuditLog } from '../runtime/audit/trail.ts';
 import { mppHome } from '../runtime/home.ts';
 import { grantPermissions, permissionsOf, revokePermissions } from '../runtime/governance/decisions.ts';
 import { GLOBAL_SCOPE, workspaceScope } from '../runtime/state/grants.ts';
@@ -297,7 +297,7 @@ export function activate(context: vscode.ExtensionContext): MppApi {
     // The log is opened first: one that cannot take the record refuses before anything is removed.
     const result = await withAuditLog(h, async (audit) => {
       const done = await uninstallPackage(h, name);
-      recordDone(audit, { type: 'uninstall', package: name, ...(done.version ? { version: done.version } : {}), purge: false }, `${name} was uninstalled`);
+      recordUninstall(audit, name, done, false);
       return done;
     });
     view.refresh({ packagesChanged: true });

@@ -15,7 +15,8 @@
  * the process dies in between, the next append finds the head one record
  * ahead of the table and restores that record from it.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { MppError, isMppError } from '../errors.ts';
 import { homePaths } from '../home.ts';
 import { openDatabase, sqliteFailure, transaction, type Database } from '../state/sqlite.ts';
@@ -147,6 +148,11 @@ export class AuditLog {
    * record does not match the head file (nothing is appended to a log whose
    * end was cut or rewritten), MPP_E_AUDIT_UNAVAILABLE when it cannot write.
    */
+  /** The MPP home whose log this is. */
+  get home(): string {
+    return this.#home;
+  }
+
   append(event: AuditEvent): AuditRecord {
     const db = this.#writable();
     const { text, event: stored } = canonicalEvent(event);
@@ -181,7 +187,13 @@ export class AuditLog {
   checkAppendable(): void {
     const db = this.#writable();
     const paths = homePaths(this.#home);
-    guard(paths.audit, () => transaction(db, () => this.#reconcile(db, lastRow(db), readHeadRecord(paths.auditHead))));
+    guard(paths.audit, () =>
+      transaction(db, () => {
+        this.#reconcile(db, lastRow(db), readHeadRecord(paths.auditHead));
+        // Under the write lock no append is writing one: any temporary head file is a killed writer's.
+        removeHeadLeftovers(paths.auditHead);
+      }),
+    );
   }
 
   /** Live records (not rotated ones) matching `filter`, oldest first. Each is checked against the event schema. */
@@ -369,6 +381,14 @@ export function tamperedReport(report: ChainReport): MppError {
   return new MppError('MPP_E_AUDIT_TAMPERED', `The audit log is broken at record ${p.seq} (${p.kind}${p.where ? `, in ${p.where}` : ''}): ${p.message} ${intact}`.trimEnd(), {
     detail: { seq: p.seq, kind: p.kind, ...(p.where ? { where: p.where } : {}), intact: report.records },
   });
+}
+
+/** Temporary files of head writes (writeFileAtomic's `.audit.head.<random>.tmp`) left by a process killed mid-write. */
+function removeHeadLeftovers(head: string): void {
+  const prefix = `.${basename(head)}.`;
+  for (const name of readdirSync(dirname(head))) {
+    if (name.startsWith(prefix) && name.endsWith('.tmp')) rmSync(join(dirname(head), name), { force: true });
+  }
 }
 
 function unavailable(path: string, e: unknown): MppError {
