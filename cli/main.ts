@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError } from 'commander';
-import { EXIT, Output } from './output.ts';
 import { MppError } from '../runtime/errors.ts';
+import { EXIT, Output } from './output.ts';
 import type { CliContext, CommandRunner, RegisterCommand } from './context.ts';
 import { registerKeygen } from './commands/keygen.ts';
 import { registerSign } from './commands/sign.ts';
@@ -40,8 +40,16 @@ export async function main(argv: string[]): Promise<number> {
       interactive,
       async ask(question, signal) {
         const rl = createInterface({ input: process.stdin, output: process.stderr });
+        // Ctrl-D (end of input) and Ctrl-C end the question, never the process: a coded refusal.
+        const dismissed = new AbortController();
+        rl.once('SIGINT', () => dismissed.abort());
+        rl.once('close', () => dismissed.abort());
         try {
-          return (await rl.question(question, signal ? { signal } : {})).trim();
+          return (await rl.question(question, { signal: signal ? AbortSignal.any([signal, dismissed.signal]) : dismissed.signal })).trim();
+        } catch (e) {
+          if (signal?.aborted || !dismissed.signal.aborted) throw e;
+          process.stderr.write('\n');
+          throw new MppError('MPP_E_DISMISSED', 'The question was dismissed before it was answered; nothing was decided.');
         } finally {
           rl.close();
         }

@@ -1,5 +1,7 @@
+import { describeCaller } from '../runtime/governance/caller-text.ts';
 import type { ConfirmationRequest, Confirmer } from '../runtime/governance/confirm.ts';
 import type { ConsentAnswer, ConsentPrompter, ConsentRequest } from '../runtime/governance/consent.ts';
+import { isMppError } from '../runtime/errors.ts';
 import { fingerprint } from '../runtime/trust/keys.ts';
 import type { CliContext } from './context.ts';
 import { printable } from './output.ts';
@@ -28,23 +30,42 @@ export function terminalConsent(ctx: CliContext): ConsentPrompter {
       ];
       // Each line escaped on its own: a manifest's text can never add or fake a line.
       process.stderr.write(lines.map(printable).join('\n') + '\n');
-      const choice = (await ctx.ask('Grant [a]ll, [s]ome, or [d]eny? ')).toLowerCase();
-      let ids: string[];
-      if (/^a(ll)?$/.test(choice)) {
-        ids = req.capabilities.filter((c) => c.grantable).map((c) => c.id);
-      } else if (/^s(ome)?$/.test(choice)) {
-        const picked = (await ctx.ask('Which numbers (comma-separated)? ')).split(/[ ,]+/).filter(Boolean).map(Number);
-        ids = picked.map((n) => req.capabilities[n - 1]).filter((c) => c !== undefined && c.grantable).map((c) => c!.id);
-      } else if (/^d(eny)?$/.test(choice)) {
-        ids = [];
-      } else {
-        return undefined;
+      try {
+        const choice = await choose(ctx, 'Grant [a]ll, [s]ome, or [d]eny? ', { all: /^a(ll)?$/, some: /^s(ome)?$/, deny: /^d(eny)?$/ });
+        let ids: string[] = [];
+        if (choice === 'all') ids = req.capabilities.filter((c) => c.grantable).map((c) => c.id);
+        if (choice === 'some') ids = await pickCapabilities(ctx, req);
+        const scope = await choose(ctx, `Remember this for [w]orkspace ${req.workspace} only, or [g]lobally? [w] `, { workspace: /^w(orkspace)?$/, global: /^g(lobal(ly)?)?$/ }, { empty: 'workspace' });
+        return { decision: choice === 'deny' ? 'deny' : 'grant', capabilities: ids, scope };
+      } catch (e) {
+        // Dismissed: nothing is recorded, and the call is refused as undecided.
+        if (isMppError(e) && e.code === 'MPP_E_DISMISSED') return undefined;
+        throw e;
       }
-      const scopeAnswer = (await ctx.ask(`Remember this for [w]orkspace ${req.workspace} only, or [g]lobally? [w] `)).toLowerCase();
-      const scope = /^g(lobal(ly)?)?$/.test(scopeAnswer) ? 'global' : 'workspace';
-      return { decision: /^d(eny)?$/.test(choice) ? 'deny' : 'grant', capabilities: ids, scope };
     },
   };
+}
+
+/** Asks until the answer is one of `choices` (or empty, when `empty` is given); an invalid answer asks again. */
+async function choose<T extends string>(ctx: CliContext, question: string, choices: Record<T, RegExp>, opts: { empty?: NoInfer<T>; signal?: AbortSignal } = {}): Promise<T> {
+  const names = Object.keys(choices) as T[];
+  for (;;) {
+    const answer = (await ctx.ask(question, opts.signal)).toLowerCase();
+    if (answer === '' && opts.empty !== undefined) return opts.empty;
+    const chosen = names.find((n) => choices[n].test(answer));
+    if (chosen !== undefined) return chosen;
+    process.stderr.write(`Please answer ${names.map((n) => `"${n[0]}"`).join(', ')}${opts.empty !== undefined ? ' (or just Enter)' : ''}.\n`);
+  }
+}
+
+/** The numbers of grantable capabilities; anything else asks again. */
+async function pickCapabilities(ctx: CliContext, req: ConsentRequest): Promise<string[]> {
+  for (;;) {
+    const picked = (await ctx.ask('Which numbers (comma-separated; Enter for none)? ')).split(/[ ,]+/).filter(Boolean);
+    const chosen = picked.map((n) => (/^[1-9][0-9]*$/.test(n) ? req.capabilities[Number(n) - 1] : undefined));
+    if (chosen.every((c) => c?.grantable)) return [...new Set(chosen.map((c) => c!.id))];
+    process.stderr.write(`Please give numbers between 1 and ${req.capabilities.length} of capabilities that can be granted here, e.g. 1,2.\n`);
+  }
 }
 
 export function terminalConfirmer(ctx: CliContext): Confirmer {
@@ -57,15 +78,16 @@ export function terminalConfirmer(ctx: CliContext): Confirmer {
           `  package:   ${req.package} ${req.version}`,
           `  tool:      ${req.tool}`,
           ...(req.kind === 'mid-call' ? [`  the tool says: ${printable(req.operation)}`] : []),
-          `  agent:     ${printable(req.agent.displayName)} (${req.agent.verified ? 'verified' : 'unverified'})`,
+          `  agent:     ${printable(describeCaller(req.agent))}`,
           `  ${req.kind === 'call' ? 'arguments' : 'details'}: ${printable(args)}`,
           '',
         ].join('\n'),
       );
       try {
-        const answer = await ctx.ask(`Approve? [y/N] (no answer in ${Math.round(req.timeoutMs / 1000)} s is no) `, signal);
-        return /^y(es)?$/i.test(answer) ? 'approved' : 'denied';
+        const answer = await choose(ctx, `Approve? [y/N] (no answer in ${Math.round(req.timeoutMs / 1000)} s is no) `, { yes: /^y(es)?$/, no: /^no?$/ }, { empty: 'no', signal });
+        return answer === 'yes' ? 'approved' : 'denied';
       } catch {
+        // Dismissed or timed out: never an approval.
         return 'denied';
       }
     },

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { openAuditLog, type AuditEvent, type AuditLog } from '../runtime/audit/log.ts';
 import type { PiiClass } from '../runtime/format/manifest.ts';
+import { describeCaller } from '../runtime/governance/caller-text.ts';
 import type { ConfirmationRequest, Confirmer } from '../runtime/governance/confirm.ts';
 import type { ConsentAnswer, ConsentPrompter, ConsentRequest } from '../runtime/governance/consent.ts';
 import { ToolHost, type ToolCallResult } from '../runtime/governance/tool-host.ts';
@@ -123,7 +124,7 @@ function editorConfirmer(extensionUri: vscode.Uri): Confirmer {
         operation: request.kind === 'call' ? `Run ${request.tool} (${request.sensitivity})` : `The tool says: ${request.operation}`,
         sensitivity: request.sensitivity,
         args,
-        agent: request.agent.verified ? `${request.agent.displayName} — verified agent ${request.agent.agentId}` : request.agent.agentId,
+        agent: describeCaller(request.agent),
         timeoutSeconds: Math.round(request.timeoutMs / 1000),
       };
       const panel = new DialogPanel(extensionUri, dialog);

@@ -7,8 +7,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { auditLogExists, openAuditLog, type AuditRecord } from '../runtime/audit/log.ts';
+import { activityByDay, describeEvent } from '../runtime/audit/sentences.ts';
 import { isMppError, MppError } from '../runtime/errors.ts';
-import { applyAuditRetention, recordDone, withAuditLog } from '../runtime/audit/trail.ts';
+import { applyAuditRetention, recordDone, recordUninstall, withAuditLog } from '../runtime/audit/trail.ts';
 import { mppHome } from '../runtime/home.ts';
 import { grantPermissions, permissionsOf, revokePermissions } from '../runtime/governance/decisions.ts';
 import { GLOBAL_SCOPE, workspaceScope } from '../runtime/state/grants.ts';
@@ -92,29 +93,26 @@ async function pickPackage(node: Node | undefined, title: string): Promise<strin
 const AUDIT_ROWS = 1000;
 
 function auditDialog(h: string): AuditDialog {
-  if (!auditLogExists(h)) return { kind: 'audit', records: [], chain: { ok: true, text: 'Nothing recorded yet.' } };
+  if (!auditLogExists(h)) return { kind: 'audit', records: [], chain: { ok: true, text: 'Nothing recorded yet.' }, activity: { days: [], packages: [] } };
   const log = openAuditLog(h, { readOnly: true });
   try {
     const chain = log.verify();
-    const records = log.query({ limit: AUDIT_ROWS }).reverse().map(auditRow);
+    const recent = log.query({ limit: AUDIT_ROWS });
     const text = chain.ok
       ? `Chain verified: ${chain.records} records intact${chain.head ? `, head #${chain.head.seq} ${chain.head.hash.slice(0, 16)}…` : ''}.`
       : `Chain BROKEN at record #${chain.problem?.seq}: ${chain.problem?.message}`;
-    return { kind: 'audit', records, chain: { ok: chain.ok, text } };
+    return { kind: 'audit', records: recent.reverse().map(auditRow), chain: { ok: chain.ok, text }, activity: activityByDay(recent) };
   } finally {
     log.close();
   }
 }
 
 function auditRow(r: AuditRecord): AuditDialog['records'][number] {
-  const { type, ...rest } = r.event as unknown as Record<string, unknown> & { type: string };
-  const agent = (rest.agent as { id?: string } | undefined)?.id ?? '';
-  const pkgName = typeof rest.package === 'string' ? rest.package : '';
-  delete rest.agent;
-  delete rest.package;
-  // Digests shortened for reading (the export and `mpp audit` keep them whole); time to the second.
-  const detail = JSON.stringify(rest).replace(/\b([0-9a-f]{12})[0-9a-f]{52}\b/g, '$1…');
-  return { seq: r.seq, time: r.time.slice(0, 19).replace('T', ' '), type, package: pkgName, agent, detail };
+  const e = r.event as unknown as Record<string, unknown>;
+  const agent = (e.agent as { id?: string } | undefined)?.id ?? (typeof e.agentId === 'string' ? e.agentId : '');
+  const { text, outcome } = describeEvent(r.event);
+  // The raw record whole, as `mpp audit export` writes it: nothing shortened.
+  return { seq: r.seq, time: r.time.slice(0, 19).replace('T', ' '), type: r.type, package: typeof e.package === 'string' ? e.package : '', agent, sentence: text, outcome, raw: JSON.stringify(r, null, 2) };
 }
 
 /** The in-host MCP server as the editor's agent mode sees it (spec/mcp.md §7). */
@@ -352,7 +350,7 @@ export function activate(context: vscode.ExtensionContext): MppApi {
     // The log is opened first: one that cannot take the record refuses before anything is removed.
     const result = await withAuditLog(h, async (audit) => {
       const done = await uninstallPackage(h, name);
-      recordDone(audit, { type: 'uninstall', package: name, ...(done.version ? { version: done.version } : {}), purge: false }, `${name} was uninstalled`);
+      recordUninstall(audit, name, done, false);
       return done;
     });
     view.refresh({ packagesChanged: true });

@@ -19,8 +19,14 @@ export interface McpEndpoint {
   readonly headers: { readonly Authorization: string };
 }
 
-/** Sessions open at once; more are refused (503) rather than piling up in the host. */
-const MAX_SESSIONS = 16;
+/**
+ * Sessions kept at once (a bound on memory). When a new client comes and all
+ * are taken, the least recently used session without a request in flight is
+ * closed for it: clients that drop without DELETE (the SDK's `close()` sends
+ * none) never lock out a new one. Only when every session has a request in
+ * flight is a new client refused (503).
+ */
+export const MAX_SESSIONS = 16;
 /** A session without requests this long is closed, so dropped clients do not hold the places; a client that comes back initializes again (404). */
 const SESSION_IDLE_MS = 30 * 60_000;
 
@@ -36,7 +42,8 @@ function refuse(res: ServerResponse, status: number, text: string, headers: Reco
 
 export class InHostMcpServer implements vscode.Disposable {
   readonly #options: () => MppMcpServerOptions;
-  readonly #sessions = new Map<string, { readonly transport: StreamableHTTPServerTransport; readonly idle: NodeJS.Timeout }>();
+  /** In the order of last use (least recent first); `busy`: POST requests in flight (an open SSE stream is not a request). */
+  readonly #sessions = new Map<string, { readonly transport: StreamableHTTPServerTransport; readonly idle: NodeJS.Timeout; busy: number }>();
   readonly #idleMs: number;
   #starting: Promise<McpEndpoint> | undefined;
   #http: Server | undefined;
@@ -83,6 +90,12 @@ export class InHostMcpServer implements vscode.Disposable {
     const existing = typeof id === 'string' ? this.#sessions.get(id) : undefined;
     if (existing) {
       existing.idle.refresh();
+      this.#sessions.delete(id as string);
+      this.#sessions.set(id as string, existing);
+      if (req.method === 'POST') {
+        existing.busy++;
+        res.once('close', () => existing.busy--);
+      }
       await existing.transport.handleRequest(req, res);
       return;
     }
@@ -90,8 +103,8 @@ export class InHostMcpServer implements vscode.Disposable {
       refuse(res, 404, 'MPP: no such session; initialize again.');
       return;
     }
-    if (this.#sessions.size >= MAX_SESSIONS) {
-      refuse(res, 503, 'MPP: too many open sessions.');
+    if (this.#sessions.size >= MAX_SESSIONS && !this.#closeLeastRecentIdle()) {
+      refuse(res, 503, `MPP: all ${MAX_SESSIONS} sessions have a request in flight; retry when one ends.`, { 'Retry-After': '1' });
       return;
     }
     const { port } = this.#http!.address() as { port: number };
@@ -100,7 +113,7 @@ export class InHostMcpServer implements vscode.Disposable {
       onsessioninitialized: (sid) => {
         const idle = setTimeout(() => void transport.close(), this.#idleMs);
         idle.unref();
-        this.#sessions.set(sid, { transport, idle });
+        this.#sessions.set(sid, { transport, idle, busy: 0 });
       },
       // DNS rebinding: a page that resolves its own name to 127.0.0.1 still sends its own Host.
       enableDnsRebindingProtection: true,
@@ -116,6 +129,18 @@ export class InHostMcpServer implements vscode.Disposable {
     await transport.handleRequest(req, res);
     // Anything but an initialize request opens no session: nothing to keep.
     if (!transport.sessionId) await server.close();
+  }
+
+  /** Closes the least recently used session with no request in flight; false when every session is busy. */
+  #closeLeastRecentIdle(): boolean {
+    for (const [sid, s] of this.#sessions) {
+      if (s.busy > 0) continue;
+      clearTimeout(s.idle);
+      this.#sessions.delete(sid);
+      void s.transport.close();
+      return true;
+    }
+    return false;
   }
 
   dispose(): void {

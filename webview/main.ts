@@ -183,42 +183,93 @@ function audit(d: AuditDialog): void {
   const chain = el('p', d.chain.text, d.chain.ok ? 'chain-ok' : 'chain-broken');
   chain.setAttribute('role', 'status');
   const filter = el('vscode-textfield');
-  filter.setAttribute('placeholder', 'Filter: type, package, agent or any text');
+  filter.setAttribute('placeholder', 'Filter: package, agent, tool or any word');
   filter.setAttribute('aria-label', 'Filter');
   const exportButton = button('Export…', true, (ev) => {
     if (ev.isTrusted) vscode.postMessage({ type: 'export' });
   });
   const bar = el('div', undefined, 'actions');
   bar.append(filter, exportButton);
-  // One record per tbody: its fields on one line, its details full width below (a narrow column would squeeze them).
-  const t = el('table', undefined, 'audit');
-  const head = el('tr');
-  for (const h of ['#', 'Time (UTC)', 'Event', 'Package', 'Agent']) head.append(el('th', h));
-  t.append(head);
-  const records = d.records.map((r) => {
-    const body = el('tbody');
-    const line = el('tr');
-    for (const cell of [String(r.seq), r.time, r.type, r.package, r.agent]) line.append(el('td', cell, 'nowrap'));
-    const detail = el('tr', undefined, 'detail');
-    const cell = el('td', r.detail);
-    cell.colSpan = 5;
-    detail.append(cell);
-    body.append(line, detail);
-    t.append(body);
-    return body;
+  // Each record a sentence; the record itself (every field, whole) one click away in a native, keyboard-usable disclosure.
+  const list = el('ol', undefined, 'audit');
+  list.setAttribute('aria-label', 'Audit records, newest first');
+  const items = d.records.map((r) => {
+    const item = el('li', undefined, `record ${r.outcome}`);
+    const line = el('div', undefined, 'record-line');
+    line.append(el('span', OUTCOME_MARK[r.outcome], 'mark'), el('time', `${r.time} UTC`, 'when'), el('span', r.sentence, 'sentence'));
+    const raw = el('details');
+    raw.append(el('summary', `Raw record #${r.seq} (${r.type})`), pre(r.raw));
+    item.append(line, raw);
+    list.append(item);
+    return item;
   });
-  const count = el('p', `${records.length} events`, 'reason');
+  const count = el('p', `${items.length} events`, 'reason');
+  count.setAttribute('aria-live', 'polite');
   filter.addEventListener('input', () => {
     const q = ((filter as HTMLElement & { value?: string }).value ?? '').toLowerCase();
     let shown = 0;
-    for (const body of records) {
-      const hit = q === '' || (body.textContent ?? '').toLowerCase().includes(q);
-      body.hidden = !hit;
+    for (const item of items) {
+      const hit = q === '' || (item.textContent ?? '').toLowerCase().includes(q);
+      item.hidden = !hit;
       if (hit) shown++;
     }
-    count.textContent = `${shown} of ${records.length} events`;
+    count.textContent = `${shown} of ${items.length} events`;
   });
-  root.append(chain, bar, count, t);
+  root.append(chain, section('Activity per package', true, activityChart(d.activity)), bar, count, list);
+}
+
+const OUTCOME_MARK: Record<AuditDialog['records'][number]['outcome'], string> = { ok: '✓', refused: '✕', asked: '?', info: '•' };
+const SERIES = [
+  ['calls', 'calls'],
+  ['denials', 'denials'],
+  ['confirmations', 'confirmations asked'],
+] as const;
+const SVG = 'http://www.w3.org/2000/svg';
+
+/** Small multiples: per package, one group of three bars (calls, denials, confirmations) per UTC day, to one scale. */
+function activityChart(a: AuditDialog['activity']): HTMLElement {
+  const box = el('div', undefined, 'activity');
+  if (a.packages.length === 0) {
+    box.append(el('p', 'No calls, denials or confirmations recorded yet.', 'reason'));
+    return box;
+  }
+  const legend = el('p', undefined, 'legend');
+  for (const [key, label] of SERIES) legend.append(el('span', label, `key key-${key}`));
+  box.append(legend, el('p', `${a.days[0]} to ${a.days.at(-1)} (UTC days)`, 'reason'));
+  const max = Math.max(1, ...a.packages.flatMap((p) => [...p.calls, ...p.denials, ...p.confirmations]));
+  const dayWidth = 16;
+  const height = 48;
+  for (const p of a.packages) {
+    const total = (xs: readonly number[]) => xs.reduce((n, x) => n + x, 0);
+    const summary = `${p.name}: ${total(p.calls)} calls, ${total(p.denials)} denials, ${total(p.confirmations)} confirmations asked`;
+    const svg = document.createElementNS(SVG, 'svg');
+    svg.setAttribute('role', 'img');
+    svg.setAttribute('aria-label', summary);
+    svg.setAttribute('width', String(a.days.length * dayWidth));
+    svg.setAttribute('height', String(height));
+    svg.setAttribute('class', 'chart');
+    a.days.forEach((day, i) => {
+      SERIES.forEach(([key, label], j) => {
+        const n = p[key][i]!;
+        if (n === 0) return;
+        const h = Math.max(2, Math.round((n / max) * (height - 2)));
+        const rect = document.createElementNS(SVG, 'rect');
+        rect.setAttribute('x', String(i * dayWidth + j * 5));
+        rect.setAttribute('y', String(height - h));
+        rect.setAttribute('width', '4');
+        rect.setAttribute('height', String(h));
+        rect.setAttribute('class', `bar-${key}`);
+        const title = document.createElementNS(SVG, 'title');
+        title.textContent = `${day}: ${n} ${label}`;
+        rect.append(title);
+        svg.append(rect);
+      });
+    });
+    const rowBox = el('div', undefined, 'chart-row');
+    rowBox.append(el('span', p.name, 'chart-name'), svg, el('span', summary.slice(p.name.length + 2), 'reason'));
+    box.append(rowBox);
+  }
+  return box;
 }
 
 const RENDER: { [K in Dialog['kind']]: (d: Extract<Dialog, { kind: K }>) => void } = { consent, confirm: confirmDialog, trust, inspect, audit };

@@ -39,7 +39,7 @@ export interface ConfirmDialog {
   readonly sensitivity: string;
   /** The call's input, pretty-printed JSON. */
   readonly args: string;
-  /** Who asks: an agent's verified id or `unverified:<label>`. */
+  /** Who asks, as runtime/governance/caller-text.ts words it: the verified id, a display name only as a claim. */
   readonly agent: string;
   readonly timeoutSeconds: number;
 }
@@ -69,9 +69,11 @@ export interface InspectDialog {
 
 export interface AuditDialog {
   readonly kind: 'audit';
-  /** Newest first. `detail` is the rest of the event as JSON. */
-  readonly records: readonly { seq: number; time: string; type: string; package: string; agent: string; detail: string }[];
+  /** Newest first: each as a sentence (runtime/audit/sentences.ts), with the whole record as JSON one click away. */
+  readonly records: readonly { seq: number; time: string; type: string; package: string; agent: string; sentence: string; outcome: 'ok' | 'refused' | 'asked' | 'info'; raw: string }[];
   readonly chain: { readonly ok: boolean; readonly text: string };
+  /** Calls, denials and confirmations per package and UTC day. */
+  readonly activity: { readonly days: readonly string[]; readonly packages: readonly { name: string; calls: readonly number[]; denials: readonly number[]; confirmations: readonly number[] }[] };
 }
 
 export type Dialog = ConsentDialog | ConfirmDialog | TrustDialog | InspectDialog | AuditDialog;

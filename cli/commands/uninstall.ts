@@ -1,6 +1,6 @@
 import { mppHome } from '../../runtime/home.ts';
 import { uninstallPackage } from '../../runtime/store/packages.ts';
-import { recordDone, withAuditLog } from '../../runtime/audit/trail.ts';
+import { recordUninstall, withAuditLog } from '../../runtime/audit/trail.ts';
 import type { RegisterCommand } from '../context.ts';
 
 export const registerUninstall: RegisterCommand = (program, run) => {
@@ -16,7 +16,7 @@ export const registerUninstall: RegisterCommand = (program, run) => {
         const purge = Boolean(opts.purge);
         const r = await withAuditLog(home, async (audit) => {
           const done = await uninstallPackage(home, name, { purge });
-          recordDone(audit, { type: 'uninstall', package: name, ...(done.version ? { version: done.version } : {}), purge }, `${name} was uninstalled`);
+          recordUninstall(audit, name, done, purge);
           return done;
         });
         const removed = r.version ? `Uninstalled ${name}@${r.version}.` : `${name} was not installed.`;

@@ -11,10 +11,12 @@ export interface AttestationAudit {
 /**
  * The auditor's offline check over an exported log whose chain already
  * verified: every issued attestation is signed by the host key and binds what
- * its record says, and every consumption names an attestation issued before it.
+ * its record says, no nonce is issued twice, and every consumption names an
+ * attestation issued before it and not consumed yet (one approval, one use).
  */
 export function checkAuditAttestations(exportLines: string, hostKey: PublicKey): AttestationAudit {
   const issued = new Set<string>();
+  const used = new Set<string>();
   let consumed = 0;
   for (const r of parseRecordLines(exportLines, 'the audit log')) {
     const event = r.event as { type?: string; nonce?: string; envelope?: unknown; outcome?: string };
@@ -27,11 +29,18 @@ export function checkAuditAttestations(exportLines: string, hostKey: PublicKey):
           detail: { seq: r.seq },
         });
       }
+      if (issued.has(event.nonce!)) {
+        throw new MppError('MPP_E_ATTESTATION_INVALID', `Audit record ${String(r.seq)} issues attestation ${String(event.nonce)} a second time: a nonce is issued once.`, { detail: { seq: r.seq } });
+      }
       issued.add(event.nonce!);
     } else if (event?.type === 'attestation-consumed' && event.outcome === 'consumed') {
       if (!issued.has(event.nonce!)) {
         throw new MppError('MPP_E_ATTESTATION_INVALID', `Audit record ${String(r.seq)} consumes attestation ${String(event.nonce)}, which no earlier record issued.`, { detail: { seq: r.seq } });
       }
+      if (used.has(event.nonce!)) {
+        throw new MppError('MPP_E_ATTESTATION_INVALID', `Audit record ${String(r.seq)} consumes attestation ${String(event.nonce)} a second time: one approval was used twice (a replay).`, { detail: { seq: r.seq, nonce: event.nonce } });
+      }
+      used.add(event.nonce!);
       consumed++;
     }
   }

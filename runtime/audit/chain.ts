@@ -113,9 +113,10 @@ export function verifyChain(records: readonly StoredRecord[], anchors: ChainAnch
   const head = anchors.head === undefined ? undefined : checkedRecord(anchors.head);
   const hashAt = new Map<number, string>();
   let last: Checked | undefined;
-  // Only what comes before the problem is intact (a replaced record is found one record later).
-  const report = (problem: ChainProblem): ChainReport => {
-    const intact = [...hashAt.keys()].filter((seq) => seq < problem.seq);
+  // Only what comes before the problem is intact (a replaced record is found one record later),
+  // and only as far as something proves it: `provenBelow` bounds it where a consistent rewrite would leave no trace.
+  const report = (problem: ChainProblem, provenBelow = problem.seq): ChainReport => {
+    const intact = [...hashAt.keys()].filter((seq) => seq < Math.min(problem.seq, provenBelow));
     const headSeq = intact.at(-1);
     return { ok: false, records: intact.length, head: headSeq === undefined ? null : { seq: headSeq, hash: hashAt.get(headSeq)! }, problem };
   };
@@ -178,7 +179,9 @@ export function verifyChain(records: readonly StoredRecord[], anchors: ChainAnch
       return report({ seq: lastSeq + 1, kind: 'truncated', message: `${range} missing: the head names record ${head.seq}, the log ends at ${lastSeq}${crash}.`, where: 'head' });
     }
     if (hashAt.get(head.seq) !== head.hash || recordHash(head) !== head.hash) {
-      return report({ seq: head.seq, kind: 'head-mismatch', message: `Record ${head.seq} is not the record the head file names: the log was rewritten from there, or the head file was edited.`, where: 'head' });
+      // The head file holds its record's predecessor hash: what comes before is proven only when it still matches.
+      const provenBelow = hashAt.get(head.seq - 1) === head.prev || (head.seq === 1 && head.prev === GENESIS_PREV) ? head.seq : 1;
+      return report({ seq: head.seq, kind: 'head-mismatch', message: `Record ${head.seq} is not the record the head file names: the log was rewritten from there, or the head file was edited.`, where: 'head' }, provenBelow);
     }
     if (head.seq < lastSeq) {
       return report({ seq: head.seq + 1, kind: 'inserted', message: `Records ${head.seq + 1} to ${lastSeq} come after the head (${head.seq}): they were not appended by MPP.`, where: 'live' });
@@ -188,8 +191,9 @@ export function verifyChain(records: readonly StoredRecord[], anchors: ChainAnch
   }
   const expect = anchors.expect;
   if (expect) {
-    if (expect.seq > lastSeq) return report({ seq: lastSeq + 1, kind: 'truncated', message: `The anchor names record ${expect.seq}, but the log ends at ${lastSeq}.` });
-    if (hashAt.get(expect.seq) !== expect.hash) return report({ seq: expect.seq, kind: 'anchor-mismatch', message: `Record ${expect.seq} does not have the anchored hash: the log was rewritten up to or after it.` });
+    // An anchor is one hash: when it does not match, a consistent rewrite may have started at any record up to it, so none is proven intact.
+    if (expect.seq > lastSeq) return report({ seq: lastSeq + 1, kind: 'truncated', message: `The anchor names record ${expect.seq}, but the log ends at ${lastSeq}.` }, 1);
+    if (hashAt.get(expect.seq) !== expect.hash) return report({ seq: expect.seq, kind: 'anchor-mismatch', message: `Record ${expect.seq} does not have the anchored hash: the log was rewritten at or before it.` }, 1);
   }
   return { ok: true, records: hashAt.size, head: last ? { seq: last.seq, hash: last.hash } : null };
 }

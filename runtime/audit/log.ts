@@ -17,7 +17,8 @@
  * the process dies in between, the next append finds the head one record
  * ahead of the table and restores that record from it.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { MppError, isMppError } from '../errors.ts';
 import { homePaths } from '../home.ts';
 import { openDatabase, sqliteFailure, transaction, type Database } from '../state/sqlite.ts';
@@ -155,6 +156,11 @@ export class AuditLog {
    * Records queued by `appendGrouped` are committed first, in the same
    * transaction: the log's order is the order of the calls.
    */
+  /** The MPP home whose log this is. */
+  get home(): string {
+    return this.#home;
+  }
+
   append(event: AuditEvent): AuditRecord {
     const entry = canonicalEvent(event);
     return this.#commit([...this.#grouped.splice(0), entry]).at(-1)!;
@@ -231,7 +237,13 @@ export class AuditLog {
   checkAppendable(): void {
     const db = this.#writable();
     const paths = homePaths(this.#home);
-    guard(paths.audit, () => transaction(db, () => this.#reconcile(db, lastRow(db), readHeadRecord(paths.auditHead))));
+    guard(paths.audit, () =>
+      transaction(db, () => {
+        this.#reconcile(db, lastRow(db), readHeadRecord(paths.auditHead));
+        // Under the write lock no append is writing one: any temporary head file is a killed writer's.
+        removeHeadLeftovers(paths.auditHead);
+      }),
+    );
   }
 
   /** Live records (not rotated ones) matching `filter`, oldest first. Each is checked against the event schema. */
@@ -420,9 +432,18 @@ function tampered(seq: number, kind: string, message: string): MppError {
 /** The refusal for a report that is not ok: where the chain breaks, and how many records before it are intact. */
 export function tamperedReport(report: ChainReport): MppError {
   const p = report.problem!;
-  return new MppError('MPP_E_AUDIT_TAMPERED', `The audit log is broken at record ${p.seq} (${p.kind}${p.where ? `, in ${p.where}` : ''}): ${p.message} ${report.records} records before it are intact.`, {
+  const intact = report.records > 0 ? `${report.records} records before it are intact.` : p.seq > 1 ? 'No record before it can be proven intact.' : '';
+  return new MppError('MPP_E_AUDIT_TAMPERED', `The audit log is broken at record ${p.seq} (${p.kind}${p.where ? `, in ${p.where}` : ''}): ${p.message} ${intact}`.trimEnd(), {
     detail: { seq: p.seq, kind: p.kind, ...(p.where ? { where: p.where } : {}), intact: report.records },
   });
+}
+
+/** Temporary files of head writes (writeFileAtomic's `.audit.head.<random>.tmp`) left by a process killed mid-write. */
+function removeHeadLeftovers(head: string): void {
+  const prefix = `.${basename(head)}.`;
+  for (const name of readdirSync(dirname(head))) {
+    if (name.startsWith(prefix) && name.endsWith('.tmp')) rmSync(join(dirname(head), name), { force: true });
+  }
 }
 
 function unavailable(path: string, e: unknown): MppError {

@@ -1,5 +1,6 @@
 import { MppError, isMppError } from '../errors.ts';
-import type { InstallResult } from '../store/packages.ts';
+import { owedRecords, settleRecord } from '../store/audit-owed.ts';
+import type { InstallResult, UninstallResult } from '../store/packages.ts';
 import { auditLogExists, openAuditLog, recordAudit, type AuditEvent, type AuditLog, type RotateResult } from './log.ts';
 
 /**
@@ -10,6 +11,7 @@ import { auditLogExists, openAuditLog, recordAudit, type AuditEvent, type AuditL
 export async function withAuditLog<T>(home: string, fn: (audit: AuditLog) => Promise<T>): Promise<T> {
   const audit = openAuditLog(home);
   try {
+    recordOwed(audit);
     return await fn(audit);
   } finally {
     audit.close();
@@ -51,4 +53,27 @@ export function auditTo(home: string): (event: AuditEvent) => void {
 export function recordInstall(audit: AuditLog, r: InstallResult, source: string): void {
   const publisher = { keyid: r.publisher.keyid, ...(r.publisher.name !== undefined ? { name: r.publisher.name } : {}) };
   recordDone(audit, { type: 'install', package: r.name, version: r.version, digest: r.digest, publisher, change: r.change, source, ...(r.development ? { development: true as const } : {}) }, `${r.name}@${r.version} was installed`);
+  if (r.owedRecord !== undefined) settleRecord(audit.home, r.owedRecord);
+}
+
+/** Records an uninstall that is done. */
+export function recordUninstall(audit: AuditLog, name: string, r: UninstallResult, purge: boolean): void {
+  recordDone(audit, { type: 'uninstall', package: name, ...(r.version ? { version: r.version } : {}), purge }, `${name} was uninstalled`);
+  if (r.owedRecord !== undefined) settleRecord(audit.home, r.owedRecord);
+}
+
+/**
+ * Appends the records that committed changes still owe: a process killed
+ * between a commit and its record left them (audit-owed.ts). One already in
+ * the log (killed between the append and the settle) is not appended twice:
+ * it is the newest record of its package.
+ */
+function recordOwed(audit: AuditLog): void {
+  for (const owed of owedRecords(audit.home)) {
+    const e = owed.event as AuditEvent & { package: string };
+    const newest = audit.query({ package: e.package, limit: 1 })[0]?.event as Record<string, unknown> | undefined;
+    const same = newest !== undefined && Object.entries(e).every(([k, v]) => JSON.stringify(newest[k]) === JSON.stringify(v));
+    if (!same) audit.append(e);
+    settleRecord(audit.home, owed.id);
+  }
 }

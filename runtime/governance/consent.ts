@@ -85,3 +85,13 @@ export function unreviewed(m: Manifest, record: GrantRecord): string[] {
     .map((c) => c.id)
     .filter((id) => !record.reviewed.includes(id));
 }
+
+/**
+ * A decision the user must take again: none, or a grant whose every
+ * capability was revoked (the store empties its `reviewed`; a decision
+ * taken by the user always holds every declared id there).
+ */
+export function undecided(m: Manifest, record: GrantRecord | undefined): boolean {
+  if (!record) return true;
+  return record.decision === 'granted' && record.capabilities.length === 0 && record.reviewed.length === 0 && declaredCapabilities(m).length > 0;
+}

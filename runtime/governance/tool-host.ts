@@ -15,7 +15,7 @@ import { userGrant, type GrantRequest, type UserGrant } from '../policy/grant.ts
 import { loadHostPolicy, mergePolicy, type HostPolicy } from '../policy/host-policy.ts';
 import { effectiveLimits } from '../policy/limits.ts';
 import type { Limits } from '../sandbox/grant.ts';
-import { effectiveClasses, redactJson, type RedactionCounts as PiiCounts } from '../privacy/index.ts';
+import { effectiveClasses, type RedactionCounts as PiiCounts } from '../privacy/index.ts';
 import { checkInput, checkInputSize, findTool, invokeTool } from '../run/invoke.ts';
 import type { SandboxPool } from '../run/sandbox-pool.ts';
 import type { Caller, ConfirmService, HostServices, LogRecord } from '../sandbox/host-services.ts';
@@ -27,8 +27,9 @@ import { loadInstalled } from '../store/packages.ts';
 import type { VerifiedPackage } from '../trust/gatekeeper.ts';
 import { TrustStore } from '../trust/store.ts';
 import { askHuman, type ConfirmationRequest, type Confirmer } from './confirm.ts';
-import { consentRequest, unreviewed, type ConsentPrompter } from './consent.ts';
+import { consentRequest, undecided, unreviewed, type ConsentPrompter } from './consent.ts';
 import { recordDecision } from './decisions.ts';
+import { toolTexts, type ToolTexts } from './tool-texts.ts';
 
 /**
  * The governed call path every face shares (CLI, `mpp mcp`, the editor):
@@ -79,7 +80,7 @@ export interface ToolCall {
   readonly timeoutMs?: number;
   /** Lowers the memory limit of the call (editor settings). */
   readonly memoryBytes?: number;
-  /** Ends the call: its worker is stopped and the call is refused with the signal's reason (an MppError) or MPP_E_TOOL_CRASHED, reason `cancelled`. */
+  /** Aborted by the caller (MCP `notifications/cancelled`): the call ends with MPP_E_CANCELLED (or the signal's reason, an MppError), audited, its worker stopped. */
   readonly signal?: AbortSignal;
 }
 
@@ -144,8 +145,9 @@ export class ToolHost {
     const limits = this.#input(c);
     await this.#confirmCall(c);
     const record = this.#recordStart(c);
-    const output = await this.#run(c, granted, limits, record, started);
-    const redacted = redactJson(output, this.#privacy(c, granted));
+    const texts = this.#texts(c, granted);
+    const output = await this.#run(c, granted, limits, record, started, texts);
+    const redacted = texts.json(output);
     const durationMs = Math.round(performance.now() - started);
     this.#recordOutcome(record, { durationMs, outcome: 'ok', outputSha256: sha256Hex(JSON.stringify(redacted.value)), redactions: redacted.counts });
     return Object.freeze({ output: redacted.value, caller, durationMs, redactions: redacted.counts, notices: c.notices });
@@ -210,21 +212,30 @@ export class ToolHost {
     (this.#opts.auditGrouped ?? this.#opts.audit)({ type: 'invoke', ...base, ...outcome });
   }
 
-  /** Values the user granted (an API token in an environment variable) may leave as the user allowed. */
+  /**
+   * Values the user granted (an API token in an environment variable) may go to the granted hosts;
+   * anywhere else (output, logs, confirmations, errors) they are redacted: they were handed to the tool, not to the agent.
+   */
   #privacy(c: CallContext, granted: UserGrant): { classes: ReturnType<typeof effectiveClasses>; allow: string[] } {
     return { classes: effectiveClasses(c.pkg.manifest, c.policy.privacyMinimum), allow: Object.values(granted.grant.env ?? {}) };
   }
 
+  /** Redaction: everything the tool says passes the filters before it is shown, sent or recorded. */
+  #texts(c: CallContext, granted: UserGrant): ToolTexts {
+    const { classes, allow } = this.#privacy(c, granted);
+    return toolTexts({ classes, values: allow });
+  }
+
   /** Run: the sandbox under the grant, with the host services of this call; its failure is recorded as the call's outcome. */
-  async #run(c: CallContext, granted: UserGrant, limits: Limits, base: InvokeBase, started: number): Promise<unknown> {
+  async #run(c: CallContext, granted: UserGrant, limits: Limits, base: InvokeBase, started: number, texts: ToolTexts): Promise<unknown> {
     const m = c.pkg.manifest;
     const privacy = this.#privacy(c, granted);
     const store = granted.kv ? openKvStore(this.#opts.home, m.name, granted.kv) : undefined;
     const services: HostServices = {
-      log: (r) => this.#opts.log?.(m.name, r),
+      log: (r) => this.#opts.log?.(m.name, texts.log(r)),
       onRedaction: (direction, counts) => this.#opts.audit({ type: 'redaction', package: m.name, tool: c.tool.name, direction, counts }),
       identity: { caller: async () => c.caller },
-      confirm: this.#midCallConfirm(c),
+      confirm: this.#midCallConfirm(c, texts),
       ...(store ? { kv: store } : {}),
     };
     try {
@@ -240,19 +251,21 @@ export class ToolHost {
       });
     } catch (e) {
       this.#recordOutcome(base, { durationMs: Math.round(performance.now() - started), outcome: 'error', code: isMppError(e) ? e.code : 'MPP_E_INTERNAL', redactions: {} });
-      throw e;
+      throw texts.error(e);
     } finally {
       store?.close();
     }
   }
 
   /** The tool's own confirmation requests during the call: bounded in number and text, each one asked and attested like a call. */
-  #midCallConfirm(c: CallContext): ConfirmService {
+  #midCallConfirm(c: CallContext, texts: ToolTexts): ConfirmService {
     let confirmations = 0;
     const max = c.policy.maxConfirmationsPerCall;
     return {
-      request: async (operation, details) => {
-        // The tool's own words go to the human, the audit log and the attestation: bounded, printable, single-line.
+      request: async (said, saidDetails) => {
+        // The tool's own words go to the human, the audit log and the attestation: filtered, bounded, printable, single-line.
+        const operation = typeof said === 'string' ? texts.text(said) : said;
+        const details = texts.text(String(saidDetails));
         if (typeof operation !== 'string' || operation.length === 0 || operation.length > MAX_OPERATION_CHARS || /[\u0000-\u001f\u007f-\u009f]/.test(operation)) {
           this.#deny(c, 'MPP_E_CONFIRMATION_DENIED', `a confirmation asked with an operation text that is empty, longer than ${MAX_OPERATION_CHARS} characters or holds control characters`);
           return 'denied';
@@ -301,15 +314,19 @@ export class ToolHost {
     const publisher = pkg.publisher;
     const store = GrantStore.open(this.#opts.home);
     try {
-      let record = store.effective(m.name, publisher.keyid, scope);
+      const stored = store.effective(m.name, publisher.keyid, scope);
+      const revoked = stored !== undefined && undecided(m, stored);
+      let record = revoked ? undefined : stored;
       const deny = (code: 'MPP_E_CONSENT_REQUIRED' | 'MPP_E_CONSENT_DENIED', reason: string): void =>
         this.#opts.audit({ type: 'deny', package: m.name, tool: tool.name, agent: agentOf(caller), code, reason });
       // A package that asks for nothing can only compute on its input: it runs
       // without a decision (the user may still deny it with `mpp grant --deny`).
       if (!record && declaredCapabilities(m).length === 0) return grantFromCapabilities(m, [], ctx);
       const widened = record ? unreviewed(m, record) : [];
+      let dismissed = false;
       if ((!record || widened.length > 0) && this.#opts.consent) {
         const answer = await this.#opts.consent.ask(consentRequest(m, publisher, scope.path, record));
+        dismissed = !answer;
         if (answer) {
           record = recordDecision(store, this.#opts.audit, {
             manifest: m,
@@ -323,8 +340,9 @@ export class ToolHost {
         }
       }
       if (!record) {
-        deny('MPP_E_CONSENT_REQUIRED', 'no permission decision');
-        throw new MppError('MPP_E_CONSENT_REQUIRED', `${m.name} has not been granted anything yet, and there is no one to ask here.`, {
+        deny('MPP_E_CONSENT_REQUIRED', dismissed ? 'the consent question was dismissed' : revoked ? 'every permission was revoked: no decision' : 'no permission decision');
+        const why = dismissed ? 'and the question was dismissed (nothing was recorded)' : 'and there is no one to ask here';
+        throw new MppError('MPP_E_CONSENT_REQUIRED', `${m.name} ${revoked ? 'had every permission revoked' : 'has not been granted anything yet'}, ${why}.`, {
           hint: `Review what it asks with \`mpp permissions ${m.name}\`, then \`mpp grant ${m.name} --all\` (or name capabilities; add --global for every workspace), or run it once at a terminal.`,
           detail: { package: m.name, workspace: scope.path },
         });

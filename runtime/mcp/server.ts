@@ -14,10 +14,12 @@
  * cannot elicit.
  */
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import * as z from 'zod/v4';
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { AuditEvent } from '../audit/events.ts';
 import { ERROR_CODES, MppError, isMppError } from '../errors.ts';
 import { PACKAGE_NAME_RE, type ToolDefinition } from '../format/manifest.ts';
+import { describeCaller } from '../governance/caller-text.ts';
 import type { ConfirmationRequest, Confirmer } from '../governance/confirm.ts';
 import type { ConsentPrompter } from '../governance/consent.ts';
 import { ToolHost } from '../governance/tool-host.ts';
@@ -74,6 +76,19 @@ interface OfferedTool {
   readonly package: InstalledRecord;
   readonly tool: ToolDefinition;
 }
+
+/**
+ * tools/call as the handler receives it: checked against the protocol's
+ * schema first, so a malformed request is InvalidParams (-32602) naming
+ * the first problem, not the SDK's InternalError with a schema dump.
+ */
+const ToolsCallRequest = z.looseObject({ method: z.literal('tools/call') }).check((ctx) => {
+  const parsed = CallToolRequestSchema.safeParse(ctx.value);
+  if (parsed.success) return;
+  const issue = parsed.error.issues[0];
+  const where = issue?.path.length ? issue.path.join('.') : 'params';
+  throw new McpError(ErrorCode.InvalidParams, `Invalid tools/call request: ${where}: ${issue?.message ?? 'malformed'}.`);
+}) as unknown as typeof CallToolRequestSchema;
 
 /** `_meta` key of an error result: the MPP error as JSON (code, message, hint, detail). */
 export const MCP_ERROR_META = 'mpp.dev/error';
@@ -192,7 +207,7 @@ export function createMppMcpServer(opts: MppMcpServerOptions): Server {
     return { tools: tools.map(mcpToolDefinition) };
   });
 
-  server.setRequestHandler(CallToolRequestSchema, async (request) => {
+  server.setRequestHandler(ToolsCallRequest, async (request, extra) => {
     try {
       const target = offered().find((t) => t.name === request.params.name);
       if (!target) {
@@ -223,6 +238,8 @@ export function createMppMcpServer(opts: MppMcpServerOptions): Server {
           caller: { ...(opts.credential !== undefined ? { credential: opts.credential } : {}), label: server.getClientVersion()?.name ?? '' },
           workspace: opts.workspace,
           ...opts.limits,
+          // notifications/cancelled: the call stops (its worker is stopped) and is audited as MPP_E_CANCELLED.
+          signal: extra.signal,
         })
         .finally(done);
       const output = result.output as Record<string, unknown>;
@@ -285,5 +302,5 @@ function elicitingConfirmer(server: Server): Confirmer {
 function confirmationMessage(r: ConfirmationRequest): string {
   const shown = r.arguments.length > ARGUMENTS_SHOWN ? `${r.arguments.slice(0, ARGUMENTS_SHOWN)}… (${r.arguments.length - ARGUMENTS_SHOWN} more characters not shown)` : r.arguments;
   const what = r.kind === 'call' ? `call ${r.tool} of ${r.package} ${r.version} (${r.sensitivity})` : `let ${r.tool} of ${r.package} ${r.version} do ${JSON.stringify(r.operation)}`;
-  return `MPP: ${r.agent.displayName} wants to ${what}.\n${r.kind === 'call' ? 'Input' : 'Details'}: ${shown}`;
+  return `MPP: ${describeCaller(r.agent)} wants to ${what}.\n${r.kind === 'call' ? 'Input' : 'Details'}: ${shown}`;
 }

@@ -15,9 +15,18 @@ export const PII_CLASSES: readonly PiiClass[] = Object.freeze(['email', 'phone',
 
 export interface RedactionPolicy {
   readonly classes: ReadonlySet<PiiClass>;
-  /** Exact strings never redacted (granted environment values). */
+  /** Exact strings never redacted (granted environment values, in requests to the granted hosts). */
   readonly allow?: readonly string[];
+  /**
+   * Exact strings always redacted, as `secret`, whatever the classes (granted
+   * environment values anywhere but those requests: the user handed them to
+   * the tool, not to the agent). Shorter than MIN_REDACTED_VALUE_CHARS: left
+   * to the detectors, since a short value cannot be told from ordinary text.
+   */
+  readonly values?: readonly string[];
 }
+
+export const MIN_REDACTED_VALUE_CHARS = 8;
 
 /** Replacements per class; classes with none are absent. */
 export type RedactionCounts = Partial<Record<PiiClass, number>>;
@@ -53,13 +62,17 @@ export function addCounts(into: RedactionCounts, from: RedactionCounts): Redacti
 interface Scanner {
   readonly detectors: readonly Detector[];
   readonly allow: readonly string[];
+  readonly values: readonly string[];
 }
 
 function scanner(policy: RedactionPolicy): Scanner {
   if (!policy || !(policy.classes instanceof Set)) throw new TypeError('expected a RedactionPolicy with a Set of classes');
   const allow = (policy.allow ?? []).filter((s) => typeof s === 'string' && s.length > 0);
-  return { detectors: DETECTORS.filter((d) => policy.classes.has(d.cls)), allow };
+  const values = (policy.values ?? []).filter((v) => typeof v === 'string' && v.length >= MIN_REDACTED_VALUE_CHARS);
+  return { detectors: DETECTORS.filter((d) => policy.classes.has(d.cls)), allow, values };
 }
+
+const idle = (s: Scanner): boolean => s.detectors.length === 0 && s.values.length === 0;
 
 interface Hit {
   readonly start: number;
@@ -90,6 +103,9 @@ function scan(text: string, s: Scanner): { text: string; counts: RedactionCounts
       if (span) hits.push({ start: span[0], end: span[1], cls: d.cls });
     }
   }
+  for (const v of s.values) {
+    for (let i = text.indexOf(v); i !== -1; i = text.indexOf(v, i + v.length)) hits.push({ start: i, end: i + v.length, cls: 'secret' });
+  }
   if (hits.length === 0) return { text, counts: {} };
   const allowed = s.allow.length > 0 ? allowedRanges(text, s.allow) : [];
   // Earliest first; at one start, secrets first (a URL password is not an
@@ -113,7 +129,7 @@ function scan(text: string, s: Scanner): { text: string; counts: RedactionCounts
 export function redactText(text: string, policy: RedactionPolicy): { text: string; counts: RedactionCounts } {
   if (typeof text !== 'string') throw new TypeError(`redactText: expected a string, got ${typeof text}`);
   const s = scanner(policy);
-  return s.detectors.length === 0 ? { text, counts: {} } : scan(text, s);
+  return idle(s) ? { text, counts: {} } : scan(text, s);
 }
 
 type JsonContainer = unknown[] | Record<string, unknown>;
@@ -145,7 +161,7 @@ function define(obj: Record<string, unknown>, key: string, value: unknown): void
  */
 export function redactJson(value: unknown, policy: RedactionPolicy): { value: unknown; counts: RedactionCounts } {
   const s = scanner(policy);
-  if (s.detectors.length === 0) return { value, counts: {} };
+  if (idle(s)) return { value, counts: {} };
   const counts: RedactionCounts = {};
   const text = (t: string): string => {
     const r = scan(t, s);

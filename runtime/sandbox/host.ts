@@ -96,7 +96,7 @@ export interface CallOptions {
   /**
    * Ends the call: the worker is stopped (as for a timeout) and the call is
    * refused with the signal's reason when it is an MppError, else with
-   * MPP_E_TOOL_CRASHED, reason `cancelled`.
+   * MPP_E_CANCELLED.
    */
   readonly signal?: AbortSignal;
 }
@@ -190,7 +190,7 @@ const START_HINT = "Starting a tool has its own limit, apart from the call's lim
 /** The refusal for a call ended by its signal. */
 function cancelled(reason: unknown): MppError {
   if (reason instanceof MppError) return reason;
-  return new MppError('MPP_E_TOOL_CRASHED', 'The call was cancelled and its tool stopped.', { detail: { reason: 'cancelled' } });
+  return new MppError('MPP_E_CANCELLED', 'The call was cancelled by its caller; its worker was stopped.');
 }
 
 function toMppError(e: WorkerError): MppError {

@@ -118,9 +118,11 @@ export class GrantStore extends StateTable {
   }
 
   /**
-   * Removes capabilities from the matching rows (`all` empties them; the rows
-   * stay, so the next run asks nothing new and runs with less), in one
-   * transaction. Returns the rows as they were before.
+   * Removes capabilities from the matching rows, in one transaction. A
+   * granted row left with nothing is also emptied of `reviewed`: the user
+   * must decide again (governance treats it as no decision), while the row
+   * stays so that a wider global decision never shows through. Returns the
+   * rows as they were before.
    */
   revoke(pkg: string, scope: GrantScope | 'all', capabilities: readonly string[] | 'all', now = new Date()): GrantRecord[] {
     return this.guard(() =>
@@ -131,9 +133,10 @@ export class GrantStore extends StateTable {
         const before = rows.map((r) => toRecord(r, this.path));
         for (const r of before) {
           const kept = capabilities === 'all' ? [] : r.capabilities.filter((c) => !capabilities.includes(c));
+          const reviewed = kept.length === 0 && r.decision === 'granted' ? [] : r.reviewed;
           this.db
-            .prepare('UPDATE grants SET capabilities = ?, updated_at = ? WHERE package = ? AND publisher = ? AND scope = ?')
-            .run(JSON.stringify(kept), now.toISOString(), r.package, r.publisher, scopeKey(r.scope));
+            .prepare('UPDATE grants SET capabilities = ?, reviewed = ?, updated_at = ? WHERE package = ? AND publisher = ? AND scope = ?')
+            .run(JSON.stringify(kept), JSON.stringify(reviewed), now.toISOString(), r.package, r.publisher, scopeKey(r.scope));
         }
         return before;
       }),

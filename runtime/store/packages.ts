@@ -29,6 +29,7 @@ import type { TrustView } from '../trust/store.ts';
 import { sha256Hex } from '../hash.ts';
 import { hasBlob, putBlob, readBlob } from './blobs.ts';
 import { allRecords, deleteRecord, getRecord, getSummary, indexExists, indexTransaction, openIndex, putRecord, type InstalledRecord, type RecordSummary } from './installed-index.ts';
+import { oweRecord } from './audit-owed.ts';
 import { reclaim } from './reclaim.ts';
 import { GrantStore } from '../state/grants.ts';
 
@@ -40,6 +41,8 @@ export interface InstallResult extends InstalledRecord {
   /** `unchanged`: this very file was installed already; `replaced`: same version and content, other signatures. */
   readonly change: InstallChange;
   readonly previousVersion?: string;
+  /** The audit record this change owes (audit-owed.ts), settled by recordInstall. */
+  readonly owedRecord?: number;
 }
 
 export type InstallOptions = (
@@ -59,6 +62,8 @@ export interface UninstallResult {
   readonly version: string | undefined;
   /** Whether KV data existed and was deleted. */
   readonly purged: boolean;
+  /** The audit record the removal owes, settled by recordUninstall. */
+  readonly owedRecord?: number;
 }
 
 
@@ -104,10 +109,12 @@ export async function installPackage(home: string, bytes: Uint8Array, opts: Inst
       // process removed our blob before we got the lock, write it again now.
       if (!hasBlob(home, fileSha256)) putBlob(home, bytes, fileSha256);
       putRecord(db, record, manifestText);
-      if (!old) return { ...record, change: 'installed' as const };
       // A damaged row's version may not even parse: then this simply replaces it.
-      const change = old.version === version ? 'replaced' : !semver.valid(old.version) ? 'replaced' : semver.gt(version, old.version) ? 'upgraded' : 'downgraded';
-      return { ...record, change, previousVersion: old.version };
+      const change = !old ? 'installed' : old.version === version ? 'replaced' : !semver.valid(old.version) ? 'replaced' : semver.gt(version, old.version) ? 'upgraded' : 'downgraded';
+      // Owed in the commit itself: a process killed before it appends the record leaves it to the next one.
+      const publisher = { keyid: record.publisher.keyid, ...(record.publisher.name !== undefined ? { name: record.publisher.name } : {}) };
+      const owedRecord = oweRecord(db, { type: 'install', package: name, version, digest: record.digest, publisher, change, ...(record.development ? { development: true as const } : {}) });
+      return { ...record, change, ...(old ? { previousVersion: old.version } : {}), owedRecord };
     });
 
   progress('recording…');
@@ -198,10 +205,14 @@ export function installedRecord(home: string, name: string): InstalledRecord {
 export async function uninstallPackage(home: string, name: string, opts: { purge?: boolean } = {}): Promise<UninstallResult> {
   checkName(name);
   let removed: string | undefined;
+  let owedRecord: number | undefined;
   if (indexExists(home)) {
     const db = openIndex(home);
     try {
-      removed = indexTransaction(home, db, () => deleteRecord(db, name));
+      [removed, owedRecord] = indexTransaction(home, db, () => {
+        const version = deleteRecord(db, name);
+        return [version, version === undefined ? undefined : oweRecord(db, { type: 'uninstall', package: name, version, purge: Boolean(opts.purge) })] as const;
+      });
       if (removed) reclaimQuietly(home, db);
     } finally {
       db.close();
@@ -218,7 +229,7 @@ export async function uninstallPackage(home: string, name: string, opts: { purge
       grants.close();
     }
   }
-  return Object.freeze({ version: removed, purged });
+  return Object.freeze({ version: removed, purged, ...(owedRecord !== undefined ? { owedRecord } : {}) });
 }
 
 /**

@@ -135,7 +135,7 @@ describe('the extension in VS Code (code-server)', { timeout: 900_000 }, () => {
     await runTool(page, 'e2e/editor/wipe', '{"path":"build"}');
     const confirm = await webview(page, 'MPP: Confirm');
     await confirm.getByText('Confirm: wipe').waitFor();
-    await confirm.getByText('unverified:vscode-user').waitFor();
+    await confirm.getByText('vscode-user (unverified: a name the client gave itself)').waitFor();
     await confirm.getByText('"path": "build"').waitFor();
     await screenshot(page, '06-confirm-dialog');
     await confirm.locator('vscode-button', { hasText: 'Approve' }).click();
@@ -157,12 +157,15 @@ describe('the extension in VS Code (code-server)', { timeout: 900_000 }, () => {
     await answerQuickInput(page, 'e2e/editor', 'e2e/editor');
     await page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Revoke All' }).click();
     await notification(page, 'revoked every permission of e2e/editor');
+    // Nothing left granted is no decision: the user decides again before the next call.
     const kv = page.locator('.pane-body .monaco-list .monaco-list-row', { hasText: 'Keep up to 64 KiB of its own data' });
-    await kv.getByText('not granted').waitFor();
+    await kv.getByText('not decided').waitFor();
     await runTool(page, 'e2e/editor/remember', '{"name":"Bob"}');
-    // It still runs (it was allowed), but without its storage: the host refuses the write and the call fails.
-    const refused = await notification(page, 'MPP_E_TOOL_ERROR');
-    assert.match(refused, /key-value store is not available/);
+    const consent = await webview(page, 'MPP: Permissions');
+    await consent.getByText('Allow e2e/editor to run?').waitFor();
+    // Closing the question is a dismissal: nothing recorded, the call refused with its code.
+    await page.keyboard.press('Control+W');
+    assert.match(await notification(page, 'MPP_E_CONSENT_REQUIRED'), /every permission revoked, and the question was dismissed/);
   });
 
   it('consent deny: the package is refused', async () => {
@@ -234,7 +237,7 @@ describe('the extension in VS Code (code-server)', { timeout: 900_000 }, () => {
       // The editor's own dialog guards MCP calls: the client cannot answer it.
       const wipe = client.callTool({ name: mcpToolName('e2e/editor', 'wipe'), arguments: { path: 'dist' } });
       const confirm = await webview(page, 'MPP: Confirm');
-      await confirm.getByText('unverified:mpp-e2e-client').waitFor();
+      await confirm.getByText('mpp-e2e-client (unverified: a name the client gave itself)').waitFor();
       await screenshot(page, '09-confirm-mcp-call');
       await confirm.locator('vscode-button', { hasText: 'Approve' }).click();
       assert.deepEqual((await wipe).structuredContent, { wiped: 'dist' });
@@ -243,14 +246,30 @@ describe('the extension in VS Code (code-server)', { timeout: 900_000 }, () => {
     }
   });
 
-  it('shows the audit log with its events and a verified chain', async () => {
+  it('shows the audit log as sentences, each raw record one key press away, activity per package, and a verified chain', async () => {
     const { page } = editor;
     await runCommand(page, 'MPP: Show Audit Log');
     const view = await webview(page, 'MPP: Audit Log');
     await view.getByText(/Chain verified: \d+ records intact/).waitFor();
-    for (const type of ['install', 'trust', 'grant', 'revoke', 'invoke', 'deny', 'confirm-answered']) await view.locator('td', { hasText: type }).first().waitFor();
-    await view.locator('td', { hasText: 'unverified:mpp-e2e-client' }).first().waitFor();
-    await view.locator('td', { hasText: 'unverified:vscode-lm' }).first().waitFor();
+    for (const sentence of [
+      /^e2e\/editor 1\.0\.0 was installed, signed by E2E Publisher/,
+      /^Publisher key [0-9a-f]{12}… \(E2E Publisher\) was trusted\.$/,
+      /^You granted .* to e2e\/editor /,
+      /^You revoked every capability of e2e\/editor/,
+      /^mpp-e2e-client \(unverified\) called wipe of e2e\/editor 1\.0\.0: done in \d+ ms\.$/,
+      /^vscode-lm \(unverified\) called /,
+      /^You approved the confirmation\.$/,
+    ]) {
+      await view.locator('.sentence', { hasText: sentence }).first().waitFor();
+    }
+    // No envelope or digest fills the list: they are in the raw record, opened from the keyboard.
+    assert.equal(await view.locator('.sentence', { hasText: /payloadType|"envelope"/ }).count(), 0);
+    const summary = view.locator('li.record summary', { hasText: /\(attestation-issued\)/ }).first();
+    await summary.focus();
+    await page.keyboard.press('Enter');
+    await view.locator('details[open] pre', { hasText: /"payloadType": "application\/vnd\.mpp\.attestation\.v1\+json"/ }).waitFor();
+    await view.locator('svg[role="img"][aria-label^="e2e/editor: "]').waitFor();
+    assert.match((await view.locator('svg[role="img"][aria-label^="e2e/editor: "]').getAttribute('aria-label')) ?? '', /^e2e\/editor: [1-9]\d* calls, \d+ denials, [1-9]\d* confirmations asked$/);
     await screenshot(page, '10-audit-log');
     await page.keyboard.press('Control+W');
   });

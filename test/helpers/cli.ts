@@ -34,15 +34,18 @@ export function mpp(args: string[], opts: { home: string; cwd?: string; input?: 
   });
 }
 
+/** A line typed once `when` appears, or keys pressed as they are (`press: '\x04'` is Ctrl-D, `'\x03'` Ctrl-C). */
+export type TerminalAnswer = { when: RegExp; say: string } | { when: RegExp; press: string };
+
 /**
  * Runs `mpp` attached to a pseudo-terminal (util-linux `script`), so the CLI
  * believes a human is there; `answers` are typed in as that human.
  */
-export function mppInTerminal(args: string[], opts: { home: string; cwd?: string; answers: string | readonly { when: RegExp; say: string }[] }): Promise<CliResult> {
+export function mppInTerminal(args: string[], opts: { home: string; cwd?: string; answers: string | readonly TerminalAnswer[] }): Promise<CliResult> {
   const command = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   mkdirSync(opts.cwd ?? opts.home, { recursive: true });
   // Each answer is typed once its question has appeared (counted from where the previous one was).
-  const steps = typeof opts.answers === 'string' ? [{ when: /\[y\/N\]/, say: opts.answers }] : [...opts.answers];
+  const steps: TerminalAnswer[] = typeof opts.answers === 'string' ? [{ when: /\[y\/N\]/, say: opts.answers }] : [...opts.answers];
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['-qec', command, '/dev/null'], {
       cwd: opts.cwd ?? opts.home,
@@ -62,7 +65,7 @@ export function mppInTerminal(args: string[], opts: { home: string; cwd?: string
       if (!match) return;
       seen += match.index + match[0].length;
       steps.shift();
-      child.stdin.write(`${step.say}\n`);
+      child.stdin.write('say' in step ? `${step.say}\n` : step.press);
       if (steps.length === 0) {
         clearInterval(timer);
         child.stdin.end();

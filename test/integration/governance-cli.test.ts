@@ -84,7 +84,7 @@ describe('governance from the command line', () => {
     assert.equal(yes.code, 0, yes.stdout);
     assert.match(yes.stdout, /tool: +delete/);
     assert.match(yes.stdout, /"path":"a.txt"/);
-    assert.match(yes.stdout, /agent: +mpp-cli \(unverified\)/);
+    assert.match(yes.stdout, /agent: +mpp-cli \(unverified: a name the client gave itself\)/);
     const no = await termRun(['probes/misc', 'delete', '--input', '{"path":"a.txt"}'], [{ when: /Approve\? \[y\/N\]/, say: 'n' }]);
     assert.equal(no.code, 1);
     assert.match(no.stdout, /MPP_E_CONFIRMATION_DENIED/);

@@ -157,8 +157,9 @@ describe('governance: consent, confirmations, attestations, identity, privacy, a
     it('revoking takes effect at the next call of a long-lived host', async () => {
       const h = host();
       assert.deepEqual(((await call(h, 'env', { name: 'PROBE_TOKEN' })).output as { env: string[][] }).env, [['PROBE_TOKEN', 'tok']]);
+      grantPermissions(home, { package: 'probes/misc', capabilities: ['env:PROBE_OTHER'], scope: workspaceScope(ws), source: 'cli' }, (e) => recordAudit(home, e));
       revokePermissions(home, { package: 'probes/misc', capabilities: ['env:PROBE_TOKEN'], scope: workspaceScope(ws) }, (e) => recordAudit(home, e));
-      assert.deepEqual(((await call(h, 'env', { name: 'PROBE_TOKEN' })).output as { env: string[][] }).env, []);
+      assert.deepEqual(((await call(h, 'env', { name: 'PROBE_TOKEN' })).output as { env: string[][] }).env, [['PROBE_OTHER', 'other']]);
       assert.equal(events('revoke').length, 1);
     });
 
@@ -313,7 +314,8 @@ describe('governance: consent, confirmations, attestations, identity, privacy, a
       grantPermissions(home, { package: 'probes/misc', capabilities: ['env:PROBE_TOKEN'], scope: workspaceScope(ws), source: 'cli' }, (e) => recordAudit(home, e));
       assert.deepEqual(((await call(h, 'env', { name: 'x' })).output as { env: string[][] }).env.map(([k]) => k).includes('PROBE_TOKEN'), true);
       revokePermissions(home, { package: 'probes/misc', capabilities: 'all', scope: workspaceScope(ws) }, (e) => recordAudit(home, e));
-      assert.deepEqual(((await call(h, 'env', { name: 'x' })).output as { env: string[][] }).env, []);
+      // Everything revoked: no decision any more, so the next call is refused until the user decides again.
+      await assert.rejects(call(h, 'env', { name: 'x' }), { code: 'MPP_E_CONSENT_REQUIRED' });
     } finally {
       await sandboxes.dispose();
     }
@@ -324,13 +326,16 @@ describe('governance: consent, confirmations, attestations, identity, privacy, a
     const h = new ToolHost({ home, audit: (e) => recordAudit(home, e), env, sandboxes });
     const kvCall = () => h.call({ target: { installed: 'probes/kv' }, tool: 'kv', input: '{"key":"k"}', caller: { label: 'test-agent' }, workspace: ws });
     try {
-      await install({ ...base, name: 'probes/kv', version: '1.0.0', tools: [tool('kv')], permissions: { kv: { maxBytes: 1024 } } });
-      grantPermissions(home, { package: 'probes/kv', capabilities: ['kv'], scope: workspaceScope(ws), source: 'cli' }, (e) => recordAudit(home, e));
+      await install({ ...base, name: 'probes/kv', version: '1.0.0', tools: [tool('kv')], permissions: { kv: { maxBytes: 1024 }, environment: [{ name: 'PROBE_TOKEN' }] } });
+      grantPermissions(home, { package: 'probes/kv', capabilities: ['kv', 'env:PROBE_TOKEN'], scope: workspaceScope(ws), source: 'cli' }, (e) => recordAudit(home, e));
       assert.deepEqual((await kvCall()).output, { ok: true, value: null });
-      revokePermissions(home, { package: 'probes/kv', capabilities: 'all', scope: workspaceScope(ws) }, (e) => recordAudit(home, e));
+      revokePermissions(home, { package: 'probes/kv', capabilities: ['kv'], scope: workspaceScope(ws) }, (e) => recordAudit(home, e));
       const refused = (await kvCall()).output as { ok: boolean; error: { tag: string } };
       assert.equal(refused.ok, false);
       assert.equal(refused.error.tag, 'not-available');
+      // The last capability revoked: the decision is gone, and the call is a coded refusal, not a tool error.
+      revokePermissions(home, { package: 'probes/kv', capabilities: 'all', scope: workspaceScope(ws) }, (e) => recordAudit(home, e));
+      await assert.rejects(kvCall(), { code: 'MPP_E_CONSENT_REQUIRED' });
     } finally {
       await sandboxes.dispose();
       await uninstallPackage(home, 'probes/kv', { purge: true });

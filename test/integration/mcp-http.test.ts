@@ -5,7 +5,10 @@
  * used instead of elicitation (createMppMcpServer's `confirmer` option).
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -19,10 +22,10 @@ import { verifyPackage } from '../../runtime/trust/gatekeeper.ts';
 import { generateKey } from '../../runtime/trust/keys.ts';
 import { signPackage } from '../../runtime/trust/sign.ts';
 import { addTrustedKey, TrustStore } from '../../runtime/trust/store.ts';
-import { InHostMcpServer } from '../../extension/mcp-server.ts';
+import { InHostMcpServer, MAX_SESSIONS } from '../../extension/mcp-server.ts';
 import { editorManifest } from '../fixtures/tools/editor-manifest.ts';
 import { fixtureComponent } from '../fixtures/tools/build.ts';
-import { tempDir } from '../helpers/cli.ts';
+import { ROOT, tempDir } from '../helpers/cli.ts';
 import { makePackage } from '../helpers/packages.ts';
 
 const INITIALIZE = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '0' } } });
@@ -151,5 +154,83 @@ describe('the in-host MCP server over loopback HTTP', () => {
     await again.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { ...headers } } }));
     t.after(() => again.close());
     assert.deepEqual((await again.listTools()).tools, []);
+  });
+
+  it('clients that closed without DELETE never lock out a new one: the least recently used idle session makes room', async (t) => {
+    const home = tempDir(t, 'mcp-http');
+    const server = new InHostMcpServer(() => ({ home, workspace: home, audit: (e) => recordAudit(home, e), watchMs: 0 }));
+    t.after(() => server.dispose());
+    const { url, headers } = await server.start();
+    const open = async () => {
+      const client = new Client({ name: 'http-test', version: '1' });
+      await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { ...headers } } }));
+      return client;
+    };
+    // Twice the cap of clients that drop their session (the SDK's close() sends no DELETE): each one gets in.
+    for (let i = 0; i < 2 * MAX_SESSIONS; i++) {
+      const client = await open();
+      assert.deepEqual((await client.listTools()).tools, [], `client ${i + 1}`);
+      await client.close();
+    }
+    // Live sessions idle between requests make room too, oldest first: the newest keep working.
+    const live: Client[] = [];
+    for (let i = 0; i < MAX_SESSIONS + 1; i++) live.push(await open());
+    t.after(() => Promise.all(live.map((c) => c.close())).then(() => {}));
+    assert.deepEqual((await live.at(-1)!.listTools()).tools, []);
+    assert.deepEqual((await live[1]!.listTools()).tools, []);
+    await assert.rejects(live[0]!.listTools(), /404|session/i, 'the least recently used one was closed');
+  });
+
+  it('keeps its cap while every session has a call in flight (503), and takes new clients once one ends', async (t) => {
+    const home = tempDir(t, 'mcp-http');
+    const key = generateKey();
+    await addTrustedKey(home, key.publicKey, 'E2E Publisher');
+    const bytes = signPackage(makePackage(editorManifest(), {}, await fixtureComponent('editor')), key);
+    await installPackage(home, bytes, { verified: verifyPackage(bytes, TrustStore.load(home)) });
+    // Every call waits at its confirmation until the test answers.
+    let asked = 0;
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const server = new InHostMcpServer(() => ({
+      home,
+      workspace: home,
+      audit: (e) => recordAudit(home, e),
+      watchMs: 0,
+      confirmer: { confirm: async () => (asked++, await answered, 'denied' as const) },
+      consent: { ask: async () => ({ decision: 'grant', capabilities: ['kv'], scope: 'global' }) },
+    }));
+    t.after(() => server.dispose());
+    const { url, headers } = await server.start();
+    const clients: Client[] = [];
+    t.after(() => Promise.all(clients.map((c) => c.close())).then(() => {}));
+    const connect = async () => {
+      const client = new Client({ name: 'http-test', version: '1' });
+      await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { ...headers } } }));
+      clients.push(client);
+      return client;
+    };
+    const wipe = mcpToolName('e2e/editor', 'wipe');
+    const calls = [];
+    for (let i = 0; i < MAX_SESSIONS; i++) calls.push((await connect()).callTool({ name: wipe, arguments: { path: String(i) } }, undefined, { timeout: 600_000 }));
+    while (asked < MAX_SESSIONS) await sleep(20);
+    const full = await post(url, headers);
+    assert.equal(full.status, 503);
+    assert.match(full.body, /request in flight/);
+    answer();
+    for (const r of await Promise.all(calls)) assert.match(JSON.stringify(r.content), /MPP_E_CONFIRMATION_DENIED/);
+    assert.deepEqual((await (await connect()).listTools()).tools.length > 0, true);
+  });
+
+  it('negotiates the protocol revision spec/mcp.md names', async (t) => {
+    const home = tempDir(t, 'mcp-http');
+    const server = new InHostMcpServer(() => ({ home, workspace: home, audit: (e) => recordAudit(home, e), watchMs: 0 }));
+    t.after(() => server.dispose());
+    const { url, headers } = await server.start();
+    const named = /Protocol revision: MCP (\d{4}-\d{2}-\d{2})/.exec(readFileSync(join(ROOT, 'spec', 'mcp.md'), 'utf8'))?.[1];
+    const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { ...headers } } });
+    const client = new Client({ name: 'http-test', version: '1' });
+    await client.connect(transport);
+    t.after(() => client.close());
+    assert.equal(transport.protocolVersion, named);
   });
 });

@@ -173,7 +173,7 @@ describe('mpp mcp', () => {
       const s = await connect(t, { answer: { action: 'decline' } });
       assert.equal(errorCode(await s.call(COUNTER)), 'MPP_E_CONFIRMATION_DENIED');
       assert.equal(s.asked.length, 1);
-      assert.match(s.asked[0]!, /mcp-test-client \(unverified\) wants to call counter of probes\/misc 1\.0\.0 \(write\)/);
+      assert.match(s.asked[0]!, /mcp-test-client \(unverified: a name the client gave itself\) wants to call counter of probes\/misc 1\.0\.0 \(write\)/);
       await echoes(s.call);
     });
 

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { openAuditLog } from '../../runtime/audit/log.ts';
 import { homePaths } from '../../runtime/home.ts';
 import { openDatabase } from '../../runtime/state/sqlite.ts';
 import { sha256Hex } from '../../runtime/hash.ts';
@@ -20,11 +21,12 @@ import { openIndex } from '../../runtime/store/installed-index.ts';
 import { installPackage, listInstalled, loadInstalled } from '../../runtime/store/packages.ts';
 import { generateKey, type PrivateKey } from '../../runtime/trust/keys.ts';
 import { TrustStore, addTrustedKey } from '../../runtime/trust/store.ts';
-import { ROOT, mpp, tempDir } from '../helpers/cli.ts';
+import { CLI, ROOT, mpp, tempDir } from '../helpers/cli.ts';
 import { exampleBuild, examplePackage, type ExampleBuild } from '../helpers/installable.ts';
 
 const LOOP = join(ROOT, 'test', 'fixtures', 'store', 'install-loop.ts');
 const ROUNDS = 12;
+const CLI_ROUNDS = 16;
 
 /** Writes signed example packages; returns their paths, and every name@version they hold. */
 function writePackages(dir: string, build: ExampleBuild, key: PrivateKey, specs: [string, string][]): { files: string[]; known: Set<string> } {
@@ -118,6 +120,45 @@ describe('the install store survives kill -9 and concurrent installs', () => {
     await installPackage(home, readFileSync(files[2]!), { trust: TrustStore.load(home) });
     assertConsistent(home, known);
     assertNoOrphanBlobs(home);
+  });
+
+  it(`every install \`mpp install\` committed has its audit record, however it was killed (${CLI_ROUNDS} kill -9 rounds); no leftovers`, async (t) => {
+    const home = join(dir, 'cli-crash');
+    mkdirSync(home, { recursive: true });
+    await addTrustedKey(home, key.publicKey, 'Example Publisher');
+    const versions = ['1.0.0', '1.1.0', '1.2.0'];
+    const { files } = writePackages(join(dir, 'cli-crash-pkgs'), build, key, versions.map((v): [string, string] => ['mpp-examples/hello', v]));
+    const row = () => listInstalled(home).map((r) => `${r.version} ${r.installedAt}`)[0];
+    // The first install transpiles the component; a second, whole one sets the scale of the random kill moments.
+    assert.equal((await mpp(['install', files[1]!], { home })).code, 0);
+    const began = performance.now();
+    assert.equal((await mpp(['install', files[0]!], { home })).code, 0);
+    const whole = performance.now() - began;
+    const committed = [versions[1]!, versions[0]!];
+    let killed = 0;
+    for (let round = 0; round < CLI_ROUNDS; round++) {
+      const before = row();
+      const child = spawn(process.execPath, [CLI, 'install', files[(round + 1) % files.length]!], { env: { PATH: process.env.PATH ?? '', HOME: home, MPP_HOME: home }, stdio: 'ignore' });
+      const exited = once(child, 'exit');
+      await sleep(Math.random() * whole * 1.2);
+      if (child.exitCode === null) killed += child.kill('SIGKILL') ? 1 : 0;
+      await exited;
+      if (row() !== before) committed.push(row()!.split(' ')[0]!);
+    }
+    t.diagnostic(`${killed} of ${CLI_ROUNDS} installs killed; ${committed.length} changes committed`);
+    assert.ok(killed >= 3, 'the kills must land inside installs');
+    // The next command that opens the log to change something settles what killed processes owed.
+    const next = await mpp(['uninstall', 'mpp-examples/hello'], { home });
+    assert.equal(next.code, 0, next.stderr);
+    const log = openAuditLog(home, { readOnly: true });
+    try {
+      assert.equal(log.verify().ok, true);
+      const installs = log.query({ type: 'install' }).map((r) => r.event as { version: string; change: string });
+      assert.deepEqual(installs.filter((e) => e.change !== 'unchanged').map((e) => e.version), committed, 'one record per committed install, in order');
+    } finally {
+      log.close();
+    }
+    assert.deepEqual(readdirSync(home).filter((n) => n.endsWith('.tmp')), [], 'no temporary files left');
   });
 
   it('two processes installing, then upgrading, different packages at the same time both succeed (5 rounds)', async () => {

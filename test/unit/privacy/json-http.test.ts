@@ -130,3 +130,12 @@ describe('effectiveClasses', () => {
     assert.throws(() => effectiveClasses({ privacy: { redact: ['passport' as never] } }, []), TypeError);
   });
 });
+
+describe('granted values outside the requests they are for', () => {
+  it('are redacted as secrets by exact value, whatever the classes; short values are left to the detectors', () => {
+    const policy: RedactionPolicy = { classes: new Set(), values: ['plain-looking-value', 'short'] };
+    const r = redactJson({ a: 'x plain-looking-value y plain-looking-value', b: 'short stays' }, policy);
+    assert.deepEqual(r.value, { a: 'x [REDACTED:secret] y [REDACTED:secret]', b: 'short stays' });
+    assert.deepEqual(r.counts, { secret: 2 });
+  });
+});
