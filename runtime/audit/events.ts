@@ -57,6 +57,10 @@ export interface TrustEvent {
   readonly action: 'add' | 'remove' | 'revoke';
   readonly keyid: string;
   readonly name?: string;
+  /** For `add`: a person's command, a "yes" to trust on first use, or a signed key rotation. */
+  readonly via?: 'command' | 'first-use' | 'rotation';
+  /** For `add` via rotation: the trusted key that signed the hand-over. */
+  readonly from?: string;
 }
 
 export interface AgentEvent {

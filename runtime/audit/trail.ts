@@ -1,5 +1,6 @@
 import { MppError, isMppError } from '../errors.ts';
 import type { InstallResult } from '../store/packages.ts';
+import type { VerifyEvent } from './events.ts';
 import { auditLogExists, openAuditLog, recordAudit, type AuditEvent, type AuditLog, type RotateResult } from './log.ts';
 
 /**
@@ -51,4 +52,25 @@ export function auditTo(home: string): (event: AuditEvent) => void {
 export function recordInstall(audit: AuditLog, r: InstallResult, source: string): void {
   const publisher = { keyid: r.publisher.keyid, ...(r.publisher.name !== undefined ? { name: r.publisher.name } : {}) };
   recordDone(audit, { type: 'install', package: r.name, version: r.version, digest: r.digest, publisher, change: r.change, source }, `${r.name}@${r.version} was installed`);
+}
+
+/** A log that cannot take records: its failure is the answer, not one more record. */
+const LOG_FAILURES = new Set(['MPP_E_AUDIT_UNAVAILABLE', 'MPP_E_AUDIT_TAMPERED']);
+
+/** Refusals already in the log, so a flow nested in another (the gatekeeper inside an install) records each once. */
+const recorded = new WeakSet<object>();
+
+/**
+ * Records a refusal as a failed `verify` (its code, and what was refused).
+ * A failing audit log is not recorded in itself, and a refusal that cannot be
+ * recorded does not hide it: `warn` says so and the refusal stays the answer.
+ */
+export function recordRefusal(audit: AuditLog, e: unknown, source: Pick<VerifyEvent, 'file' | 'package'>, warn: (message: string) => void = () => {}): void {
+  if (!isMppError(e) || recorded.has(e) || LOG_FAILURES.has(e.code)) return;
+  try {
+    audit.append({ type: 'verify', outcome: 'fail', code: e.code, ...source });
+    recorded.add(e);
+  } catch (auditError) {
+    warn(`the refusal could not be recorded in the audit log: ${(auditError as Error).message}`);
+  }
 }

@@ -6,6 +6,8 @@ import { parseStrictJson } from '../format/strict-json.ts';
 import { withFileLock, writeFileAtomic } from '../store/atomic.ts';
 import trustSchema from '../../spec/trust-store.schema.json' with { type: 'json' };
 import { publicKeyFromSpki, type PublicKey } from './keys.ts';
+import type { AuditLog } from '../audit/log.ts';
+import type { TrustEvent } from '../audit/events.ts';
 
 export interface TrustRecord {
   keyid: string;
@@ -106,48 +108,61 @@ function corrupt(path: string, why: string, cause?: unknown): never {
   });
 }
 
-async function update(home: string, mutate: (doc: TrustDocument) => void): Promise<TrustStore> {
+/** How a key came to be trusted: a person's command, a "yes" to trust on first use, or a hand-over signed by a trusted key. */
+export type TrustVia = 'command' | 'first-use' | 'rotation';
+
+export type TrustChange =
+  | { readonly action: 'add'; readonly key: PublicKey; readonly name: string; readonly via: TrustVia; /** For a rotation: the trusted key that signed the hand-over. */ readonly from?: string }
+  | { readonly action: 'remove'; readonly keyid: string }
+  | { readonly action: 'revoke'; readonly keyid: string; readonly reason?: string };
+
+/**
+ * The one function that changes the trust store (trust add/remove/revoke,
+ * trust on first use, key rotation), and it records each change as a `trust`
+ * audit event. The record is written ahead, under the store's lock, after the
+ * change was checked and before the file is replaced: a change the log
+ * cannot take is not made, and no change is ever made without its record.
+ */
+export async function changeTrust(home: string, audit: AuditLog, change: TrustChange, now = new Date()): Promise<TrustStore> {
   const path = homePaths(home).trust;
   return withFileLock(path, () => {
     const doc = readDocument(path);
-    mutate(doc);
+    const event = applyChange(doc, change, now);
+    audit.append(event);
     writeFileAtomic(path, JSON.stringify(doc, null, 2) + '\n');
     return new TrustStore(doc.keys);
   });
 }
 
-export function addTrustedKey(home: string, key: PublicKey, name: string, now = new Date()): Promise<TrustStore> {
-  return update(home, (doc) => {
+function applyChange(doc: TrustDocument, change: TrustChange, now: Date): TrustEvent {
+  const at = now.toISOString();
+  if (change.action === 'add') {
+    const { key, name } = change;
     const existing = doc.keys.find((r) => r.keyid === key.keyid);
     if (existing?.revoked) {
       throw new MppError('MPP_E_REVOKED_KEY', `Key ${key.keyid} was revoked${existing.revoked.reason ? ` (${existing.revoked.reason})` : ''} and cannot be trusted.`, {
         hint: 'If the revocation was a mistake, remove it first with `mpp trust remove <keyid>`.',
       });
     }
-    const record: TrustRecord = { keyid: key.keyid, publicKey: Buffer.from(key.spki).toString('base64'), name, addedAt: now.toISOString() };
+    const record: TrustRecord = { keyid: key.keyid, publicKey: Buffer.from(key.spki).toString('base64'), name, addedAt: at };
     if (existing) Object.assign(existing, record);
     else doc.keys.push(record);
-  });
-}
-
-export function removeKey(home: string, keyid: string): Promise<TrustStore> {
-  return update(home, (doc) => {
-    const i = doc.keys.findIndex((r) => r.keyid === keyid);
-    if (i < 0) throw unknownKey(keyid);
+    return { type: 'trust', action: 'add', keyid: key.keyid, name, via: change.via, ...(change.from ? { from: change.from } : {}) };
+  }
+  if (change.action === 'remove') {
+    const i = doc.keys.findIndex((r) => r.keyid === change.keyid);
+    if (i < 0) throw unknownKey(change.keyid);
     doc.keys.splice(i, 1);
-  });
-}
-
-/** Revokes by key id (the key need not have been trusted): packages it signed are refused from now on. */
-export function revokeKey(home: string, keyid: string, reason: string | undefined, now = new Date()): Promise<TrustStore> {
-  return update(home, (doc) => {
-    let record = doc.keys.find((r) => r.keyid === keyid);
-    if (!record) {
-      record = { keyid, addedAt: now.toISOString() };
-      doc.keys.push(record);
-    }
-    record.revoked = { at: now.toISOString(), ...(reason ? { reason } : {}) };
-  });
+    return { type: 'trust', action: 'remove', keyid: change.keyid };
+  }
+  // Revokes by key id (the key need not have been trusted): packages it signed are refused from now on.
+  let record = doc.keys.find((r) => r.keyid === change.keyid);
+  if (!record) {
+    record = { keyid: change.keyid, addedAt: at };
+    doc.keys.push(record);
+  }
+  record.revoked = { at, ...(change.reason ? { reason: change.reason } : {}) };
+  return { type: 'trust', action: 'revoke', keyid: change.keyid };
 }
 
 function unknownKey(keyid: string): MppError {
