@@ -23,7 +23,8 @@ import { workspaceScope } from '../runtime/state/grants.ts';
 import { installPackage, loadInstalled } from '../runtime/store/packages.ts';
 import { generateKey } from '../runtime/trust/keys.ts';
 import { signPackage } from '../runtime/trust/sign.ts';
-import { addTrustedKey, TrustStore } from '../runtime/trust/store.ts';
+import { TrustStore } from '../runtime/trust/store.ts';
+import { addTrustedKey } from '../test/helpers/trust.ts';
 import { fixtureComponent } from '../test/fixtures/tools/build.ts';
 import { median, ms, percentile } from './stats.ts';
 

@@ -24,7 +24,9 @@ import { formatBytes } from '../runtime/format/describe.ts';
 import { examinePackage, verifyPackage } from '../runtime/trust/gatekeeper.ts';
 import { generateKey, parsePublicKeyPem } from '../runtime/trust/keys.ts';
 import { signPackage } from '../runtime/trust/sign.ts';
-import { addTrustedKey, TrustStore } from '../runtime/trust/store.ts';
+import { TrustStore } from '../runtime/trust/store.ts';
+import { addTrustedKey } from '../test/helpers/trust.ts';
+import { withAuditLog } from '../runtime/audit/trail.ts';
 import { uninstallPackage } from '../runtime/store/packages.ts';
 import { median, ms } from './stats.ts';
 
@@ -64,13 +66,16 @@ async function install(home: string): Promise<Phases> {
   const mark = (m: string) => marks.push([m, performance.now()]);
   const t0 = performance.now();
   mark('start');
-  await installFromRegistry(home, built.manifest.name, {
-    onProgress: (m) => mark(m),
-    verify: async (bytes) => {
-      mark('verify');
-      return verifyPackage(bytes, TrustStore.load(home));
-    },
-  });
+  await withAuditLog(home, (audit) =>
+    installFromRegistry(home, built.manifest.name, {
+      audit,
+      onProgress: (m) => mark(m),
+      verify: async (bytes, trust) => {
+        mark('verify');
+        return verifyPackage(bytes, trust);
+      },
+    }),
+  );
   const total = performance.now() - t0;
   const at = (prefix: string) => marks.find(([m]) => m.startsWith(prefix))?.[1] ?? NaN;
   return {

@@ -16,7 +16,7 @@ import { GLOBAL_SCOPE, workspaceScope } from '../runtime/state/grants.ts';
 import { checkOutdated, type Outdated } from '../runtime/registry/client/install.ts';
 import { listInstalled, loadInstalled, uninstallPackage } from '../runtime/store/packages.ts';
 import { fingerprint, parsePublicKeyPem } from '../runtime/trust/keys.ts';
-import { addTrustedKey, TrustStore } from '../runtime/trust/store.ts';
+import { changeTrust, TrustStore } from '../runtime/trust/store.ts';
 import pkg from '../package.json' with { type: 'json' };
 import type { AuditDialog } from '../webview/protocol.ts';
 import { askConsent, consentDialog, editorLimits, editorPolicy, ToolCalls, workspaceFolder, workspaceOpen } from './calls.ts';
@@ -327,10 +327,12 @@ export function activate(context: vscode.ExtensionContext): MppApi {
     view.refresh({ packagesChanged: true });
     for (const k of report.kept) calls.output.info(`kept ${k.name}: ${k.code} ${k.message}`);
     const updated = report.updated.map((u) => `${u.name} ${u.from} → ${u.to}`).join(', ');
-    const kept = report.kept.length ? ` Kept ${report.kept.length} (${report.kept.map((k) => `${k.name}: ${k.code}`).join(', ')}; details in the MPP output).` : '';
+    const kept = report.kept.length ? ` ${report.kept.length} not updated (${report.kept.map((k) => `${k.name}: ${k.code}`).join(', ')}; details in the MPP output).` : '';
     const unlisted = report.unlisted.length ? ` ${report.unlisted.length} not in any registry (installed from a file).` : '';
     // An update that asks for more permissions asks again before its next run (the consent dialog).
-    void vscode.window.showInformationMessage(inert(`MPP: ${updated ? `updated ${updated}.` : 'everything a registry has is up to date.'}${kept}${unlisted}`));
+    // A package kept back (a refused attack, a registry down) is a warning, never a plain success, as the CLI exits 1.
+    const summary = inert(`MPP: ${updated ? `updated ${updated}.` : report.kept.length ? 'nothing was updated.' : 'everything a registry has is up to date.'}${kept}${unlisted}`);
+    void (report.kept.length ? vscode.window.showWarningMessage(summary) : vscode.window.showInformationMessage(summary));
   });
 
   register('mpp.inspectPackage', async (node?: Node) => {
@@ -366,10 +368,7 @@ export function activate(context: vscode.ExtensionContext): MppApi {
     const answer = await vscode.window.showWarningMessage(`Trust key ${fingerprint(key.keyid)} as "${name}"? Packages it signs will install without asking.`, { modal: true }, 'Trust');
     if (answer !== 'Trust') return;
     const h = home();
-    await withAuditLog(h, async (audit) => {
-      await addTrustedKey(h, key, name);
-      recordDone(audit, { type: 'trust', action: 'add', keyid: key.keyid, name }, `Key ${fingerprint(key.keyid)} was trusted`);
-    });
+    await withAuditLog(h, (audit) => changeTrust(h, audit, { action: 'add', key, name, via: 'command' }));
     view.refresh();
   });
 

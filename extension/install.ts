@@ -10,16 +10,15 @@ import { readFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import type { AuditLog } from '../runtime/audit/log.ts';
 import type { VerifyEvent } from '../runtime/audit/events.ts';
-import { isMppError } from '../runtime/errors.ts';
 import { PACKAGE_NAME_RE } from '../runtime/format/manifest.ts';
 import { loadRegistries } from '../runtime/registry/client/config.ts';
 import { installFromRegistry, updateInstalled, type RegistryInstallOptions, type RegistryInstallResult, type UpdateReport } from '../runtime/registry/client/install.ts';
 import { installPackage, type InstallResult } from '../runtime/store/packages.ts';
-import { examinePackage, verifyPackage, type VerifiedPackage } from '../runtime/trust/gatekeeper.ts';
-import { fingerprint, publicKeyFromSpki } from '../runtime/trust/keys.ts';
-import { addTrustedKey, TrustStore } from '../runtime/trust/store.ts';
+import { PendingTrust, verifyTrustingOnFirstUse, type FirstUseOptions } from '../runtime/trust/first-use.ts';
+import { fingerprint } from '../runtime/trust/keys.ts';
+import { TrustStore } from '../runtime/trust/store.ts';
 // The CLI's audit helpers (they use runtime/ only), so both faces record alike.
-import { recordDone, recordInstall, withAuditLog } from '../runtime/audit/trail.ts';
+import { recordInstall, withAuditLog } from '../runtime/audit/trail.ts';
 import { askTrust } from './dialogs.ts';
 
 /** Registries live in the MPP home, shared with the CLI; the editor does not configure them. */
@@ -30,34 +29,9 @@ export function registryConfigured(home: string): boolean {
   return loadRegistries(home).length > 0;
 }
 
-/**
- * The gatekeeper with trust on first use in the trust dialog: only the user's
- * click adds the key. `source` names what is refused in the audit record.
- */
-async function verifyTrustingInDialog(extensionUri: vscode.Uri, bytes: Uint8Array, home: string, audit: AuditLog, source: Pick<VerifyEvent, 'file' | 'package'>): Promise<VerifiedPackage> {
-  try {
-    try {
-      return verifyPackage(bytes, TrustStore.load(home));
-    } catch (e) {
-      if (!(isMppError(e) && e.code === 'MPP_E_UNTRUSTED_KEY')) throw e;
-      const examined = examinePackage(bytes);
-      if (!(await askTrust(extensionUri, examined))) throw e;
-      const author = examined.signatures.find((s) => s.role === 'author')!;
-      await addTrustedKey(home, publicKeyFromSpki(author.key.spki), examined.manifest.publisher.name);
-      recordDone(audit, { type: 'trust', action: 'add', keyid: author.key.keyid, name: examined.manifest.publisher.name }, `Key ${fingerprint(author.key.keyid)} was trusted`);
-      return verifyPackage(bytes, TrustStore.load(home));
-    }
-  } catch (e) {
-    if (isMppError(e) && e.code !== 'MPP_E_AUDIT_UNAVAILABLE' && e.code !== 'MPP_E_AUDIT_TAMPERED') {
-      // The refusal is the answer either way; one that cannot be recorded must not hide it.
-      try {
-        audit.append({ type: 'verify', outcome: 'fail', code: e.code, ...source });
-      } catch {
-        // the refusal below still reaches the user
-      }
-    }
-    throw e;
-  }
+/** Trust on first use (runtime/trust/first-use.ts) with the trust dialog as its question: only the user's click holds the key. */
+function firstUseInDialog(extensionUri: vscode.Uri, audit: AuditLog, source: Pick<VerifyEvent, 'file' | 'package'>): FirstUseOptions {
+  return { ask: ({ pkg }) => askTrust(extensionUri, pkg), audit, source };
 }
 
 export function describeInstall(r: InstallResult, registry?: string): string {
@@ -69,9 +43,10 @@ export function describeInstall(r: InstallResult, registry?: string): string {
 export async function installFile(extensionUri: vscode.Uri, home: string, path: string): Promise<InstallResult> {
   const bytes = new Uint8Array(await readFile(path));
   return withAuditLog(home, async (audit) => {
-    const verified = await verifyTrustingInDialog(extensionUri, bytes, home, audit, { file: path });
+    const trust = new PendingTrust(TrustStore.load(home));
+    const verified = await verifyTrustingOnFirstUse(bytes, trust, firstUseInDialog(extensionUri, audit, { file: path }));
     const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Installing ${verified.manifest.name}` }, (progress) =>
-      installPackage(home, bytes, { verified, onProgress: (message) => progress.report({ message }) }),
+      installPackage(home, bytes, { verified, onProgress: (message) => progress.report({ message }), beforeCommit: () => trust.commit(home, audit) }),
     );
     recordInstall(audit, result, path);
     return result;
@@ -89,7 +64,8 @@ function registryOptions(extensionUri: vscode.Uri, home: string, name: string, a
       progress.report({ increment: percent - shown });
       shown = percent;
     },
-    verify: (bytes) => verifyTrustingInDialog(extensionUri, bytes, home, audit, { package: name }),
+    audit,
+    verify: (bytes, trust) => verifyTrustingOnFirstUse(bytes, trust, firstUseInDialog(extensionUri, audit, { package: name })),
   };
 }
 

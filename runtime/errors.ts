@@ -93,6 +93,8 @@ export const ERROR_CODES = {
   MPP_E_REGISTRY_VERSION_EXISTS: 'That version of the package is already published: versions are immutable.',
   MPP_E_REGISTRY_UNKNOWN: 'No registry is configured, or none under that name.',
   MPP_E_REGISTRY_CONFIG_CORRUPT: 'The registries file or the registry state in the MPP home is unreadable or does not match its schema.',
+  MPP_E_REGISTRY_STORE_CORRUPT: 'The registry server\'s database (registry.db in its folder) is damaged or is not an SQLite database.',
+  MPP_E_UPDATE_INCOMPLETE: 'An update of every installed package left some packages at their installed version: a registry refused, could not be reached, or served something refused.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -186,6 +188,8 @@ export const DEFAULT_HINTS: Readonly<Record<ErrorCode, string>> = Object.freeze(
   MPP_E_REGISTRY_VERSION_EXISTS: "Bump the version and publish again; yank the old one if it is broken.",
   MPP_E_REGISTRY_UNKNOWN: "Add one with `mpp registry add <name> <url> --key <pub.pem>`; see `mpp registry list`.",
   MPP_E_REGISTRY_CONFIG_CORRUPT: "Restore it from a backup, or move it away and add the registries again (their keys must be checked again).",
+  MPP_E_REGISTRY_STORE_CORRUPT: "Stop the server, restore registry.db (named in `detail.path`) from a backup, or move it aside and publish the packages again (the blobs folder is intact); clients then see a new index and must re-add the registry.",
+  MPP_E_UPDATE_INCOMPLETE: "Read each package's code in `detail.kept`: a security refusal (rollback, mismatch, publisher mismatch, bad signature) means do not trust that registry's answer and tell its operator; an unreachable registry means try again later.",
 });
 
 export interface MppErrorOptions {

@@ -12,7 +12,9 @@ import type { CliContext, RegisterCommand } from '../context.ts';
 import { isFile, readUserFile } from '../files.ts';
 import { usage } from '../output.ts';
 import { progressBar, transferTiming } from '../transfer.ts';
-import { verifyTrustingOnFirstUse } from '../trust-prompt.ts';
+import { PendingTrust, verifyTrustingOnFirstUse } from '../../runtime/trust/first-use.ts';
+import { TrustStore } from '../../runtime/trust/store.ts';
+import { firstUse } from '../trust-prompt.ts';
 
 export const registerInstall: RegisterCommand = (program, run) => {
   program
@@ -29,9 +31,10 @@ export const registerInstall: RegisterCommand = (program, run) => {
           if (isFile(spec)) {
             const bytes = readUserFile(spec, 'package');
             const file = resolve(spec);
-            // Verified once, asking about an unknown key up front, before any work.
-            const verified = await verifyTrustingOnFirstUse(ctx, bytes, home, { command: 'mpp install', audit, file });
-            const r = await installPackage(home, bytes, { verified, onProgress: (m) => ctx.out.progress(m) });
+            // Verified once, asking about an unknown key up front, before any work; the key is trusted only once the install passed every check.
+            const trust = new PendingTrust(TrustStore.load(home));
+            const verified = await verifyTrustingOnFirstUse(bytes, trust, firstUse(ctx, 'mpp install', audit, { file }));
+            const r = await installPackage(home, bytes, { verified, onProgress: (m) => ctx.out.progress(m), beforeCommit: () => trust.commit(home, audit) });
             recordInstall(audit, r, file);
             report(ctx, r);
             return;
@@ -40,7 +43,8 @@ export const registerInstall: RegisterCommand = (program, run) => {
           if (isOciRef(spec)) {
             const result = await installFromOci(home, parseOciRef(spec), options);
             recordInstall(audit, result, spec);
-            report(ctx, result, { registry: result.registry, manifestDigest: result.manifestDigest });
+            warnRotation(ctx, result);
+            report(ctx, result, { registry: result.registry, manifestDigest: result.manifestDigest, ...(result.trustedByRotation ? { trustedByRotation: result.trustedByRotation } : {}) });
             return;
           }
           const at = spec.indexOf('@');
@@ -62,14 +66,19 @@ export function registryOptions(ctx: CliContext, home: string, spec: string, opt
     transfer: transferTiming(opts.timeout),
     onProgress: (m) => ctx.out.progress(m),
     ...(onTransfer ? { onTransfer } : {}),
-    verify: (bytes) => verifyTrustingOnFirstUse(ctx, bytes, home, { command: `mpp install ${spec}`, audit }),
+    audit,
+    verify: (bytes, trust) => verifyTrustingOnFirstUse(bytes, trust, firstUse(ctx, `mpp install ${spec}`, audit, {})),
   };
 }
 
 export function reportRegistry(ctx: CliContext, r: RegistryInstallResult): void {
   if (r.offline) ctx.out.warn(`no registry for ${r.name} could be reached; installed the copy downloaded earlier, as the last signed index seen names it.`);
-  if (r.trustedByRotation) ctx.out.warn(`the publisher moved to key ${fingerprint(r.trustedByRotation)}; trusted it because your trusted key signed the hand-over.`);
+  warnRotation(ctx, r);
   report(ctx, r, { registry: r.registry, fromCache: r.fromCache, offline: r.offline, ...(r.trustedByRotation ? { trustedByRotation: r.trustedByRotation } : {}) });
+}
+
+function warnRotation(ctx: CliContext, r: RegistryInstallResult): void {
+  if (r.trustedByRotation) ctx.out.warn(`the publisher moved to key ${fingerprint(r.trustedByRotation)}; trusted it because your trusted key signed the hand-over.`);
 }
 
 function report(ctx: CliContext, r: InstallResult, extra: Record<string, unknown> = {}): void {

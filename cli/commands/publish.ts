@@ -4,7 +4,8 @@ import { mppHome } from '../../runtime/home.ts';
 import { loadRegistries, pickRegistry } from '../../runtime/registry/client/config.ts';
 import { examineForPublish, publishPackage } from '../../runtime/registry/client/publish.ts';
 import { isOciRef, parseOciRef, pushPackage } from '../../runtime/registry/oci/client.ts';
-import { fingerprint } from '../../runtime/trust/keys.ts';
+import { createRotation } from '../../runtime/registry/documents.ts';
+import { fingerprint, parsePrivateKeyPem } from '../../runtime/trust/keys.ts';
 import type { RegisterCommand } from '../context.ts';
 import { readUserFile } from '../files.ts';
 import { usage } from '../output.ts';
@@ -19,8 +20,9 @@ export const registerPublish: RegisterCommand = (program, run) => {
     .option('-r, --registry <name|url>', 'which configured registry (default: the first routed for the package name)')
     .option('--token <token>', 'publishing token (default: $MPP_REGISTRY_TOKEN)')
     .option('--timeout <ms>', 'time limit for the upload')
+    .option('--rotated-from <old.pem>', 'OCI only: the private key the repository\'s packages were signed with before; signs a hand-over to this package\'s key, carried in the artifact')
     .option('--json', 'print the result as JSON')
-    .action((first: string | undefined, second: string | undefined, opts: { registry?: string; token?: string; timeout?: string; json?: boolean }) =>
+    .action((first: string | undefined, second: string | undefined, opts: { registry?: string; token?: string; timeout?: string; rotatedFrom?: string; json?: boolean }) =>
       run(async ({ out }) => {
         // `mpp publish oci://…` publishes the default file there.
         const [file, target] = first && isOciRef(first) ? [second, first] : [first, second];
@@ -29,8 +31,10 @@ export const registerPublish: RegisterCommand = (program, run) => {
         const bytes = readUserFile(path, 'package');
         const timing = transferTiming(opts.timeout);
         const onProgress = progressBar(out, `uploading ${path}`);
+        if (opts.rotatedFrom && !target) throw usage('--rotated-from is for OCI targets; for an MPP registry run `mpp registry rotate`.');
         if (target) {
-          const pushed = await pushPackage(parseOciRef(target), bytes, { ...timing, ...(onProgress ? { onProgress } : {}) });
+          const rotations = opts.rotatedFrom ? [ociRotation(bytes, opts.rotatedFrom)] : [];
+          const pushed = await pushPackage(parseOciRef(target), bytes, { ...timing, rotations, ...(onProgress ? { onProgress } : {}) });
           out.result(`Pushed ${pushed.name}@${pushed.version} to ${target}\nPinned reference: ${pushed.ref}`, { ...pushed, target });
           return;
         }
@@ -44,6 +48,14 @@ export const registerPublish: RegisterCommand = (program, run) => {
       }, opts),
     );
 };
+
+/** A rotation statement by the old key to the package's author key (the one an OCI install will accept it on). */
+function ociRotation(bytes: Uint8Array, oldKeyFile: string): string {
+  const old = parsePrivateKeyPem(readUserFile(oldKeyFile, 'key file').toString('utf8'), oldKeyFile);
+  const author = examineForPublish(bytes).signatures.find((s) => s.role === 'author')!;
+  if (author.key.keyid === old.publicKey.keyid) throw usage('--rotated-from names the key the package is signed with; give the earlier key.');
+  return createRotation(old, author.key).toString('utf8');
+}
 
 function defaultPackageFile(): string {
   let found: string[] = [];

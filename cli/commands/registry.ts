@@ -3,9 +3,9 @@ import { MppError } from '../../runtime/errors.ts';
 import { mppHome } from '../../runtime/home.ts';
 import { addRegistry, registryEntry, loadRegistries, pickRegistry, removeRegistry } from '../../runtime/registry/client/config.ts';
 import { transfer } from '../../runtime/registry/client/http.ts';
-import { postRotation, yankVersion } from '../../runtime/registry/client/publish.ts';
+import { postRotation, postYank } from '../../runtime/registry/client/publish.ts';
 import { fetchIndex } from '../../runtime/registry/client/signed-index.ts';
-import { createRotation } from '../../runtime/registry/documents.ts';
+import { createRotation, createYank } from '../../runtime/registry/documents.ts';
 import { REGISTRY_DEFAULTS, startRegistry } from '../../runtime/registry/server/http.ts';
 import { createToken, registryPaths } from '../../runtime/registry/server/store.ts';
 import { fingerprint, parsePrivateKeyPem, parsePublicKeyPem, type PublicKey } from '../../runtime/trust/keys.ts';
@@ -130,18 +130,20 @@ export const registerRegistry: RegisterCommand = (program, run) => {
 
   registry
     .command('yank')
-    .description('Hide a published version from resolution (it stays downloadable for those who have it); --undo reverses it.')
+    .description('Hide a published version from resolution (it stays downloadable for those who have it), with a statement signed by the name\'s key; --undo reverses it.')
     .argument('<name@version>', 'the version to yank')
+    .requiredOption('--key <key.pem>', 'the private key (PKCS#8 PEM) the name is bound to, which signs the statement')
     .option('--undo', 'unyank')
     .option('-r, --registry <name|url>', 'which registry (default: the first routed for the name)')
     .option('--token <token>', 'publishing token (default: $MPP_REGISTRY_TOKEN)')
     .option('--json', 'print the result as JSON')
-    .action((spec: string, opts: { undo?: boolean; registry?: string; token?: string; json?: boolean }) =>
+    .action((spec: string, opts: { key: string; undo?: boolean; registry?: string; token?: string; json?: boolean }) =>
       run(async ({ out }) => {
         const m = /^([^@]+)@(.+)$/.exec(spec);
         if (!m) throw usage('Give the version as scope/name@1.2.3.');
+        const key = parsePrivateKeyPem(readUserFile(opts.key, 'key file').toString('utf8'), opts.key);
         const target = pickRegistry(loadRegistries(mppHome()), opts.registry, m[1]!);
-        await yankVersion(target, m[1]!, m[2]!, !opts.undo, publishToken(opts.token));
+        await postYank(target, m[1]!, m[2]!, !opts.undo, createYank(key, m[1]!, m[2]!, !opts.undo), publishToken(opts.token));
         out.result(`${opts.undo ? 'Unyanked' : 'Yanked'} ${spec} on "${target.name}".`, { name: m[1], version: m[2], yanked: !opts.undo, registry: target.name });
       }, opts),
     );

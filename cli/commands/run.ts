@@ -3,7 +3,7 @@ import { mppHome } from '../../runtime/home.ts';
 import type { RegisterCommand } from '../context.ts';
 import { isFile, readUserFile } from '../files.ts';
 import { integerOption } from '../output.ts';
-import { verifyTrustingOnFirstUse } from '../trust-prompt.ts';
+import { verifyFile } from '../trust-prompt.ts';
 import { withAuditLog } from '../../runtime/audit/trail.ts';
 import { cliCaller, cliToolHost } from '../tool-host.ts';
 
@@ -52,7 +52,7 @@ export const registerRun: RegisterCommand = (program, run) => {
         const caller = cliCaller(opts.credential);
         const oneOff = opts.allowRead.length + opts.allowWrite.length + opts.allowNet.length + opts.allowEnv.length > 0 || opts.allowKv || opts.allowAll || opts.grants === false;
         const target = isFile(pkgArg)
-          ? { verified: await withAuditLog(home, (audit) => verifyTrustingOnFirstUse(ctx, readUserFile(pkgArg, 'package'), home, { command: `mpp run ${pkgArg}`, audit, file: resolve(pkgArg) })) }
+          ? { verified: await withAuditLog(home, (audit) => verifyFile(ctx, readUserFile(pkgArg, 'package'), home, { command: `mpp run ${pkgArg}`, audit, file: resolve(pkgArg) })) }
           : { installed: pkgArg };
         const result = await cliToolHost(ctx, home).call({
           target,

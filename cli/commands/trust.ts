@@ -2,8 +2,8 @@ import { MppError } from '../../runtime/errors.ts';
 import { mppHome } from '../../runtime/home.ts';
 import { examinePackage } from '../../runtime/trust/gatekeeper.ts';
 import { fingerprint, parsePublicKeyPem, type PublicKey } from '../../runtime/trust/keys.ts';
-import { TrustStore, addTrustedKey, removeKey, revokeKey } from '../../runtime/trust/store.ts';
-import { recordDone, withAuditLog } from '../../runtime/audit/trail.ts';
+import { TrustStore, changeTrust } from '../../runtime/trust/store.ts';
+import { withAuditLog } from '../../runtime/audit/trail.ts';
 import type { RegisterCommand } from '../context.ts';
 import { readUserFile } from '../files.ts';
 import { usage } from '../output.ts';
@@ -45,10 +45,7 @@ export const registerTrust: RegisterCommand = (program, run) => {
             }
           }
         }
-        await withAuditLog(mppHome(), async (audit) => {
-          await addTrustedKey(mppHome(), key, opts.name);
-          recordDone(audit, { type: 'trust', action: 'add', keyid: key.keyid, name: opts.name }, `Key ${fingerprint(key.keyid)} was trusted`);
-        });
+        await withAuditLog(mppHome(), (audit) => changeTrust(mppHome(), audit, { action: 'add', key, name: opts.name, via: 'command' }));
         ctx.out.result(`Trusted ${fingerprint(key.keyid)} as "${opts.name}".`, { keyid: key.keyid, name: opts.name });
       }, opts),
     );
@@ -75,10 +72,7 @@ export const registerTrust: RegisterCommand = (program, run) => {
     .action((keyid: string, opts: { json?: boolean }) =>
       run(async ({ out }) => {
         if (!KEYID_RE.test(keyid)) throw usage('A key id is 64 lowercase hex digits; see `mpp trust list`.');
-        await withAuditLog(mppHome(), async (audit) => {
-          await removeKey(mppHome(), keyid);
-          recordDone(audit, { type: 'trust', action: 'remove', keyid }, `Key ${fingerprint(keyid)} was removed`);
-        });
+        await withAuditLog(mppHome(), (audit) => changeTrust(mppHome(), audit, { action: 'remove', keyid }));
         out.result(`Removed ${fingerprint(keyid)}.`, { keyid });
       }, opts),
     );
@@ -92,10 +86,7 @@ export const registerTrust: RegisterCommand = (program, run) => {
     .action((keyArg: string, opts: { reason?: string; json?: boolean }) =>
       run(async ({ out }) => {
         const keyid = KEYID_RE.test(keyArg) ? keyArg : parsePublicKeyPem(readUserFile(keyArg, 'public key').toString('utf8'), keyArg).keyid;
-        await withAuditLog(mppHome(), async (audit) => {
-          await revokeKey(mppHome(), keyid, opts.reason);
-          recordDone(audit, { type: 'trust', action: 'revoke', keyid }, `Key ${fingerprint(keyid)} was revoked`);
-        });
+        await withAuditLog(mppHome(), (audit) => changeTrust(mppHome(), audit, { action: 'revoke', keyid, ...(opts.reason ? { reason: opts.reason } : {}) }));
         out.result(`Revoked ${fingerprint(keyid)}. Packages signed by it will be refused.`, { keyid, reason: opts.reason });
       }, opts),
     );

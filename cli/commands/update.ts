@@ -1,5 +1,6 @@
 import { mppHome } from '../../runtime/home.ts';
-import { installFromRegistry, updateInstalled } from '../../runtime/registry/client/install.ts';
+import { MppError } from '../../runtime/errors.ts';
+import { installFromRegistry, updateInstalled, type UpdateReport } from '../../runtime/registry/client/install.ts';
 import type { RegisterCommand } from '../context.ts';
 import { recordInstall, withAuditLog } from '../../runtime/audit/trail.ts';
 import { registryOptions, reportRegistry } from './install.ts';
@@ -26,11 +27,22 @@ export const registerUpdate: RegisterCommand = (program, run) => {
           const { updated, unlisted, kept } = await updateInstalled(home, 'all', (n) => registryOptions(ctx, home, n, opts, audit), audit);
           const lines = [
             ...updated.map((u) => `Updated ${u.name} ${u.from} -> ${u.to}`),
-            ...kept.map((k) => `Kept ${k.name}: ${k.code} ${k.message}`),
+            ...kept.map((k) => `Not updated ${k.name}: ${k.code} ${k.message}`),
             ...(unlisted.length ? [`Not in any registry (installed from a file): ${unlisted.join(', ')}`] : []),
           ];
+          // A package kept back (an attack refused, a registry down) must never look like success: exit 1, naming each.
+          if (kept.length) {
+            if (!ctx.out.json && lines.length) ctx.out.result(lines.join('\n'), {});
+            throw updateIncomplete({ updated, unlisted, kept });
+          }
           ctx.out.result(lines.length ? lines.join('\n') : 'Everything is up to date.', { updated, unlisted, kept });
         });
       }, opts),
     );
 };
+
+function updateIncomplete(report: UpdateReport): MppError {
+  const { kept } = report;
+  const which = kept.map((k) => `${k.name} (${k.code})`).join(', ');
+  return new MppError('MPP_E_UPDATE_INCOMPLETE', `${kept.length} package${kept.length === 1 ? ' was' : 's were'} not updated: ${which}.`, { detail: { ...report } });
+}

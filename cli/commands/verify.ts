@@ -5,7 +5,7 @@ import { TrustStore, singleKeyTrust } from '../../runtime/trust/store.ts';
 import { recordDone, withAuditLog } from '../../runtime/audit/trail.ts';
 import type { RegisterCommand } from '../context.ts';
 import { readUserFile } from '../files.ts';
-import { verifyTrustingOnFirstUse } from '../trust-prompt.ts';
+import { verifyFile } from '../trust-prompt.ts';
 
 export const registerVerify: RegisterCommand = (program, run) => {
   program
@@ -22,7 +22,7 @@ export const registerVerify: RegisterCommand = (program, run) => {
           ? singleKeyTrust(parsePublicKeyPem(readUserFile(opts.key, 'public key').toString('utf8'), opts.key), 'given key', TrustStore.load(home))
           : undefined;
         const pkg = await withAuditLog(home, async (audit) => {
-          const p = await verifyTrustingOnFirstUse(ctx, bytes, home, { command: 'mpp verify', audit, file: resolve(file), ...(trust ? { trust } : {}) });
+          const p = await verifyFile(ctx, bytes, home, { command: 'mpp verify', audit, file: resolve(file), ...(trust ? { trust } : {}) });
           const { name, version } = p.manifest;
           recordDone(audit, { type: 'verify', outcome: 'pass', package: name, version, digest: p.digest.sha256, file: resolve(file) }, `${name}@${version} verified`);
           return p;

@@ -62,6 +62,10 @@ export interface TrustEvent {
   readonly name?: string;
   /** Present: the key was trusted for development builds of this package only. */
   readonly development?: { readonly package: string };
+  /** For `add`: a person's command, a "yes" to trust on first use, or a signed key rotation. */
+  readonly via?: 'command' | 'first-use' | 'rotation';
+  /** For `add` via rotation: the trusted key that signed the hand-over. */
+  readonly from?: string;
 }
 
 export interface AgentEvent {

@@ -1,6 +1,7 @@
 import { MppError, isMppError } from '../errors.ts';
 import { owedRecords, settleRecord } from '../store/audit-owed.ts';
 import type { InstallResult, UninstallResult } from '../store/packages.ts';
+import type { VerifyEvent } from './events.ts';
 import { auditLogExists, openAuditLog, recordAudit, type AuditEvent, type AuditLog, type RotateResult } from './log.ts';
 
 /**
@@ -75,5 +76,26 @@ function recordOwed(audit: AuditLog): void {
     const same = newest !== undefined && Object.entries(e).every(([k, v]) => JSON.stringify(newest[k]) === JSON.stringify(v));
     if (!same) audit.append(e);
     settleRecord(audit.home, owed.id);
+  }
+}
+
+/** A log that cannot take records: its failure is the answer, not one more record. */
+const LOG_FAILURES = new Set(['MPP_E_AUDIT_UNAVAILABLE', 'MPP_E_AUDIT_TAMPERED']);
+
+/** Refusals already in the log, so a flow nested in another (the gatekeeper inside an install) records each once. */
+const recorded = new WeakSet<object>();
+
+/**
+ * Records a refusal as a failed `verify` (its code, and what was refused).
+ * A failing audit log is not recorded in itself, and a refusal that cannot be
+ * recorded does not hide it: `warn` says so and the refusal stays the answer.
+ */
+export function recordRefusal(audit: AuditLog, e: unknown, source: Pick<VerifyEvent, 'file' | 'package'>, warn: (message: string) => void = () => {}): void {
+  if (!isMppError(e) || recorded.has(e) || LOG_FAILURES.has(e.code)) return;
+  try {
+    audit.append({ type: 'verify', outcome: 'fail', code: e.code, ...source });
+    recorded.add(e);
+  } catch (auditError) {
+    warn(`the refusal could not be recorded in the audit log: ${(auditError as Error).message}`);
   }
 }

@@ -9,7 +9,7 @@
 import { basename, join } from 'node:path';
 import { MppError } from '../errors.ts';
 import type { AuditLog } from '../audit/log.ts';
-import { recordDone, recordInstall } from '../audit/trail.ts';
+import { recordInstall } from '../audit/trail.ts';
 import { buildPackage, type BuildResult } from '../build/build.ts';
 import type { Engine } from '../build/componentize.ts';
 import { writeFileAtomic } from '../store/atomic.ts';
@@ -17,7 +17,7 @@ import { installPackage, type InstallResult } from '../store/packages.ts';
 import { examinePackage, verifyPackage } from '../trust/gatekeeper.ts';
 import { fingerprint } from '../trust/keys.ts';
 import { signDevelopmentPackage } from '../trust/sign.ts';
-import { TrustStore, trustKeyForDevelopment } from '../trust/store.ts';
+import { changeTrust, TrustStore } from '../trust/store.ts';
 import { authorKey, defaultAuthorKeyPath } from './author-key.ts';
 
 export interface DevelopmentTrustRequest {
@@ -98,8 +98,7 @@ export async function installDevelopmentArchive(home: string, archive: Uint8Arra
         detail: { package: name, keyid },
       });
     }
-    trust = await trustKeyForDevelopment(home, key.publicKey, publisher.name, name);
-    recordDone(opts.audit, { type: 'trust', action: 'add', keyid, name: publisher.name, development: { package: name } }, `Key ${fingerprint(keyid)} was trusted for development builds of ${name}`);
+    trust = await changeTrust(home, opts.audit, { action: 'add-development', key: key.publicKey, name: publisher.name, package: name });
   }
 
   progress('installing…');

@@ -17,6 +17,8 @@ export const INDEX_PAYLOAD_TYPE = 'application/vnd.mpp.registry-index.v1+json';
 export const INDEX_KIND = 'https://mpp.dev/registry-index/v1';
 export const ROTATION_PAYLOAD_TYPE = 'application/vnd.mpp.key-rotation.v1+json';
 export const ROTATION_KIND = 'https://mpp.dev/key-rotation/v1';
+export const YANK_PAYLOAD_TYPE = 'application/vnd.mpp.yank.v1+json';
+export const YANK_KIND = 'https://mpp.dev/yank/v1';
 
 export interface IndexVersion {
   readonly sha256: string;
@@ -50,6 +52,17 @@ export interface Rotation {
   readonly issuedAt: string;
 }
 
+/** A yank or unyank of one version, signed by the key the name is bound to (a token alone never changes a name's state). */
+export interface Yank {
+  readonly _type: typeof YANK_KIND;
+  readonly name: string;
+  readonly version: string;
+  readonly yanked: boolean;
+  /** The signer's key (SPKI base64): its id must be the name's current key. */
+  readonly publicKey: string;
+  readonly issuedAt: string;
+}
+
 interface Envelope {
   payloadType: string;
   payload: string;
@@ -59,6 +72,7 @@ interface Envelope {
 const validateEnvelope = compileSchema<Envelope>(registrySchema, '#/$defs/envelope');
 const validateIndex = compileSchema<RegistryIndex>(registrySchema, '#/$defs/index');
 const validateRotation = compileSchema<Rotation>(registrySchema, '#/$defs/rotation');
+const validateYank = compileSchema<Yank>(registrySchema, '#/$defs/yank');
 
 export function signDocument(key: PrivateKey, payloadType: string, payload: object): Buffer {
   const body = Buffer.from(JSON.stringify(payload), 'utf8');
@@ -104,6 +118,24 @@ export function openRotation(bytes: Uint8Array): Rotation {
     return keyid === from.keyid ? from : undefined;
   });
   return rotation!;
+}
+
+export function createYank(key: PrivateKey, name: string, version: string, yanked: boolean, now = new Date()): Buffer {
+  const payload: Yank = { _type: YANK_KIND, name, version, yanked, publicKey: Buffer.from(key.publicKey.spki).toString('base64'), issuedAt: now.toISOString() };
+  return signDocument(key, YANK_PAYLOAD_TYPE, payload);
+}
+
+/** Opens a yank statement: signed by the key it names; whether that key may yank the name is the caller's check. */
+export function openYank(bytes: Uint8Array): Yank & { readonly keyid: string } {
+  let yank: Yank | undefined;
+  let signer: PublicKey | undefined;
+  openDocument(bytes, YANK_PAYLOAD_TYPE, validateYank, 'The yank statement', (keyid, payload) => {
+    checkSchema(validateYank, payload, 'The yank statement');
+    yank = payload;
+    signer = keyFromBase64(yank.publicKey, 'The yank statement');
+    return keyid === signer.keyid ? signer : undefined;
+  });
+  return { ...yank!, keyid: signer!.keyid };
 }
 
 /**

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DatabaseSync as DatabaseSyncType } from 'node:sqlite';
 import { createRequire } from 'node:module';
-import { MppError, isMppError } from '../errors.ts';
+import { MppError, isMppError, type ErrorCode } from '../errors.ts';
 
 export type Database = DatabaseSyncType;
 
@@ -105,12 +105,23 @@ export function transaction<T>(db: Database, fn: () => T): T {
   }
 }
 
+/** The code (and hint) a damaged database is refused with; mpp.db's by default. */
+export interface CorruptAs {
+  readonly code: ErrorCode;
+  readonly hint?: string;
+}
+
+const MPP_DB_CORRUPT: CorruptAs = {
+  code: 'MPP_E_STORE_CORRUPT',
+  hint: 'Move the file aside and reinstall your packages (their files in the packages folder are intact); moving mpp.db aside also forgets your grants and registered agents, which you then make again with `mpp grant` and `mpp agent add`.',
+};
+
 /**
- * Runs `fn` on MPP's shared state database (`what` names the part, e.g.
- * "install index"), turning node:sqlite failures into coded errors;
- * MppErrors pass through.
+ * Runs `fn` on an SQLite database of MPP (`what` names it, e.g. "install
+ * index"), turning node:sqlite failures into coded errors that name the
+ * file; MppErrors pass through.
  */
-export function guardDatabase<T>(path: string, what: string, fn: () => T): T {
+export function guardDatabase<T>(path: string, what: string, fn: () => T, corrupt: CorruptAs = MPP_DB_CORRUPT): T {
   try {
     return fn();
   } catch (e) {
@@ -118,9 +129,10 @@ export function guardDatabase<T>(path: string, what: string, fn: () => T): T {
     if ((e as { errcode?: unknown }).errcode === undefined) throw e;
     const failure = sqliteFailure(e);
     if (failure === 'corrupt') {
-      throw new MppError('MPP_E_STORE_CORRUPT', `The ${what} ${path} is damaged: ${(e as Error).message}.`, {
-        hint: 'Move the file aside and reinstall your packages (their files in the packages folder are intact); moving mpp.db aside also forgets your grants and registered agents, which you then make again with `mpp grant` and `mpp agent add`.',
+      throw new MppError(corrupt.code, `The ${what} ${path} is damaged or not an SQLite database: ${(e as Error).message}.`, {
+        ...(corrupt.hint ? { hint: corrupt.hint } : {}),
         cause: e,
+        detail: { path },
       });
     }
     if (failure === 'busy') {
@@ -130,15 +142,16 @@ export function guardDatabase<T>(path: string, what: string, fn: () => T): T {
       });
     }
     throw new MppError('MPP_E_IO', `Cannot use the ${what} ${path}: ${(e as Error).message}.`, {
-      hint: 'Check that the MPP home folder is a writable folder and the disk is not full.',
+      hint: 'Check that the folder holding it is a writable folder and the disk is not full.',
       cause: e,
+      detail: { path },
     });
   }
 }
 
 /** Opens `path` and makes sure `schema` (CREATE ... IF NOT EXISTS) is in place; failures are coded as `what`'s. */
-export function openWithSchema(path: string, what: string, schema: string): Database {
-  return guardDatabase(path, what, () => openDatabase(path, schema));
+export function openWithSchema(path: string, what: string, schema: string, corrupt?: CorruptAs): Database {
+  return guardDatabase(path, what, () => openDatabase(path, schema), corrupt);
 }
 
 /** A table of MPP state held open by one object: closing, and coding failures as the table's. */

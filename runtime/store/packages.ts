@@ -49,7 +49,11 @@ export type InstallOptions = (
   | { readonly trust: TrustView }
   /** The result of verifying exactly these bytes (a caller that verified first, e.g. to ask about a new key): not done again. */
   | { readonly verified: VerifiedPackage }
-) & { readonly onProgress?: (message: string) => void };
+) & {
+  readonly onProgress?: (message: string) => void;
+  /** Runs once every check passed (the component prepared, the blob stored), right before the commit: e.g. trusting the keys held for this install. */
+  readonly beforeCommit?: () => Promise<void>;
+};
 
 export interface LoadedPackage {
   readonly record: InstalledRecord;
@@ -117,6 +121,7 @@ export async function installPackage(home: string, bytes: Uint8Array, opts: Inst
       return { ...record, change, ...(old ? { previousVersion: old.version } : {}), owedRecord };
     });
 
+  await opts.beforeCommit?.();
   progress('recording…');
   const db = openIndex(home);
   try {

@@ -6,6 +6,8 @@ import { parseStrictJson } from '../format/strict-json.ts';
 import { withFileLock, writeFileAtomic } from '../store/atomic.ts';
 import trustSchema from '../../spec/trust-store.schema.json' with { type: 'json' };
 import { publicKeyFromSpki, type PublicKey } from './keys.ts';
+import type { AuditLog } from '../audit/log.ts';
+import type { TrustEvent } from '../audit/events.ts';
 
 export interface TrustRecord {
   keyid: string;
@@ -119,75 +121,76 @@ function corrupt(path: string, why: string, cause?: unknown): never {
   });
 }
 
-async function update(home: string, mutate: (doc: TrustDocument) => void): Promise<TrustStore> {
+/** How a key came to be trusted: a person's command, a "yes" to trust on first use, or a hand-over signed by a trusted key. */
+export type TrustVia = 'command' | 'first-use' | 'rotation';
+
+export type TrustChange =
+  | { readonly action: 'add'; readonly key: PublicKey; readonly name: string; readonly via: TrustVia; /** For a rotation: the trusted key that signed the hand-over. */ readonly from?: string }
+  | { readonly action: 'remove'; readonly keyid: string }
+  | { readonly action: 'revoke'; readonly keyid: string; readonly reason?: string }
+  /** Trusts `key` for development builds of `package` only (spec/format.md §10): a new key is no publisher, so the gatekeeper accepts it for nothing else it signs. */
+  | { readonly action: 'add-development'; readonly key: PublicKey; readonly name: string; readonly package: string };
+
+/**
+ * The one function that changes the trust store (trust add/remove/revoke,
+ * trust on first use, key rotation, a development key), and it records each change as a `trust`
+ * audit event. The record is written ahead, under the store's lock, after the
+ * change was checked and before the file is replaced: a change the log
+ * cannot take is not made, and no change is ever made without its record.
+ */
+export async function changeTrust(home: string, audit: AuditLog, change: TrustChange, now = new Date()): Promise<TrustStore> {
   const path = homePaths(home).trust;
   return withFileLock(path, () => {
     const doc = readDocument(path);
-    mutate(doc);
+    const event = applyChange(doc, change, now);
+    audit.append(event);
     writeFileAtomic(path, JSON.stringify(doc, null, 2) + '\n');
     return new TrustStore(doc.keys);
   });
 }
 
-export function addTrustedKey(home: string, key: PublicKey, name: string, now = new Date()): Promise<TrustStore> {
-  return update(home, (doc) => {
+function applyChange(doc: TrustDocument, change: TrustChange, now: Date): TrustEvent {
+  const at = now.toISOString();
+  if (change.action === 'add' || change.action === 'add-development') {
+    const { key, name } = change;
     const existing = doc.keys.find((r) => r.keyid === key.keyid);
     if (existing?.revoked) {
       throw new MppError('MPP_E_REVOKED_KEY', `Key ${key.keyid} was revoked${existing.revoked.reason ? ` (${existing.revoked.reason})` : ''} and cannot be trusted.`, {
         hint: 'If the revocation was a mistake, remove it first with `mpp trust remove <keyid>`.',
       });
     }
-    const record: TrustRecord = { keyid: key.keyid, publicKey: Buffer.from(key.spki).toString('base64'), name, addedAt: now.toISOString() };
+    if (change.action === 'add-development') {
+      // A key already trusted as a publisher keeps that trust and gains this scope.
+      let record = existing;
+      if (!record) {
+        record = { keyid: key.keyid, publicKey: Buffer.from(key.spki).toString('base64'), name, addedAt: at, publisher: false, development: [] };
+        doc.keys.push(record);
+      }
+      record.development = [...new Set([...(record.development ?? []), change.package])].sort();
+      return { type: 'trust', action: 'add', keyid: key.keyid, name, via: 'command', development: { package: change.package } };
+    }
+    const record: TrustRecord = { keyid: key.keyid, publicKey: Buffer.from(key.spki).toString('base64'), name, addedAt: at };
     if (existing) {
       Object.assign(existing, record);
       // Trusted as a publisher now; development scopes it had stay.
       delete existing.publisher;
     } else doc.keys.push(record);
-  });
-}
-
-/**
- * Trusts `key` for development builds of `packageName` only (spec/format.md):
- * a key already trusted as a publisher keeps that trust and gains this one; a
- * new key is recorded as no publisher at all, so the gatekeeper accepts it for
- * nothing else it signs. A revoked key is refused, as by addTrustedKey.
- */
-export function trustKeyForDevelopment(home: string, key: PublicKey, name: string, packageName: string, now = new Date()): Promise<TrustStore> {
-  return update(home, (doc) => {
-    let record = doc.keys.find((r) => r.keyid === key.keyid);
-    if (record?.revoked) {
-      throw new MppError('MPP_E_REVOKED_KEY', `Key ${key.keyid} was revoked${record.revoked.reason ? ` (${record.revoked.reason})` : ''} and cannot be trusted.`, {
-        hint: 'Create a new key with `mpp keygen --force` (or remove the revocation with `mpp trust remove <keyid>` if it was a mistake).',
-      });
-    }
-    if (!record) {
-      record = { keyid: key.keyid, publicKey: Buffer.from(key.spki).toString('base64'), name, addedAt: now.toISOString(), publisher: false, development: [] };
-      doc.keys.push(record);
-    }
-    const scoped = new Set(record.development ?? []);
-    scoped.add(packageName);
-    record.development = [...scoped].sort();
-  });
-}
-
-export function removeKey(home: string, keyid: string): Promise<TrustStore> {
-  return update(home, (doc) => {
-    const i = doc.keys.findIndex((r) => r.keyid === keyid);
-    if (i < 0) throw unknownKey(keyid);
+    return { type: 'trust', action: 'add', keyid: key.keyid, name, via: change.via, ...(change.from ? { from: change.from } : {}) };
+  }
+  if (change.action === 'remove') {
+    const i = doc.keys.findIndex((r) => r.keyid === change.keyid);
+    if (i < 0) throw unknownKey(change.keyid);
     doc.keys.splice(i, 1);
-  });
-}
-
-/** Revokes by key id (the key need not have been trusted): packages it signed are refused from now on. */
-export function revokeKey(home: string, keyid: string, reason: string | undefined, now = new Date()): Promise<TrustStore> {
-  return update(home, (doc) => {
-    let record = doc.keys.find((r) => r.keyid === keyid);
-    if (!record) {
-      record = { keyid, addedAt: now.toISOString() };
-      doc.keys.push(record);
-    }
-    record.revoked = { at: now.toISOString(), ...(reason ? { reason } : {}) };
-  });
+    return { type: 'trust', action: 'remove', keyid: change.keyid };
+  }
+  // Revokes by key id (the key need not have been trusted): packages it signed are refused from now on.
+  let record = doc.keys.find((r) => r.keyid === change.keyid);
+  if (!record) {
+    record = { keyid: change.keyid, addedAt: at };
+    doc.keys.push(record);
+  }
+  record.revoked = { at, ...(change.reason ? { reason: change.reason } : {}) };
+  return { type: 'trust', action: 'revoke', keyid: change.keyid };
 }
 
 function unknownKey(keyid: string): MppError {

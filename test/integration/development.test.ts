@@ -25,7 +25,8 @@ import { listInstalled } from '../../runtime/store/packages.ts';
 import { examinePackage, verifyPackage } from '../../runtime/trust/gatekeeper.ts';
 import { parsePrivateKeyPem } from '../../runtime/trust/keys.ts';
 import { signDevelopmentPackage, signPackage } from '../../runtime/trust/sign.ts';
-import { TrustStore, addTrustedKey, revokeKey } from '../../runtime/trust/store.ts';
+import { TrustStore } from '../../runtime/trust/store.ts';
+import { addTrustedKey, revokeKey } from '../helpers/trust.ts';
 
 const ENGINE = 'quickjs' as const;
 const yes: DevelopmentConsent = { createKey: async () => true, trustKey: async () => true };

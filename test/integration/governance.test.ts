@@ -16,7 +16,8 @@ import { GLOBAL_SCOPE, GrantStore, workspaceScope } from '../../runtime/state/gr
 import { installPackage, uninstallPackage } from '../../runtime/store/packages.ts';
 import { generateKey, type PrivateKey } from '../../runtime/trust/keys.ts';
 import { signPackage } from '../../runtime/trust/sign.ts';
-import { addTrustedKey, TrustStore } from '../../runtime/trust/store.ts';
+import { TrustStore } from '../../runtime/trust/store.ts';
+import { addTrustedKey } from '../helpers/trust.ts';
 import { fixtureComponent } from '../fixtures/tools/build.ts';
 import { tempDir } from '../helpers/cli.ts';
 

@@ -16,7 +16,8 @@ import { blobPath } from '../../runtime/store/blobs.ts';
 import { loadInstalled } from '../../runtime/store/packages.ts';
 import { generateKey, type PrivateKey } from '../../runtime/trust/keys.ts';
 import { signPackage } from '../../runtime/trust/sign.ts';
-import { TrustStore, addTrustedKey, revokeKey } from '../../runtime/trust/store.ts';
+import { TrustStore } from '../../runtime/trust/store.ts';
+import { addTrustedKey, revokeKey } from '../helpers/trust.ts';
 import { mpp, mppInTerminal, snapshot, tempDir, withoutAudit } from '../helpers/cli.ts';
 import { exampleBuild, examplePackage } from '../helpers/installable.ts';
 import { invalidComponent, makePackage } from '../helpers/packages.ts';
@@ -79,12 +80,18 @@ describe('mpp install / list / uninstall', () => {
     assert.notEqual(no.code, 0);
     assert.match(no.stdout, /never trusted[\s\S]*fingerprint: ed25519:[\s\S]*MPP_E_UNTRUSTED_KEY[\s\S]*mpp install/);
     assert.deepEqual(withoutAudit(snapshot(home)), {});
+    // A "yes" is only held until the install passed every check: a package the sandbox cannot prepare trusts nothing.
+    const failed = await mppInTerminal(['install', file('fake.mpp')], { home, answers: 'y' });
+    assert.notEqual(failed.code, 0);
+    assert.match(failed.stdout, /MPP_E_TOOL_INVALID/);
+    assert.deepEqual(TrustStore.load(home).records, [], 'a failed install leaves the trust store as it was');
     const yes = await mppInTerminal(['install', file('v1.mpp')], { home, answers: 'y' });
     assert.equal(yes.code, 0, yes.stdout);
     assert.match(yes.stdout, /Installed mpp-examples\/hello@0\.1\.0, signed by MPP examples/);
     assert.deepEqual(TrustStore.load(home).records.map((r) => r.keyid), [key.publicKey.keyid]);
-    const audited = json<{ records: { type: string; event: { action?: string } }[] }>((await mpp(['audit', '--json'], { home })).stdout).records;
+    const audited = json<{ records: { type: string; event: { action?: string; via?: string } }[] }>((await mpp(['audit', '--json'], { home })).stdout).records;
     assert.deepEqual(audited.map((r) => r.type), ['verify', 'trust', 'install'], 'the refusal, the key trusted on first use, the install');
+    assert.equal(audited[1]!.event.via, 'first-use');
   });
 
   it('install -> list -> reinstall (no-op) -> conflict -> upgrade -> downgrade -> uninstall keeps data -> uninstall --purge deletes it', async () => {
@@ -167,7 +174,7 @@ describe('mpp install / list / uninstall', () => {
 
   it('refuses a component the sandbox cannot prepare, and writes no file', async () => {
     const home = await trustedHome('fake');
-    const before = snapshot(home);
+    const before = withoutAudit(snapshot(home));
     const r = await mpp(['install', file('fake.mpp'), '--json'], { home });
     assert.equal(r.code, 1);
     assert.equal(json<Fail>(r.stdout).error.code, 'MPP_E_TOOL_INVALID');

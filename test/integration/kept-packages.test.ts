@@ -17,7 +17,8 @@ import { KeptPackages } from '../../runtime/store/kept-packages.ts';
 import { installPackage } from '../../runtime/store/packages.ts';
 import { generateKey } from '../../runtime/trust/keys.ts';
 import { signPackage } from '../../runtime/trust/sign.ts';
-import { addTrustedKey, revokeKey, TrustStore } from '../../runtime/trust/store.ts';
+import { TrustStore } from '../../runtime/trust/store.ts';
+import { addTrustedKey, revokeKey } from '../helpers/trust.ts';
 import { fixtureComponent } from '../fixtures/tools/build.ts';
 import { tempDir } from '../helpers/cli.ts';
 

@@ -13,7 +13,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { generateKey, publicKeyToPem } from '../../runtime/trust/keys.ts';
+import { generateKey, privateKeyToPem, publicKeyToPem } from '../../runtime/trust/keys.ts';
 import { mpp, tempDir } from '../helpers/cli.ts';
 import { exampleBuild, examplePackage } from '../helpers/installable.ts';
 
@@ -177,6 +177,56 @@ describe('OCI registries (CNCF distribution)', () => {
     assert.equal(put.status, 201);
     const other = await mpp(['install', `oci://${open.host}/other/thing:v1`, '--json'], { home: await home('other') });
     assert.equal(json<Fail>(other.stdout).error.code, 'MPP_E_REGISTRY_PROTOCOL');
+  });
+
+  it('keeps the registry path\'s continuity: key continuity with rotations carried in the artifact, no downgrade, annotations required', async () => {
+    const build = await exampleBuild();
+    const other = generateKey();
+    const next = generateKey();
+    const repo = `oci://${open.host}/mpp-examples/continuity`;
+    const put = (label: string, bytes: Uint8Array) => {
+      const path = join(dir, `continuity-${label}.mpp`);
+      writeFileSync(path, bytes);
+      return path;
+    };
+    writeFileSync(join(dir, 'key.pem'), privateKeyToPem(key));
+    writeFileSync(join(dir, 'other.pub.pem'), publicKeyToPem(other.publicKey));
+    const pushes: [string, string[]][] = [
+      ['0.1.0', [put('0.1.0', examplePackage(build, key, { version: '0.1.0' }))]],
+      ['0.2.0', [put('0.2.0', examplePackage(build, key, { version: '0.2.0' }))]],
+      ['0.3.0', [put('0.3.0', examplePackage(build, other, { version: '0.3.0' }))]],
+      ['0.4.0', [put('0.4.0', examplePackage(build, next, { version: '0.4.0' })), '--rotated-from', join(dir, 'key.pem')]],
+    ];
+    let layer = { digest: '', size: 0 };
+    for (const [tag, args] of pushes) {
+      const pushed = await mpp(['publish', args[0]!, `${repo}:${tag}`, ...args.slice(1), '--json'], { home: dir });
+      assert.equal(pushed.code, 0, pushed.stdout + pushed.stderr);
+      if (tag === '0.2.0') layer = { digest: json<{ layerDigest: string }>(pushed.stdout).layerDigest, size: json<{ size: number }>(pushed.stdout).size };
+    }
+    const h = await home('continuity');
+    assert.equal((await mpp(['trust', 'add', join(dir, 'other.pub.pem'), '--name', 'Other'], { home: h })).code, 0);
+    const install = (tag: string) => mpp(['install', `${repo}:${tag}`, '--json'], { home: h });
+    assert.equal((await install('0.2.0')).code, 0);
+    const takeover = await install('0.3.0');
+    assert.equal(json<Fail>(takeover.stdout).error.code, 'MPP_E_REGISTRY_PUBLISHER_MISMATCH', 'another trusted key over the installed package');
+    assert.equal(json<Fail>((await install('0.1.0')).stdout).error.code, 'MPP_E_REGISTRY_DOWNGRADE');
+    const rotated = await install('0.4.0');
+    assert.equal(rotated.code, 0, rotated.stdout + rotated.stderr);
+    const r = json<{ version: string; trustedByRotation: string; publisher: { keyid: string; name: string } }>(rotated.stdout);
+    assert.deepEqual([r.version, r.trustedByRotation, r.publisher.keyid, r.publisher.name], ['0.4.0', next.publicKey.keyid, next.publicKey.keyid, 'Examples']);
+    const trusted = json<{ records: { event: { keyid: string; via?: string } }[] }>((await mpp(['audit', '--type', 'trust', '--json'], { home: h })).stdout).records.map((x) => x.event);
+    assert.deepEqual(trusted.filter((e) => e.via === 'rotation').map((e) => e.keyid), [next.publicKey.keyid]);
+
+    // The same layer under a tag without MPP annotations: the artifact does not say what it is, so it is refused.
+    const empty = `sha256:${createHash('sha256').update('{}').digest('hex')}`;
+    const bare = await fetch(`http://${open.host}/v2/mpp-examples/continuity/manifests/bare`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
+      body: JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: 'application/vnd.mpp.package.v1', config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: empty, size: 2 }, layers: [{ mediaType: 'application/vnd.mpp.package.v1+zip', ...layer }] }),
+    });
+    assert.equal(bare.status, 201);
+    const unannotated = await mpp(['install', `${repo}:bare`, '--json'], { home: await home('bare') });
+    assert.equal(json<Fail>(unannotated.stdout).error.code, 'MPP_E_REGISTRY_PROTOCOL');
   });
 
   it('speaks the token flow: refused without credentials, publishes and installs with them', async (t) => {

@@ -4,7 +4,7 @@
  * `mpp registry serve` process in the middle of an upload.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,10 +14,11 @@ import type { RegistryEntry } from '../../runtime/registry/client/config.ts';
 import { publishPackage } from '../../runtime/registry/client/publish.ts';
 import { fetchIndex } from '../../runtime/registry/client/signed-index.ts';
 import { startRegistry } from '../../runtime/registry/server/http.ts';
-import { createToken } from '../../runtime/registry/server/store.ts';
+import { createToken, registryPaths } from '../../runtime/registry/server/store.ts';
+import { homePaths } from '../../runtime/home.ts';
 import { generateKey } from '../../runtime/trust/keys.ts';
 import { signPackage } from '../../runtime/trust/sign.ts';
-import { tempDir } from '../helpers/cli.ts';
+import { mpp, tempDir, type CliResult } from '../helpers/cli.ts';
 import { baseManifest, fakeComponent, makePackage } from '../helpers/packages.ts';
 import { inProcessRegistry, registryBlobs, servedRegistry, stop, useRegistry } from '../helpers/registry.ts';
 
@@ -169,5 +170,36 @@ describe('registry server', () => {
     const res = await fetch(`${reg.url}/v1/nothing`);
     assert.equal(res.status, 404);
     assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'MPP_E_REGISTRY_NOT_FOUND');
+  });
+
+  it('a garbage SQLite file stops with a coded error naming it: the server\'s registry.db, and mpp.db, audit.db, registry.db in MPP_HOME', async (t) => {
+    const dir = tempDir(t, 'reg-garbage');
+    const garbage = Buffer.from('this is not an SQLite database, whatever its name says\n'.repeat(200));
+    const refusal = (r: CliResult) => (JSON.parse(r.stdout) as { error: { code: string; message: string } }).error;
+
+    const regDir = join(dir, 'registry');
+    mkdirSync(regDir, { recursive: true });
+    writeFileSync(registryPaths(regDir).db, garbage);
+    const served = await mpp(['registry', 'serve', '--dir', regDir, '--port', '0', '--json'], { home: join(dir, 'server-home') });
+    assert.equal(served.code, 1, served.stdout + served.stderr);
+    assert.equal(refusal(served).code, 'MPP_E_REGISTRY_STORE_CORRUPT');
+    assert.ok(refusal(served).message.includes(registryPaths(regDir).db), refusal(served).message);
+
+    const reg = await inProcessRegistry(t, join(dir, 'good-registry'));
+    const cases: [keyof ReturnType<typeof homePaths>, string[], string][] = [
+      ['db', ['list', '--json'], 'MPP_E_STORE_CORRUPT'],
+      ['audit', ['uninstall', 'acme/none', '--json'], 'MPP_E_AUDIT_UNAVAILABLE'],
+      ['registryState', ['install', 'acme/tool-a', '--json'], 'MPP_E_REGISTRY_CONFIG_CORRUPT'],
+    ];
+    for (const [file, args, code] of cases) {
+      const home = join(dir, `home-${file}`);
+      await useRegistry(home, reg.dir, reg.url);
+      if (file === 'registryState') assert.equal((await mpp(['install', 'acme/tool-a', '--json'], { home })).code, 1, 'creates mpp.db, the state and the log');
+      writeFileSync(homePaths(home)[file], garbage);
+      const r = await mpp(args, { home });
+      assert.equal(r.code, 1, `${file}: ${r.stdout}${r.stderr}`);
+      assert.equal(refusal(r).code, code, `${file}: ${refusal(r).message}`);
+      assert.ok(refusal(r).message.includes(homePaths(home)[file]), `${file}: ${refusal(r).message}`);
+    }
   });
 });

@@ -13,6 +13,7 @@ import { exampleBuild, examplePackage } from '../helpers/installable.ts';
 import { makePackage } from '../helpers/packages.ts';
 import { servedRegistry, stop } from '../helpers/registry.ts';
 import { registryPaths } from '../../runtime/registry/server/store.ts';
+import { createYank } from '../../runtime/registry/documents.ts';
 import type { ChildProcess } from 'node:child_process';
 
 const NAME = 'mpp-examples/hello';
@@ -43,6 +44,7 @@ describe('mpp registry serve / publish / install / update', () => {
     writeFileSync(file('key.pem'), privateKeyToPem(key));
     writeFileSync(file('key.pub.pem'), publicKeyToPem(key.publicKey));
     writeFileSync(file('new.pem'), privateKeyToPem(newKey));
+    writeFileSync(file('other.pem'), privateKeyToPem(other));
     server = await servedRegistry(regDir);
     const created = await mpp(['registry', 'token', 'create', '--dir', regDir, '--json'], { home });
     token = json<{ token: string }>(created.stdout).token;
@@ -89,6 +91,16 @@ describe('mpp registry serve / publish / install / update', () => {
     assert.deepEqual([json<{ version: string }>(installed.stdout).version, json<{ change: string }>(installed.stdout).change], ['0.1.0', 'installed']);
   });
 
+  it('a description as long as the manifest allows is found by search (one limit everywhere)', async () => {
+    const description = 'A tool with a very long description. '.repeat(54).slice(0, 1500).trim();
+    const long = file('long.mpp');
+    writeFileSync(long, examplePackage(await exampleBuild(), generateKey(), { name: 'mpp-examples/long', description }));
+    assert.equal((await run(['publish', long, '--token', token])).code, 0);
+    const found = await run(['search', 'very long description']);
+    assert.equal(found.code, 0, found.stdout + found.stderr);
+    assert.deepEqual(json<{ results: { name: string; description: string }[] }>(found.stdout).results.map((r) => [r.name, r.description.length]), [['mpp-examples/long', description.length]]);
+  });
+
   it('lists outdated packages and updates them', async () => {
     const outdated = json<{ outdated: { name: string; installed: string; latest: string }[] }>((await run(['list', '--outdated'])).stdout);
     assert.deepEqual(outdated.outdated.map((o) => [o.name, o.installed, o.latest]), [[NAME, '0.1.0', '0.2.0']]);
@@ -102,13 +114,31 @@ describe('mpp registry serve / publish / install / update', () => {
   });
 
   it('yank hides a version from resolution without deleting it; never a downgrade without --allow-downgrade', async () => {
-    assert.equal((await run(['registry', 'yank', `${NAME}@0.2.0`, '--token', token])).code, 0);
+    // A token alone, or another publisher's key with a valid token, changes nothing: only the name's key yanks.
+    const bare = await fetch(`${server.url}/v1/packages/${NAME}/0.2.0/yank`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(((await bare.json()) as Fail).error.code, 'MPP_E_REGISTRY_BAD_SIGNATURE');
+    const foreign = await run(['registry', 'yank', `${NAME}@0.2.0`, '--key', file('other.pem'), '--token', token]);
+    assert.equal(json<Fail>(foreign.stdout).error.code, 'MPP_E_REGISTRY_PUBLISHER_MISMATCH');
+    const yanked = async () => {
+      const envelope = json<{ payload: string }>(await (await fetch(`${server.url}/v1/index`)).text());
+      return json<{ packages: Record<string, { versions: Record<string, { yanked: boolean }> }> }>(Buffer.from(envelope.payload, 'base64').toString('utf8')).packages[NAME]!.versions['0.2.0']!.yanked;
+    };
+    assert.equal(await yanked(), false, 'neither changed the version');
+    assert.equal((await run(['registry', 'yank', `${NAME}@0.2.0`, '--key', file('key.pem'), '--token', token])).code, 0);
+    // An older statement by the right key (a replay of an earlier unyank) cannot undo the yank.
+    const replay = await fetch(`${server.url}/v1/packages/${NAME}/0.2.0/unyank`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: createYank(key, NAME, '0.2.0', false, new Date(Date.now() - 3600_000)).toString('utf8'),
+    });
+    assert.equal(((await replay.json()) as Fail).error.code, 'MPP_E_REGISTRY_BAD_SIGNATURE');
+    assert.equal(await yanked(), true, 'the replay changed nothing');
     assert.equal(json<Fail>((await run(['install', `${NAME}@0.2.0`])).stdout).error.code, 'MPP_E_REGISTRY_NOT_FOUND');
     const down = await run(['update', NAME]);
     assert.equal(json<Fail>(down.stdout).error.code, 'MPP_E_REGISTRY_DOWNGRADE', '0.1.0 is now the newest unyanked one');
     const allowed = await run(['update', NAME, '--allow-downgrade']);
     assert.equal(json<{ change: string }>(allowed.stdout).change, 'downgraded');
-    assert.equal((await run(['registry', 'yank', `${NAME}@0.2.0`, '--undo', '--token', token])).code, 0);
+    assert.equal((await run(['registry', 'yank', `${NAME}@0.2.0`, '--undo', '--key', file('key.pem'), '--token', token])).code, 0);
     assert.equal(json<{ version: string }>((await run(['update', NAME])).stdout).version, '0.2.0');
   });
 
@@ -123,6 +153,9 @@ describe('mpp registry serve / publish / install / update', () => {
     assert.equal(updated.code, 0, updated.stdout + updated.stderr);
     const r = json<{ version: string; trustedByRotation: string; publisher: { keyid: string; name: string } }>(updated.stdout);
     assert.deepEqual([r.version, r.trustedByRotation, r.publisher.keyid, r.publisher.name], ['0.4.0', newKey.publicKey.keyid, newKey.publicKey.keyid, 'Examples']);
+    // The key trusted by the rotation is audited like every change of the trust store.
+    const trusted = json<{ records: { event: { action: string; keyid: string; via?: string; from?: string } }[] }>((await run(['audit', '--type', 'trust'])).stdout).records.map((x) => x.event);
+    assert.deepEqual(trusted.filter((e) => e.via === 'rotation').map((e) => [e.action, e.keyid, e.from]), [['add', newKey.publicKey.keyid, key.publicKey.keyid]]);
   });
 
   it('serves the web pages and counts downloads', async () => {

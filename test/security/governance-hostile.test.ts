@@ -11,7 +11,8 @@ import { SandboxPool } from '../../runtime/run/sandbox-pool.ts';
 import { installPackage } from '../../runtime/store/packages.ts';
 import { generateKey } from '../../runtime/trust/keys.ts';
 import { signPackage } from '../../runtime/trust/sign.ts';
-import { addTrustedKey, TrustStore } from '../../runtime/trust/store.ts';
+import { TrustStore } from '../../runtime/trust/store.ts';
+import { addTrustedKey } from '../helpers/trust.ts';
 import { fixtureComponent } from '../fixtures/tools/build.ts';
 import { tempDir } from '../helpers/cli.ts';
 

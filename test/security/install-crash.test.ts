@@ -20,7 +20,8 @@ import { blobPath, sweepBlobs } from '../../runtime/store/blobs.ts';
 import { openIndex } from '../../runtime/store/installed-index.ts';
 import { installPackage, listInstalled, loadInstalled } from '../../runtime/store/packages.ts';
 import { generateKey, type PrivateKey } from '../../runtime/trust/keys.ts';
-import { TrustStore, addTrustedKey } from '../../runtime/trust/store.ts';
+import { TrustStore } from '../../runtime/trust/store.ts';
+import { addTrustedKey } from '../helpers/trust.ts';
 import { CLI, ROOT, mpp, tempDir } from '../helpers/cli.ts';
 import { exampleBuild, examplePackage, type ExampleBuild } from '../helpers/installable.ts';
 

@@ -18,7 +18,11 @@ import { INDEX_KIND, INDEX_PAYLOAD_TYPE, ROTATION_KIND, ROTATION_PAYLOAD_TYPE, c
 import { listInstalled } from '../../runtime/store/packages.ts';
 import { examinePackage, verifyPackage } from '../../runtime/trust/gatekeeper.ts';
 import { generateKey, type PrivateKey } from '../../runtime/trust/keys.ts';
-import { TrustStore, addTrustedKey, revokeKey } from '../../runtime/trust/store.ts';
+import { withAuditLog } from '../../runtime/audit/trail.ts';
+import type { TransferTiming } from '../../runtime/registry/client/http.ts';
+import { TrustStore } from '../../runtime/trust/store.ts';
+import { mpp } from '../helpers/cli.ts';
+import { addTrustedKey, revokeKey } from '../helpers/trust.ts';
 import { tempDir } from '../helpers/cli.ts';
 import { exampleBuild, examplePackage, type ExampleBuild } from '../helpers/installable.ts';
 
@@ -69,13 +73,16 @@ describe('a malicious registry', () => {
     await addRegistry(home, registryEntry({ name: 'evil', url: evil.url, key: registryKey.publicKey, priority: 0, scopes: [] }));
     for (const file of files.values()) evil.routes.set(`/v1/blobs/sha256/${sha256Hex(file)}`, bytesOf(file));
     const serveIndex = (doc: RegistryIndex, key = registryKey) => evil.routes.set('/v1/index', bytesOf(signDocument(key, INDEX_PAYLOAD_TYPE, doc)));
-    const install = (range = '*', extra: { allowDowngrade?: boolean; timeoutMs?: number } = {}) =>
-      installFromRegistry(home, NAME, {
-        range,
-        allowDowngrade: Boolean(extra.allowDowngrade),
-        transfer: { timeoutMs: extra.timeoutMs ?? 20_000, idleTimeoutMs: extra.timeoutMs ?? 20_000 },
-        verify: async (bytes) => verifyPackage(bytes, TrustStore.load(home)),
-      });
+    const install = (range = '*', extra: { allowDowngrade?: boolean; timeoutMs?: number; transfer?: TransferTiming } = {}) =>
+      withAuditLog(home, (audit) =>
+        installFromRegistry(home, NAME, {
+          range,
+          allowDowngrade: Boolean(extra.allowDowngrade),
+          transfer: extra.transfer ?? { timeoutMs: extra.timeoutMs ?? 20_000, idleTimeoutMs: extra.timeoutMs ?? 20_000 },
+          audit,
+          verify: async (bytes, trust) => verifyPackage(bytes, trust),
+        }),
+      );
     return { home, evil, serveIndex, install };
   }
 
@@ -233,5 +240,68 @@ describe('a malicious registry', () => {
     await rejectsCode(install('*', { timeoutMs: 1500 }), 'MPP_E_REGISTRY_TIMEOUT', 'a trickling download');
     evil.routes.set('/v1/index', () => undefined); // never answers
     await rejectsCode(install('*', { timeoutMs: 1000 }), 'MPP_E_REGISTRY_TIMEOUT', 'an index that never comes');
+  });
+
+  it('slow retrieval by drip-feeding: a registry that never goes idle is cut off by its progress, not by the total limit', async (t) => {
+    const registryKey = generateKey();
+    const { evil, serveIndex, install } = await setup(t, registryKey);
+    serveIndex(index(1, ['1.0.0']));
+    const file = files.get('1.0.0')!;
+    // A few bytes often enough that the idle limit never fires; the total limit is far away.
+    evil.routes.set(`/v1/blobs/sha256/${sha256Hex(file)}`, (_req, res) => {
+      res.writeHead(200, { 'content-length': file.length });
+      let off = 0;
+      const timer = setInterval(() => res.write(file.subarray(off, (off += 8))), 20);
+      res.on('close', () => clearInterval(timer));
+    });
+    const bounds = { timeoutMs: 3_600_000, idleTimeoutMs: 3_600_000, minBytesPerSecond: 1024 * 1024, rateGraceMs: 200 };
+    await rejectsCode(install('*', { transfer: bounds }), 'MPP_E_REGISTRY_TIMEOUT', 'a drip-fed download');
+  });
+
+  it('a rotation seen during an install is trusted only once the install passed every check, and audited', async (t) => {
+    const registryKey = generateKey();
+    const { home, evil, serveIndex, install } = await setup(t, registryKey);
+    serveIndex(index(1, ['1.0.0']));
+    assert.equal((await install()).version, '1.0.0');
+    const next = generateKey();
+    const moved = examplePackage(build, next, { version: '3.0.0' });
+    evil.routes.set(`/v1/blobs/sha256/${sha256Hex(moved)}`, bytesOf(moved));
+    const rotated = (version: number, over: Partial<IndexPackage['versions'][string]>) => {
+      const doc = index(version, ['1.0.0'], {}, { keys: [publisher.publicKey.keyid, next.publicKey.keyid], rotations: [createRotation(publisher, next.publicKey).toString('utf8')] });
+      (doc.packages[NAME]!.versions as Record<string, unknown>)['3.0.0'] = entry(moved, { publisher: next.publicKey.keyid, ...over });
+      return doc;
+    };
+    // A valid hand-over, but the package is not the one the index names: refused after the gatekeeper.
+    serveIndex(rotated(2, { digest: 'f'.repeat(64) }));
+    await rejectsCode(install(), 'MPP_E_REGISTRY_MISMATCH', 'the file is not what the index names');
+    assert.equal(TrustStore.load(home).state(next.publicKey.keyid), 'unknown', 'a failed install leaves the trust store as it was');
+    serveIndex(rotated(3, {}));
+    const r = await install();
+    assert.deepEqual([r.version, r.trustedByRotation], ['3.0.0', next.publicKey.keyid]);
+    assert.equal(TrustStore.load(home).name(next.publicKey.keyid), 'Examples');
+    const trust = await mpp(['audit', '--type', 'trust', '--json'], { home });
+    const events = (JSON.parse(trust.stdout) as { records: { event: { keyid: string; via?: string; from?: string } }[] }).records.map((x) => x.event);
+    assert.deepEqual(events.map((e) => [e.keyid, e.via, e.from]), [[publisher.publicKey.keyid, 'command', undefined], [next.publicKey.keyid, 'rotation', publisher.publicKey.keyid]]);
+  });
+
+  it('mpp update of every package exits 1 when one was refused (a rollback must never look like success), and audits it', async (t) => {
+    const registryKey = generateKey();
+    const { home, serveIndex, install } = await setup(t, registryKey);
+    serveIndex(index(5, ['1.0.0']));
+    assert.equal((await install()).version, '1.0.0');
+    serveIndex(index(4, ['1.0.0', '1.1.0']));
+    const r = await mpp(['update', '--json'], { home });
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const error = (JSON.parse(r.stdout) as { ok: boolean; error: { code: string; detail: { kept: { name: string; code: string }[] } } }).error;
+    assert.equal(error.code, 'MPP_E_UPDATE_INCOMPLETE');
+    assert.deepEqual(error.detail.kept.map((k) => [k.name, k.code]), [[NAME, 'MPP_E_REGISTRY_ROLLBACK']]);
+    const human = await mpp(['update'], { home });
+    assert.equal(human.code, 1);
+    assert.match(human.stdout, /^Not updated mpp-examples\/hello: MPP_E_REGISTRY_ROLLBACK /m);
+    assert.match(human.stderr, /error MPP_E_UPDATE_INCOMPLETE: 1 package was not updated: mpp-examples\/hello \(MPP_E_REGISTRY_ROLLBACK\)/);
+    const audited = await mpp(['audit', '--type', 'verify', '--json'], { home });
+    const refusals = (JSON.parse(audited.stdout) as { records: { event: { outcome: string; code?: string; package?: string } }[] }).records.map((x) => x.event);
+    assert.deepEqual(refusals.map((e) => [e.outcome, e.code, e.package]), [['fail', 'MPP_E_REGISTRY_ROLLBACK', NAME], ['fail', 'MPP_E_REGISTRY_ROLLBACK', NAME]]);
+    assert.equal(listInstalled(home)[0]!.version, '1.0.0');
   });
 });

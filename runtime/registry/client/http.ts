@@ -1,7 +1,9 @@
 /**
  * Transfers with a registry (MPP or OCI) over Node's fetch (undici): every
  * response body is read in chunks against a byte limit (endless data), with
- * an idle and a total deadline (slow retrieval). Nothing a server sends is
+ * an idle and a total deadline and a minimum average rate once a grace
+ * period has passed (slow retrieval: a server that drips a byte now and then
+ * never goes idle, so only progress can bound it). Nothing a server sends is
  * believed about its own size: Content-Length only lets a refusal come early.
  */
 import { ERROR_CODES, MppError, type ErrorCode } from '../../errors.ts';
@@ -21,6 +23,9 @@ export interface TransferOptions {
   readonly timeoutMs?: number;
   /** Longest silence between two chunks. */
   readonly idleTimeoutMs?: number;
+  /** Slowest average rate of a response body accepted, counted from its headers, once `rateGraceMs` has passed. */
+  readonly minBytesPerSecond?: number;
+  readonly rateGraceMs?: number;
   readonly onProgress?: Progress;
   /** Statuses returned to the caller instead of thrown (OCI's 401 challenge, 404 on HEAD). */
   readonly accept?: readonly number[];
@@ -33,7 +38,10 @@ export interface Response {
   readonly url: string;
 }
 
-const TRANSFER_DEFAULTS = Object.freeze({ timeoutMs: 300_000, idleTimeoutMs: 30_000 });
+export const TRANSFER_DEFAULTS = Object.freeze({ timeoutMs: 300_000, idleTimeoutMs: 30_000, minBytesPerSecond: 16 * 1024, rateGraceMs: 10_000 });
+
+/** The bounds a caller may set on a transfer's time (e.g. `--timeout`, tests). */
+export type TransferTiming = Pick<TransferOptions, 'timeoutMs' | 'idleTimeoutMs' | 'minBytesPerSecond' | 'rateGraceMs'>;
 const UPLOAD_CHUNK = 256 * 1024;
 
 const validateError = compileSchema<{ error: { code: string; message: string; hint?: string } }>(registrySchema, '#/$defs/error');
@@ -66,7 +74,7 @@ export async function transfer(url: string, opts: TransferOptions): Promise<Resp
     const ok = res.ok || (opts.accept ?? []).includes(res.status);
     // Error bodies are only read for their message: a small limit.
     const limit = ok ? opts.maxBytes : 64 * 1024;
-    const body = opts.method === 'HEAD' ? Buffer.alloc(0) : await readLimited(res, limit, opts.body ? undefined : opts.onProgress, alive, url);
+    const body = opts.method === 'HEAD' ? Buffer.alloc(0) : await readLimited(res, limit, opts.body ? undefined : opts.onProgress, progressGuard(opts, alive, stop), url);
     if (!ok) throw httpError(url, res.status, body);
     return { status: res.status, headers: res.headers, body, url: res.url || url };
   } catch (e) {
@@ -82,7 +90,23 @@ export async function transfer(url: string, opts: TransferOptions): Promise<Resp
   }
 }
 
-async function readLimited(res: globalThis.Response, max: number, onProgress: Progress | undefined, alive: () => void, url: string): Promise<Buffer> {
+/**
+ * What each chunk of a response body does to the deadlines: resets the idle
+ * timer, and after the grace period stops a body whose average rate is below
+ * the minimum (checked per chunk: a body that sends no chunk meets the idle limit).
+ */
+function progressGuard(opts: TransferOptions, alive: () => void, stop: (why: string) => void): (size: number) => void {
+  const minRate = opts.minBytesPerSecond ?? TRANSFER_DEFAULTS.minBytesPerSecond;
+  const grace = opts.rateGraceMs ?? TRANSFER_DEFAULTS.rateGraceMs;
+  const started = performance.now();
+  return (size) => {
+    alive();
+    const elapsed = performance.now() - started;
+    if (elapsed > grace && (size * 1000) / elapsed < minRate) stop(`the server sent ${size} bytes in ${Math.round(elapsed)} ms, slower than the ${minRate} bytes/s required after ${grace} ms`);
+  };
+}
+
+async function readLimited(res: globalThis.Response, max: number, onProgress: Progress | undefined, alive: (size: number) => void, url: string): Promise<Buffer> {
   const declared = Number(res.headers.get('content-length') ?? NaN);
   const tooLarge = () => new MppError('MPP_E_REGISTRY_TOO_LARGE', `${describe(url)} answered more than the ${max} bytes expected; the transfer was stopped.`, { detail: { url, limit: max } });
   if (declared > max) {
@@ -96,8 +120,8 @@ async function readLimited(res: globalThis.Response, max: number, onProgress: Pr
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    alive();
     size += value.length;
+    alive(size);
     if (size > max) {
       await reader.cancel();
       throw tooLarge();

@@ -16,28 +16,36 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import semver from 'semver';
 import type { AuditLog } from '../../audit/log.ts';
-import { recordInstall } from '../../audit/trail.ts';
+import type { VerifyEvent } from '../../audit/events.ts';
+import { recordInstall, recordRefusal } from '../../audit/trail.ts';
 import { MppError, isMppError } from '../../errors.ts';
 import { sha256Hex } from '../../hash.ts';
 import { homePaths } from '../../home.ts';
 import { writeFileAtomic } from '../../store/atomic.ts';
-import { installPackage, listInstalled, type InstallResult, type InstalledRecord } from '../../store/packages.ts';
+import { installPackage, listInstalled, type InstallResult } from '../../store/packages.ts';
 import type { VerifiedPackage } from '../../trust/gatekeeper.ts';
-import { fingerprint, publicKeyFromSpki } from '../../trust/keys.ts';
-import { TrustStore, addTrustedKey } from '../../trust/store.ts';
-import { openRotation, rotationLeadsTo, type IndexPackage, type IndexVersion } from '../documents.ts';
+import { PendingTrust } from '../../trust/first-use.ts';
+import { TrustStore } from '../../trust/store.ts';
+import { checkAcceptedOn, checkContinuity } from '../continuity.ts';
+import type { IndexPackage, IndexVersion } from '../documents.ts';
 import { loadRegistries, route, type RegistryEntry } from './config.ts';
-import { transfer, type Progress, type TransferOptions } from './http.ts';
+import { transfer, type Progress, type TransferTiming } from './http.ts';
 import { fetchIndex, isUnavailable, lastSeenIndex, type BelievedIndex } from './signed-index.ts';
 
 export interface RegistryInstallOptions {
   readonly range?: string;
   readonly allowDowngrade?: boolean;
-  readonly transfer?: Pick<TransferOptions, 'timeoutMs' | 'idleTimeoutMs'>;
+  readonly transfer?: TransferTiming;
   readonly onProgress?: (message: string) => void;
   readonly onTransfer?: Progress;
-  /** The gatekeeper with this host's trust (the CLI adds trust on first use at a terminal). */
-  readonly verify: (bytes: Uint8Array) => Promise<VerifiedPackage>;
+  /**
+   * The gatekeeper over `trust` (this host's trust store with the keys held
+   * for this install), with trust on first use where a person can be asked
+   * (runtime/trust/first-use.ts).
+   */
+  readonly verify: (bytes: Uint8Array, trust: PendingTrust) => Promise<VerifiedPackage>;
+  /** Where keys trusted on the way and refusals are recorded. */
+  readonly audit: AuditLog;
   /** Indexes already fetched and checked in this operation, by registry name (one fetch per registry when updating many). */
   readonly indexes?: Map<string, BelievedIndex>;
 }
@@ -48,7 +56,7 @@ export interface RegistryInstallResult extends InstallResult {
   readonly fromCache: boolean;
   /** Every registry was down: chosen from the last signed index seen. */
   readonly offline: boolean;
-  /** The publisher's new key, trusted because the installed version's trusted key signed the rotation to it. */
+  /** The publisher's new key, trusted (once the install passed every check) because the installed version's trusted key signed the rotation to it. */
   readonly trustedByRotation?: string;
 }
 
@@ -61,38 +69,47 @@ export interface Resolved {
 }
 
 export async function installFromRegistry(home: string, name: string, opts: RegistryInstallOptions): Promise<RegistryInstallResult> {
-  const progress = opts.onProgress ?? (() => {});
-  const installed = listInstalled(home).find((r) => r.name === name);
-  const found = await findPackage(home, name, opts, opts.indexes);
-  const resolved = resolve(found, name, opts.range ?? '*');
-  const { version, entry, believed } = resolved;
-  const registry = believed.registry;
-  refuseDowngrade(installed, version, Boolean(opts.allowDowngrade), `Registry "${registry.name}"`);
+  return withRefusalsRecorded(opts.audit, { package: name }, async () => {
+    const progress = opts.onProgress ?? (() => {});
+    const installed = listInstalled(home).find((r) => r.name === name);
+    const found = await findPackage(home, name, opts, opts.indexes);
+    const resolved = resolve(found, name, opts.range ?? '*');
+    const { version, entry, believed, pkg } = resolved;
+    const registry = believed.registry;
+    const trust = new PendingTrust(TrustStore.load(home));
+    const candidate = { name, version, publisher: entry.publisher, rotations: pkg.rotations, boundKey: pkg.keys[0]!, source: `Registry "${registry.name}"` };
+    const trustedByRotation = checkContinuity(candidate, installed, trust, Boolean(opts.allowDowngrade));
 
-  let bytes = cachedDownload(home, entry);
-  const fromCache = bytes !== undefined;
-  if (!bytes) {
-    if (!believed.fresh) {
-      throw new MppError(believed.unavailable?.code ?? 'MPP_E_REGISTRY_UNREACHABLE', `No registry for ${name} can be reached (${believed.unavailable?.message ?? 'offline'}), and ${name}@${version} was never downloaded on this host.`, { detail: { name, version } });
+    let bytes = cachedDownload(home, entry);
+    const fromCache = bytes !== undefined;
+    if (!bytes) {
+      if (!believed.fresh) {
+        throw new MppError(believed.unavailable?.code ?? 'MPP_E_REGISTRY_UNREACHABLE', `No registry for ${name} can be reached (${believed.unavailable?.message ?? 'offline'}), and ${name}@${version} was never downloaded on this host.`, { detail: { name, version } });
+      }
+      progress(`downloading ${name}@${version} from ${registry.name}…`);
+      bytes = await download(registry, entry, opts);
+      writeFileAtomic(join(homePaths(home).downloads, `${entry.sha256}.mpp`), bytes, 0o600);
     }
-    progress(`downloading ${name}@${version} from ${registry.name}…`);
-    bytes = await download(registry, entry, opts);
-    writeFileAtomic(join(homePaths(home).downloads, `${entry.sha256}.mpp`), bytes, 0o600);
-  }
 
-  const trustedByRotation = await checkKeyContinuity(home, resolved, installed);
-  const verified = await opts.verify(bytes);
-  checkIsIndexed(verified, resolved);
-  const result = await installPackage(home, bytes, { verified, onProgress: progress });
-  return Object.freeze({ ...result, registry: registry.name, fromCache, offline: !believed.fresh, ...(trustedByRotation ? { trustedByRotation } : {}) });
+    const verified = await opts.verify(bytes, trust);
+    checkIsIndexed(verified, resolved);
+    checkAcceptedOn(verified, candidate);
+    const result = await installPackage(home, bytes, { verified, onProgress: progress, beforeCommit: () => trust.commit(home, opts.audit) });
+    return Object.freeze({ ...result, registry: registry.name, fromCache, offline: !believed.fresh, ...(trustedByRotation ? { trustedByRotation } : {}) });
+  });
 }
 
-/** Never a lower version than the installed one (a rollback or freeze), unless the user asks for it. */
-export function refuseDowngrade(installed: InstalledRecord | undefined, version: string, allow: boolean, source: string): void {
-  if (!installed || allow || !semver.valid(installed.version) || !semver.lt(version, installed.version)) return;
-  throw new MppError('MPP_E_REGISTRY_DOWNGRADE', `${source} offers ${installed.name}@${version}, lower than the installed ${installed.version}.`, {
-    detail: { name: installed.name, installed: installed.version, offered: version },
-  });
+/** Refusals that are no attack and no failure of a registry: a name no registry has, no registry configured, a bad range. */
+const NOT_RECORDED = new Set(['MPP_E_REGISTRY_NOT_FOUND', 'MPP_E_REGISTRY_UNKNOWN', 'MPP_E_USAGE']);
+
+/** Every other refusal of an install from a registry (MPP or OCI) is recorded as a failed `verify` of what was asked for. */
+export async function withRefusalsRecorded<T>(audit: AuditLog, source: Pick<VerifyEvent, 'package'>, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (!(isMppError(e) && NOT_RECORDED.has(e.code))) recordRefusal(audit, e, source);
+    throw e;
+  }
 }
 
 /**
@@ -158,37 +175,6 @@ async function download(registry: RegistryEntry, entry: IndexVersion, opts: Regi
   return res.body;
 }
 
-/**
- * The index's publisher key must follow, by rotation statements this host
- * verifies itself, from the key the name was first bound to and from the key
- * the installed version was accepted on. When the installed key is trusted
- * and it rotated to the new key, the new key is trusted under the same name.
- */
-async function checkKeyContinuity(home: string, r: Resolved, installed: InstalledRecord | undefined): Promise<string | undefined> {
-  const { pkg, entry, name, version } = r;
-  const mismatch = (from: string) => new MppError('MPP_E_REGISTRY_PUBLISHER_MISMATCH', `${name}@${version} is published with key ${fingerprint(entry.publisher)}, and no rotation signed by ${fingerprint(from)} leads to it.`, {
-    detail: { name, version, from, publisher: entry.publisher },
-  });
-  if (!rotationLeadsTo(pkg.rotations, pkg.keys[0]!, entry.publisher)) throw mismatch(pkg.keys[0]!);
-  if (!installed || installed.publisher.keyid === entry.publisher) return undefined;
-  if (!rotationLeadsTo(pkg.rotations, installed.publisher.keyid, entry.publisher)) throw mismatch(installed.publisher.keyid);
-  // A stolen key can sign a rotation to the thief's key: a hand-over by a revoked key is refused.
-  const trust = TrustStore.load(home);
-  const steps = pkg.rotations.map((s) => openRotation(Buffer.from(s, 'utf8')));
-  for (let at = installed.publisher.keyid, step = steps.find((s) => s.from === at); step && at !== entry.publisher; at = step.to, step = steps.find((s) => s.from === at)) {
-    if (trust.state(step.from) === 'revoked') {
-      throw new MppError('MPP_E_REVOKED_KEY', `${name}@${version} is published with a key that revoked key ${fingerprint(step.from)} handed the name to.`, {
-        hint: 'Do not install it. Get the publisher\'s current key through another channel and trust it explicitly if it is genuine.',
-        detail: { name, version, revoked: step.from, publisher: entry.publisher },
-      });
-    }
-  }
-  if (trust.state(installed.publisher.keyid) !== 'trusted' || trust.state(entry.publisher) !== 'unknown') return undefined;
-  const statement = steps.find((s) => s.to === entry.publisher)!;
-  await addTrustedKey(home, publicKeyFromSpki(Buffer.from(statement.toPublicKey, 'base64')), trust.name(installed.publisher.keyid) ?? installed.manifest.publisher.name);
-  return entry.publisher;
-}
-
 /** Wrong or arbitrary package: the verified package must be exactly the one the signed index names. */
 function checkIsIndexed(pkg: VerifiedPackage, r: Resolved): void {
   const { name, version, entry } = r;
@@ -196,11 +182,6 @@ function checkIsIndexed(pkg: VerifiedPackage, r: Resolved): void {
   if (pkg.manifest.name !== name || pkg.manifest.version !== version || pkg.digest.sha256 !== entry.digest) {
     throw new MppError('MPP_E_REGISTRY_MISMATCH', `The registry's file for ${name}@${version} holds ${got} with digest ${pkg.digest.sha256.slice(0, 12)}…, not what its index names.`, {
       detail: { name, version, got, digest: pkg.digest.sha256, expected: entry.digest },
-    });
-  }
-  if (pkg.publisher.keyid !== entry.publisher) {
-    throw new MppError('MPP_E_REGISTRY_PUBLISHER_MISMATCH', `${name}@${version} was accepted here on key ${fingerprint(pkg.publisher.keyid)}, but the registry bound it to ${fingerprint(entry.publisher)}.`, {
-      detail: { name, version, publisher: pkg.publisher.keyid, bound: entry.publisher },
     });
   }
 }

@@ -6,7 +6,7 @@ import { compileSchema, describeSchemaError, type Validator } from '../../schema
 import { examinePackage, type ExaminedPackage } from '../../trust/gatekeeper.ts';
 import registrySchema from '../../../spec/registry.schema.json' with { type: 'json' };
 import type { RegistryEntry } from './config.ts';
-import { transfer, type Progress, type TransferOptions } from './http.ts';
+import { transfer, type Progress, type TransferTiming } from './http.ts';
 import type { SearchResult } from '../server/web.ts';
 import { parseJson } from '../../format/strict-json.ts';
 
@@ -18,7 +18,7 @@ const validateRotated = compileSchema<{ names: string[] }>(registrySchema, '#/$d
 const validateSearch = compileSchema<{ results: SearchResult[] }>(registrySchema, '#/$defs/searchResults');
 const SMALL = 1024 * 1024;
 
-type Timing = Pick<TransferOptions, 'timeoutMs' | 'idleTimeoutMs'>;
+type Timing = TransferTiming;
 
 /** Examined here first, so a damaged or unsigned package is refused before any upload. */
 /** What every publish (registry or OCI) checks first: a well-formed package with an author signature. */
@@ -45,11 +45,13 @@ export async function publishPackage(registry: RegistryEntry, bytes: Uint8Array,
   return { ...parse(res.body, validatePublished, registry), created: res.status === 201 };
 }
 
-export async function yankVersion(registry: RegistryEntry, name: string, version: string, yanked: boolean, token: string, opts: Timing = {}): Promise<void> {
+/** Posts a yank statement (documents.ts `createYank`, signed by the name's key) for the version it names. */
+export async function postYank(registry: RegistryEntry, name: string, version: string, yanked: boolean, statement: Uint8Array, token: string, opts: TransferTiming = {}): Promise<void> {
   await transfer(`${registry.url}/v1/packages/${name}/${encodeURIComponent(version)}/${yanked ? 'yank' : 'unyank'}`, {
     ...opts,
     method: 'POST',
-    headers: { authorization: `Bearer ${token}` },
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: statement,
     maxBytes: SMALL,
   });
 }

@@ -13,10 +13,10 @@
 import { MppError, isMppError } from '../../errors.ts';
 import { homePaths } from '../../home.ts';
 import { sha256Hex } from '../../hash.ts';
-import { openDatabase, sqliteFailure, transaction, type Database } from '../../state/sqlite.ts';
+import { openWithSchema, transaction, type Database } from '../../state/sqlite.ts';
 import { openIndex, type RegistryIndex } from '../documents.ts';
 import { pinnedKey, type RegistryEntry } from './config.ts';
-import { transfer, type TransferOptions } from './http.ts';
+import { transfer, type TransferTiming } from './http.ts';
 
 const MAX_INDEX_BYTES = 32 * 1024 * 1024;
 
@@ -35,16 +35,10 @@ CREATE TABLE IF NOT EXISTS seen_versions (registry TEXT NOT NULL, name TEXT NOT 
 `;
 
 function openState(home: string): Database {
-  const path = homePaths(home).registryState;
-  try {
-    return openDatabase(path, SCHEMA);
-  } catch (e) {
-    if (sqliteFailure(e) === 'corrupt') throw new MppError('MPP_E_REGISTRY_CONFIG_CORRUPT', `${path} is damaged: ${(e as Error).message}.`, { cause: e });
-    throw e;
-  }
+  return openWithSchema(homePaths(home).registryState, 'registry state', SCHEMA, { code: 'MPP_E_REGISTRY_CONFIG_CORRUPT' });
 }
 
-export async function fetchIndex(home: string, registry: RegistryEntry, opts: Pick<TransferOptions, 'timeoutMs' | 'idleTimeoutMs'> = {}, now = new Date()): Promise<BelievedIndex> {
+export async function fetchIndex(home: string, registry: RegistryEntry, opts: TransferTiming = {}, now = new Date()): Promise<BelievedIndex> {
   const res = await transfer(`${registry.url}/v1/index`, { ...opts, maxBytes: MAX_INDEX_BYTES });
   return believe(home, registry, res.body, now);
 }

@@ -16,19 +16,28 @@
  * request is retried with it. A Basic challenge is answered directly.
  */
 import { MppError } from '../../errors.ts';
+import { DEFAULT_LIMITS } from '../../format/layout.ts';
 import { sha256Hex } from '../../hash.ts';
 import { compileSchema, describeSchemaError } from '../../schema.ts';
 import { examineForPublish } from '../client/publish.ts';
 import registrySchema from '../../../spec/registry.schema.json' with { type: 'json' };
-import { transfer, type Progress, type Response, type TransferOptions } from '../client/http.ts';
+import { transfer, type Progress, type Response, type TransferOptions, type TransferTiming } from '../client/http.ts';
 import { parseJson } from '../../format/strict-json.ts';
 
 export const ARTIFACT_TYPE = 'application/vnd.mpp.package.v1';
 export const LAYER_MEDIA_TYPE = 'application/vnd.mpp.package.v1+zip';
 export const MANIFEST_MEDIA_TYPE = 'application/vnd.oci.image.manifest.v1+json';
+/** The manifest annotations MPP writes: which package the artifact holds, and rotation statements handing its name to the signing key. */
+export const ANNOTATIONS = Object.freeze({
+  name: 'dev.mpp.package.name',
+  version: 'dev.mpp.package.version',
+  digest: 'dev.mpp.package.digest',
+  rotations: 'dev.mpp.package.rotations',
+});
 const EMPTY_CONFIG = { mediaType: 'application/vnd.oci.empty.v1+json', digest: `sha256:${sha256Hex('{}')}`, size: 2 } as const;
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
-const MAX_PACKAGE_BYTES = 128 * 1024 * 1024;
+// The largest package any reader accepts (format/layout.ts): one limit for files, registries and OCI.
+const MAX_PACKAGE_BYTES = DEFAULT_LIMITS.maxArchiveBytes;
 
 export interface OciRef {
   /** http://host:port or https://host */
@@ -94,7 +103,7 @@ export function parseOciRef(text: string): OciRef {
   return { base: `${loopback ? 'http' : 'https'}://${url.host}`, host: url.host, repository: rest, ...(tag ? { tag } : {}), ...(digest ? { digest } : {}) };
 }
 
-type Timing = Pick<TransferOptions, 'timeoutMs' | 'idleTimeoutMs'>;
+type Timing = TransferTiming;
 
 /** One repository's requests, with the token the registry's auth flow gave (cached for the session). */
 class Session {
@@ -173,7 +182,8 @@ export interface Pushed {
   readonly version: string;
 }
 
-export async function pushPackage(ref: OciRef, bytes: Uint8Array, opts: Timing & { onProgress?: Progress } = {}): Promise<Pushed> {
+/** `rotations`: key rotation statements (documents.ts) that lead from an earlier key of the name to this package's key. */
+export async function pushPackage(ref: OciRef, bytes: Uint8Array, opts: Timing & { onProgress?: Progress; rotations?: readonly string[] } = {}): Promise<Pushed> {
   if (ref.digest || !ref.tag) throw new MppError('MPP_E_USAGE', 'Publishing to OCI needs a tag (oci://host/repository:tag), not a digest.');
   const pkg = examineForPublish(bytes);
   const session = new Session(ref, 'pull,push', opts);
@@ -186,7 +196,12 @@ export async function pushPackage(ref: OciRef, bytes: Uint8Array, opts: Timing &
     artifactType: ARTIFACT_TYPE,
     config: EMPTY_CONFIG,
     layers: [{ mediaType: LAYER_MEDIA_TYPE, digest: layerDigest, size: bytes.length, annotations: { 'org.opencontainers.image.title': `${pkg.manifest.name.replace('/', '-')}-${pkg.manifest.version}.mpp` } }],
-    annotations: { 'dev.mpp.package.name': pkg.manifest.name, 'dev.mpp.package.version': pkg.manifest.version, 'dev.mpp.package.digest': `sha256:${pkg.digest.sha256}` },
+    annotations: {
+      [ANNOTATIONS.name]: pkg.manifest.name,
+      [ANNOTATIONS.version]: pkg.manifest.version,
+      [ANNOTATIONS.digest]: `sha256:${pkg.digest.sha256}`,
+      ...(opts.rotations?.length ? { [ANNOTATIONS.rotations]: JSON.stringify(opts.rotations) } : {}),
+    },
   };
   const body = Buffer.from(JSON.stringify(manifest), 'utf8');
   await session.request(`/v2/${ref.repository}/manifests/${ref.tag}`, { method: 'PUT', headers: { 'content-type': MANIFEST_MEDIA_TYPE }, body, maxBytes: 64 * 1024 });
@@ -212,6 +227,8 @@ export interface Pulled {
   readonly bytes: Buffer;
   readonly manifestDigest: string;
   readonly annotations: Readonly<Record<string, string>>;
+  /** Rotation statements the artifact carries (unverified text: continuity.ts verifies each it uses). */
+  readonly rotations: readonly string[];
 }
 
 export async function pullPackage(ref: OciRef, opts: Timing & { onProgress?: Progress } = {}): Promise<Pulled> {
@@ -237,7 +254,22 @@ export async function pullPackage(ref: OciRef, opts: Timing & { onProgress?: Pro
   if (actual !== layer.digest || blob.body.length !== layer.size) {
     throw new MppError('MPP_E_REGISTRY_MISMATCH', `${ref.host} served a layer that is not the one its manifest names (${actual}, ${blob.body.length} bytes).`, { detail: { expected: layer.digest, actual } });
   }
-  return { bytes: blob.body, manifestDigest, annotations: Object.freeze({ ...(doc.annotations ?? {}) }) };
+  const annotations = Object.freeze({ ...(doc.annotations ?? {}) });
+  return { bytes: blob.body, manifestDigest, annotations, rotations: parseRotations(annotations[ANNOTATIONS.rotations], ref) };
+}
+
+function parseRotations(text: string | undefined, ref: OciRef): readonly string[] {
+  if (text === undefined) return [];
+  let list: unknown;
+  try {
+    list = JSON.parse(text);
+  } catch {
+    list = undefined;
+  }
+  if (!Array.isArray(list) || list.length > 64 || !list.every((s) => typeof s === 'string')) {
+    throw new MppError('MPP_E_REGISTRY_PROTOCOL', `${ref.host}/${ref.repository}: the ${ANNOTATIONS.rotations} annotation is not a list of at most 64 rotation statements.`);
+  }
+  return Object.freeze(list as string[]);
 }
 
 function unauthorized(message: string): MppError {

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { MppError, isMppError, type ErrorCode } from '../../errors.ts';
 import type { Database } from '../../state/sqlite.ts';
 import { fingerprint, publicKeyToPem, type PrivateKey } from '../../trust/keys.ts';
-import { acceptRotation, publishUpload, setYanked } from './publish.ts';
+import { acceptRotation, acceptYank, publishUpload } from './publish.ts';
 import { IndexSigner } from './signed-index.ts';
 import { blobFile, loadOrCreateRegistryKey, openRegistryDb, sweepRegistry, tokenLabel, Upload } from './store.ts';
 import { renderWeb, searchPackages } from './web.ts';
@@ -123,7 +123,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
     authorize(req, ctx.db);
     const version = decodeOrNull(m[2]!);
     if (!version) throw new MppError('MPP_E_USAGE', 'The version in the path is not validly escaped.', { hint: 'Escape the version with encodeURIComponent.' });
-    const indexVersion = setYanked(ctx.db, m[1]!, version, m[3] === 'yank');
+    // The token says who may write; only the name's key says what happens to its versions.
+    const body = await readBody(req, MAX_SMALL_BODY);
+    const indexVersion = acceptYank(ctx.db, body, { name: m[1]!, version, yanked: m[3] === 'yank' });
     return sendJson(res, 200, { name: m[1]!, version, yanked: m[3] === 'yank', indexVersion });
   }
   if (method === 'POST' && path === '/v1/rotations') {

@@ -16,7 +16,7 @@ import { refuseDevelopmentPackage } from '../../trust/development.ts';
 import { examinePackage } from '../../trust/gatekeeper.ts';
 import { fingerprint } from '../../trust/keys.ts';
 import { decideTrust } from '../../trust/policy.ts';
-import { openRotation } from '../documents.ts';
+import { openRotation, openYank } from '../documents.ts';
 import { bumpIndexVersion, indexVersion, type Upload, type VersionRow } from './store.ts';
 import { parseJson } from '../../format/strict-json.ts';
 
@@ -71,13 +71,37 @@ export function publishUpload(dir: string, db: Database, upload: Upload): Publis
   });
 }
 
-export function setYanked(db: Database, name: string, version: string, yanked: boolean): number {
+/**
+ * Applies a signed yank statement: it must be signed by the key the name is
+ * bound to now, and be newer than the last one accepted for that version
+ * (a replayed statement cannot undo a later one) and not from the future.
+ */
+export function acceptYank(db: Database, statement: Buffer, path: { name: string; version: string; yanked: boolean }, now = new Date()): number {
+  const y = openYank(statement);
+  if (y.name !== path.name || y.version !== path.version || y.yanked !== path.yanked) {
+    throw new MppError('MPP_E_USAGE', `The statement ${y.yanked ? 'yanks' : 'unyanks'} ${y.name}@${y.version}, not what the request path says.`, { hint: 'Post the statement to the path of the version it names.' });
+  }
   return transaction(db, () => {
-    const changed = db.prepare('UPDATE versions SET yanked = ? WHERE name = ? AND version = ?').run(yanked ? 1 : 0, name, version).changes;
-    if (changed === 0) throw new MppError('MPP_E_REGISTRY_NOT_FOUND', `The registry has no ${name}@${version}.`, { detail: { name, version } });
+    const current = boundKeys(db, y.name)?.at(-1);
+    if (!current || !db.prepare('SELECT 1 FROM versions WHERE name = ? AND version = ?').get(y.name, y.version)) {
+      throw new MppError('MPP_E_REGISTRY_NOT_FOUND', `The registry has no ${y.name}@${y.version}.`, { detail: { name: y.name, version: y.version } });
+    }
+    if (y.keyid !== current) throw publisherMismatch(y.name, current, [y.keyid]);
+    const last = db.prepare('SELECT issued_at FROM yank_statements WHERE name = ? AND version = ?').get(y.name, y.version) as { issued_at: string } | undefined;
+    if ((last && Date.parse(y.issuedAt) <= Date.parse(last.issued_at)) || Date.parse(y.issuedAt) > now.getTime() + MAX_CLOCK_SKEW_MS) {
+      throw new MppError('MPP_E_REGISTRY_BAD_SIGNATURE', `The yank statement for ${y.name}@${y.version} was issued at ${y.issuedAt}, ${last ? `not after the last one accepted (${last.issued_at}): a replay` : 'in the future'}.`, {
+        hint: 'Sign a new statement now (`mpp registry yank`).',
+      });
+    }
+    db.prepare('UPDATE versions SET yanked = ? WHERE name = ? AND version = ?').run(y.yanked ? 1 : 0, y.name, y.version);
+    db.prepare('INSERT INTO yank_statements (name, version, issued_at, statement) VALUES (?, ?, ?, ?) ON CONFLICT (name, version) DO UPDATE SET issued_at = excluded.issued_at, statement = excluded.statement')
+      .run(y.name, y.version, y.issuedAt, statement.toString('utf8'));
     return bumpIndexVersion(db);
   });
 }
+
+/** How far ahead of the registry's clock a statement may be dated. */
+const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
 /**
  * Accepts a statement by key A that key B takes over A's names. A key

@@ -14,7 +14,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { MppError } from '../../errors.ts';
-import { openDatabase, type Database } from '../../state/sqlite.ts';
+import { openWithSchema, type Database } from '../../state/sqlite.ts';
 import { namesIn } from '../../store/blobs.ts';
 import { writeFileAtomic } from '../../store/atomic.ts';
 import { generateKey, parsePrivateKeyPem, privateKeyToPem, publicKeyToPem, type PrivateKey } from '../../trust/keys.ts';
@@ -73,11 +73,13 @@ CREATE TABLE IF NOT EXISTS versions (
 ) STRICT;
 CREATE INDEX IF NOT EXISTS versions_sha256 ON versions (sha256);
 CREATE TABLE IF NOT EXISTS rotations (from_key TEXT PRIMARY KEY NOT NULL, to_key TEXT NOT NULL, statement TEXT NOT NULL, at TEXT NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS yank_statements (name TEXT NOT NULL, version TEXT NOT NULL, issued_at TEXT NOT NULL, statement TEXT NOT NULL, PRIMARY KEY (name, version)) STRICT;
 CREATE TABLE IF NOT EXISTS tokens (hash TEXT PRIMARY KEY NOT NULL, label TEXT NOT NULL, created_at TEXT NOT NULL) STRICT;
 `;
 
+/** A damaged registry.db stops the server with a coded error naming the file (never as a bug of MPP). */
 export function openRegistryDb(dir: string): Database {
-  return openDatabase(registryPaths(dir).db, SCHEMA);
+  return openWithSchema(registryPaths(dir).db, 'registry database', SCHEMA, { code: 'MPP_E_REGISTRY_STORE_CORRUPT' });
 }
 
 /** The current index version; every change to what the index says increments it in the same transaction. */

@@ -6,7 +6,8 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isMppError } from '../../../runtime/errors.ts';
 import { generateKey } from '../../../runtime/trust/keys.ts';
-import { TrustStore, addTrustedKey, removeKey, revokeKey, singleKeyTrust } from '../../../runtime/trust/store.ts';
+import { TrustStore, singleKeyTrust } from '../../../runtime/trust/store.ts';
+import { addTrustedKey, removeKey, revokeKey } from '../../helpers/trust.ts';
 import { homePaths } from '../../../runtime/home.ts';
 import { tempDir } from '../../helpers/cli.ts';
 
