@@ -2,6 +2,8 @@ import type { PermissionDescription } from '../format/describe.ts';
 import type { Manifest } from '../format/manifest.ts';
 import { declaredCapabilities, grantableIds } from '../policy/capabilities.ts';
 import type { GrantRecord } from '../state/grants.ts';
+import { loadOrgPolicy } from '../policy/org-policy.ts';
+import { blockingRule } from '../policy/org-rules.ts';
 
 /**
  * Consent: before a package's first run, and after an update that asks for
@@ -12,8 +14,10 @@ import type { GrantRecord } from '../state/grants.ts';
 export interface ConsentCapability extends PermissionDescription {
   /** `granted`: granted before; `declined`: shown before and not granted; `new`: never shown. */
   readonly state: 'granted' | 'declined' | 'new';
-  /** False for a wildcard host, which is granted by naming concrete hosts (`mpp grant`). */
+  /** False for a wildcard host, which is granted by naming concrete hosts (`mpp grant`), and for what the organisation policy forbids. */
   readonly grantable: boolean;
+  /** The organisation policy rule that forbids granting it (shown as "blocked by your organisation's policy"). */
+  readonly blockedBy?: string;
 }
 
 export interface ConsentRequest {
@@ -41,11 +45,16 @@ export interface ConsentPrompter {
 
 export function consentRequest(m: Manifest, publisher: ConsentRequest['publisher'], workspace: string, previous: GrantRecord | undefined): ConsentRequest {
   const grantable = new Set(grantableIds(m));
-  const capabilities = declaredCapabilities(m).map((c) => ({
-    ...c,
-    state: previous?.capabilities.includes(c.id) ? ('granted' as const) : previous?.reviewed.includes(c.id) ? ('declined' as const) : ('new' as const),
-    grantable: grantable.has(c.id),
-  }));
+  const org = loadOrgPolicy();
+  const capabilities = declaredCapabilities(m).map((c) => {
+    const blockedBy = blockingRule(org, c.id);
+    return {
+      ...c,
+      state: previous?.capabilities.includes(c.id) ? ('granted' as const) : previous?.reviewed.includes(c.id) ? ('declined' as const) : ('new' as const),
+      grantable: grantable.has(c.id) && !blockedBy,
+      ...(blockedBy ? { blockedBy } : {}),
+    };
+  });
   return Object.freeze({
     package: m.name,
     version: m.version,

@@ -14,6 +14,9 @@ import { needsConfirmation } from '../policy/confirmation.ts';
 import { userGrant, type GrantRequest, type UserGrant } from '../policy/grant.ts';
 import { loadHostPolicy, mergePolicy, type HostPolicy } from '../policy/host-policy.ts';
 import { effectiveLimits } from '../policy/limits.ts';
+import { loadOrgPolicy, type OrgPolicy } from '../policy/org-policy.ts';
+import { checkForwardBacklog } from '../audit/forward/forwarder.ts';
+import { orgHostPolicy, orgLimits, refuseCapability, refusePackage, refuseUnverifiedAgent, restrictGrant } from '../policy/org-rules.ts';
 import { effectiveClasses, redactJson, type RedactionCounts as PiiCounts } from '../privacy/index.ts';
 import { checkInput, checkInputSize, findTool, invokeTool } from '../run/invoke.ts';
 import type { SandboxPool } from '../run/sandbox-pool.ts';
@@ -95,16 +98,17 @@ export class ToolHost {
     this.#opts = opts;
   }
 
-  /** The host policy in force now (policy.json is read on every call, like grants). */
-  #policy(): HostPolicy {
-    const base = loadHostPolicy(this.#opts.home);
+  /** The host policy in force now (policy.json and the organisation policy are read on every call, like grants); each layer only tightens. */
+  #policy(org: OrgPolicy | undefined): HostPolicy {
+    const base = mergePolicy(loadHostPolicy(this.#opts.home), orgHostPolicy(org));
     return this.#opts.policy ? mergePolicy(base, this.#opts.policy) : base;
   }
 
   async call(call: ToolCall): Promise<ToolCallResult> {
     const started = performance.now();
     const home = this.#opts.home;
-    const policy = this.#policy();
+    const org = loadOrgPolicy();
+    const policy = this.#policy(org);
     const pkg = 'installed' in call.target ? loadInstalled(home, call.target.installed, TrustStore.load(home)).pkg : call.target.verified;
     const m = pkg.manifest;
     const caller = this.#caller(call, m);
@@ -112,15 +116,42 @@ export class ToolHost {
     const deny = (code: MppError['code'], reason: string): void => {
       this.#opts.audit({ type: 'deny', package: m.name, tool: tool.name, agent: agentOf(caller), code, reason });
     };
+    const notices: string[] = [];
+    // The organisation's rules, read now: a policy change applies at the next call.
+    try {
+      refusePackage(org, { name: m.name, version: m.version, publisherKeyid: pkg.publisher.keyid });
+      refuseUnverifiedAgent(org, tool, caller);
+      const backlog = checkForwardBacklog(home, org?.auditForwarding);
+      if (backlog) notices.push(backlog);
+    } catch (e) {
+      if (isMppError(e)) deny(e.code, String(e.detail?.rule ?? e.message).slice(0, 500));
+      throw e;
+    }
     if (!agentAllowed(m, tool, caller.agentId)) {
       deny('MPP_E_AGENT_NOT_ALLOWED', 'agent not allowed by the manifest');
       throw new MppError('MPP_E_AGENT_NOT_ALLOWED', `${m.name} does not allow ${caller.verified ? `the agent ${caller.agentId}` : 'unverified callers'} to call ${tool.name}.`, {
         detail: { agent: caller.agentId, allowed: tool.agents ?? m.agents ?? ['*'] },
       });
     }
-    const notices: string[] = [];
-    const { grant, kv } = await this.#grant(call, pkg, caller, tool, notices);
-    const limits = effectiveLimits(m, { ...(call.timeoutMs ? { timeoutMs: call.timeoutMs } : {}), ...(call.memoryBytes ? { memoryBytes: call.memoryBytes } : {}) });
+    const restricted = restrictGrant(org, await this.#grant(call, pkg, caller, tool, notices));
+    const { grant, kv } = restricted.grant;
+    // Asked for by name on the command line: a refusal, not a quiet omission.
+    if (restricted.removed.length > 0 && call.oneOffGrant && !call.oneOffGrant.all) {
+      try {
+        refuseCapability(org, m.name, restricted.removed[0]!.capability);
+      } catch (e) {
+        if (isMppError(e)) deny(e.code, String(e.detail?.rule ?? ''));
+        throw e;
+      }
+    }
+    if (restricted.removed.length > 0) {
+      notices.push(`${m.name} runs without ${restricted.removed.map((r) => r.capability).join(', ')}: blocked by your organisation's policy (${[...new Set(restricted.removed.map((r) => r.rule))].join(', ')}).`);
+    }
+    const ceiling = orgLimits(org);
+    const lower = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
+    const timeoutMs = lower(call.timeoutMs, ceiling.timeoutMs);
+    const memoryBytes = lower(call.memoryBytes, ceiling.memoryBytes);
+    const limits = effectiveLimits(m, { ...(timeoutMs ? { timeoutMs } : {}), ...(memoryBytes ? { memoryBytes } : {}) });
 
     // Before any human is asked: never confirm a call that cannot run.
     try {

@@ -31,6 +31,8 @@ import { hasBlob, putBlob, readBlob } from './blobs.ts';
 import { allRecords, deleteRecord, getRecord, getSummary, indexExists, indexTransaction, openIndex, putRecord, type InstalledRecord, type RecordSummary } from './installed-index.ts';
 import { reclaim } from './reclaim.ts';
 import { GrantStore } from '../state/grants.ts';
+import { loadOrgPolicy } from '../policy/org-policy.ts';
+import { refuseInstall, type InstallSource } from '../policy/org-rules.ts';
 
 export type { InstalledRecord } from './installed-index.ts';
 
@@ -46,7 +48,11 @@ export type InstallOptions = (
   | { readonly trust: TrustView }
   /** The result of verifying exactly these bytes (a caller that verified first, e.g. to ask about a new key): not done again. */
   | { readonly verified: VerifiedPackage }
-) & { readonly onProgress?: (message: string) => void };
+) & {
+  readonly onProgress?: (message: string) => void;
+  /** Where the bytes came from, for the organisation policy's `sources` rules (default: a file). */
+  readonly source?: InstallSource;
+};
 
 export interface LoadedPackage {
   readonly record: InstalledRecord;
@@ -69,6 +75,8 @@ export async function installPackage(home: string, bytes: Uint8Array, opts: Inst
   // Stored entries are views into the bytes they were read from: a package verified from other bytes is a caller's bug.
   if (pkg.entries.component.data.buffer !== bytes.buffer) throw new MppError('MPP_E_INTERNAL', 'installPackage was given a package verified from other bytes.');
   const { name, version } = pkg.manifest;
+  // Before anything is prepared or stored: a package the organisation does not allow leaves nothing behind.
+  refuseInstall(loadOrgPolicy(), { name, version, publisherKeyid: pkg.publisher.keyid }, opts.source ?? { kind: 'file' });
 
   // Before anything is stored: a component this host cannot run is refused
   // without leaving a blob, and an installed package starts without jco.

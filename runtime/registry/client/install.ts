@@ -15,6 +15,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import semver from 'semver';
+import { loadOrgPolicy } from '../../policy/org-policy.ts';
+import { refuseSource } from '../../policy/org-rules.ts';
 import type { AuditLog } from '../../audit/log.ts';
 import { recordInstall } from '../../audit/trail.ts';
 import { MppError, isMppError } from '../../errors.ts';
@@ -68,6 +70,8 @@ export async function installFromRegistry(home: string, name: string, opts: Regi
   const { version, entry, believed } = resolved;
   const registry = believed.registry;
   refuseDowngrade(installed, version, Boolean(opts.allowDowngrade), `Registry "${registry.name}"`);
+  const source = { kind: 'registry', name: registry.name, keyid: registry.keyid } as const;
+  refuseSource(loadOrgPolicy(), name, source);
 
   let bytes = cachedDownload(home, entry);
   const fromCache = bytes !== undefined;
@@ -83,7 +87,7 @@ export async function installFromRegistry(home: string, name: string, opts: Regi
   const trustedByRotation = await checkKeyContinuity(home, resolved, installed);
   const verified = await opts.verify(bytes);
   checkIsIndexed(verified, resolved);
-  const result = await installPackage(home, bytes, { verified, onProgress: progress });
+  const result = await installPackage(home, bytes, { verified, onProgress: progress, source });
   return Object.freeze({ ...result, registry: registry.name, fromCache, offline: !believed.fresh, ...(trustedByRotation ? { trustedByRotation } : {}) });
 }
 
