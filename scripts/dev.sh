@@ -44,6 +44,9 @@ if [ "${1:-}" = test ]; then
   # The editor tests build code-server's native modules (kerberos needs its headers) and seed ripgrep.
   [ -x /usr/bin/rg ] || missing+=(ripgrep)
   dpkg -s libkrb5-dev >/dev/null 2>&1 || missing+=(libkrb5-dev)
+  # The audit forwarding tests send to a real syslog collector over TLS.
+  [ -x /usr/sbin/rsyslogd ] || missing+=(rsyslog)
+  dpkg -s rsyslog-openssl >/dev/null 2>&1 || missing+=(rsyslog-openssl)
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
       pkgs=$(printf '%s\n' "${missing[@]}" | sed 's/^script$/bsdutils/' | sort -u | tr '\n' ' ')

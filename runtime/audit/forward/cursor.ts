@@ -40,11 +40,23 @@ export function readCursor(db: Database): ForwardCursor {
   return { source: row.source, seq: Number(row.seq) };
 }
 
+/** Holders are `<pid>:<uuid>` on this machine (an MPP home is local): a dead holder's lease is free at once. */
+function holderAlive(holder: string): boolean {
+  const pid = Number(holder.split(':')[0]);
+  if (!Number.isSafeInteger(pid) || pid <= 0) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
 /** Takes the lease for `ms` if it is free, expired or ours; false when another live sender holds it. */
 export function takeLease(db: Database, holder: string, ms: number, now = Date.now()): boolean {
   return transaction(db, () => {
     const row = db.prepare('SELECT holder, lease_until FROM forward_cursor WHERE id = 1').get() as { holder: string | null; lease_until: number };
-    if (row.holder !== null && row.holder !== holder && Number(row.lease_until) > now) return false;
+    if (row.holder !== null && row.holder !== holder && Number(row.lease_until) > now && holderAlive(row.holder)) return false;
     db.prepare('UPDATE forward_cursor SET holder = ?, lease_until = ? WHERE id = 1').run(holder, now + ms);
     return true;
   });
