@@ -78,8 +78,17 @@ describe('the organisation policy in VS Code (code-server)', { timeout: 600_000 
       const refused = await greet();
       assert.equal(refused.isError, true);
       assert.match(refused.content[0]!.text, /^MPP_E_POLICY_PACKAGE_BLOCKED.*withdrawn.*packages\.block\[0\]/s);
-      setPolicy({ verifiedAgentAtOrAbove: 'none' });
-      assert.match((await greet()).content[0]!.text, /^MPP_E_POLICY_AGENT_UNVERIFIED/);
+      const rules: [object, RegExp][] = [
+        [{ verifiedAgentAtOrAbove: 'none' }, /^MPP_E_POLICY_AGENT_UNVERIFIED/],
+        [{ publishers: { allow: ['0'.repeat(64)] } }, /^MPP_E_POLICY_PUBLISHER_BLOCKED.*publishers\.allow/s],
+        [{ auditForwarding: { required: true, target: 'syslog-tls://127.0.0.1:9', maxBacklog: 1 } }, /^MPP_E_AUDIT_FORWARD_BACKLOG/],
+      ];
+      for (const [rules_, refusal] of rules) {
+        setPolicy(rules_);
+        assert.match((await greet()).content[0]!.text, refusal);
+      }
+      setPolicy({});
+      assert.deepEqual((await greet()).structuredContent, { greeting: 'Hello, Org!' });
     } finally {
       await client.close();
     }

@@ -10,6 +10,7 @@ import { generateKey, privateKeyToPem, publicKeyToPem, type PrivateKey } from '.
 import { signPackage } from '../../runtime/trust/sign.ts';
 import { fixtureComponent } from '../fixtures/tools/build.ts';
 import { CLI, mpp, tempDir } from '../helpers/cli.ts';
+import { servedRegistry, stop, useRegistry } from '../helpers/registry.ts';
 
 /**
  * The organisation policy through the real CLI and `mpp mcp`: every rule
@@ -42,6 +43,8 @@ describe('organisation policy', () => {
       { name: 'env', description: 'Reads env.', sensitivity: 'read', inputSchema: any, outputSchema: any },
       { name: 'echo', description: 'Echoes.', sensitivity: 'none', inputSchema: any, outputSchema: any },
       { name: 'delete', description: 'Deletes.', sensitivity: 'write', inputSchema: any, outputSchema: any },
+      { name: 'loop', description: 'Never returns.', sensitivity: 'none', inputSchema: any, outputSchema: any },
+      { name: 'contact', description: 'Personal data.', sensitivity: 'none', inputSchema: any, outputSchema: any },
     ],
     permissions: { environment: [{ name: 'PROBE_TOKEN' }, { name: 'AWS_SECRET' }], network: [{ scheme: 'https', host: 'api.acme.example', methods: ['GET'] }, { scheme: 'https', host: 'evil.example', methods: ['GET'] }] },
   });
@@ -97,6 +100,29 @@ describe('organisation policy', () => {
     assert.equal(body(r).error?.detail?.rule, 'sources.files');
   });
 
+  it('refuses registry installs from a registry whose index key is not allowed, and OCI installs when OCI is off, before any download', async () => {
+    const regDir = join(dir, 'registry');
+    const server = await servedRegistry(regDir);
+    try {
+      const entry = await useRegistry(home, regDir, server.url);
+      const token = (JSON.parse((await cli(['registry', 'token', 'create', '--dir', regDir])).stdout) as { token: string }).token;
+      assert.equal((await cli(['publish', packageFile('acme/published', author), '--registry', 'local', '--token', token])).code, 0);
+      setPolicy({ sources: { registries: ['0'.repeat(64)] } });
+      const refused = await cli(['install', 'acme/published']);
+      assert.equal(body(refused).error?.code, 'MPP_E_POLICY_SOURCE_BLOCKED');
+      assert.equal(body(refused).error?.detail?.rule, 'sources.registries');
+      setPolicy({ sources: { registries: [entry.keyid] } });
+      assert.equal((await cli(['install', 'acme/published'])).code, 0);
+    } finally {
+      await stop(server.child);
+    }
+    setPolicy({ sources: { oci: false } });
+    // Nothing listens there: the refusal comes before any connection.
+    const oci = await cli(['install', 'oci://127.0.0.1:9/acme/probe:1.0.0']);
+    assert.equal(body(oci).error?.code, 'MPP_E_POLICY_SOURCE_BLOCKED');
+    assert.equal(body(oci).error?.detail?.rule, 'sources.oci');
+  });
+
   it('never grants a forbidden capability: named ones are refused, --all leaves them out, stored ones are dropped at the next call', async () => {
     setPolicy({});
     assert.equal((await cli(['grant', 'acme/probe', '--all'])).code, 0);
@@ -135,6 +161,27 @@ describe('organisation policy', () => {
     assert.equal(body(r).error?.detail?.rule, 'verifiedAgentAtOrAbove');
   });
 
+  it('caps limits and raises the privacy minimum', async () => {
+    setPolicy({ limits: { timeoutMs: 300 }, privacyMinimum: ['email'] });
+    const loop = await cli(['run', 'acme/probe', 'loop', '--input', '{}', '--no-grants']);
+    assert.equal(body(loop).error?.code, 'MPP_E_TOOL_TIMEOUT');
+    assert.match(body(loop).error!.message, /300 ms/);
+    const contact = JSON.parse((await cli(['run', 'acme/probe', 'contact', '--input', '{"email":"ada@example.com"}', '--no-grants'])).stdout) as { output: { note: string } };
+    assert.doesNotMatch(contact.output.note, /ada@example\.com/);
+    assert.match(contact.output.note, /\[REDACTED:email\]/);
+  });
+
+  it('with required forwarding and its backlog past the bound, stop-calls refuses calls and continue lets them run', async () => {
+    const target = 'syslog-tls://127.0.0.1:9'; // discard port: nothing listens, every round fails
+    setPolicy({ auditForwarding: { required: true, target, maxBacklog: 1, whenBacklogFull: 'stop-calls' } });
+    const stopped = await cli(['run', 'acme/probe', 'echo', '--input', '{}', '--no-grants']);
+    assert.equal(body(stopped).error?.code, 'MPP_E_AUDIT_FORWARD_BACKLOG');
+    setPolicy({ auditForwarding: { required: true, target, maxBacklog: 1, whenBacklogFull: 'continue' } });
+    const goesOn = await cli(['run', 'acme/probe', 'echo', '--input', '{}', '--no-grants']);
+    assert.equal(goesOn.code, 0);
+    assert.match(goesOn.stderr, /audit records have not reached syslog-tls:\/\/127\.0\.0\.1:9 yet/);
+  });
+
   it('a broken, tampered or unsigned-when-signed policy stops everything', async () => {
     writeFileSync(join(org, 'org-policy.json'), '{"mppOrgPolicy": 1, "unknown": true}');
     assert.equal(body(await cli(['run', 'acme/probe', 'echo', '--input', '{}'])).error?.code, 'MPP_E_ORG_POLICY_INVALID');
@@ -171,11 +218,21 @@ describe('organisation policy', () => {
     try {
       const call = async () => (await client.callTool({ name: 'acme_probe__echo', arguments: {} })) as { isError?: boolean; content: { text: string }[] };
       assert.equal((await call()).isError, undefined);
-      setPolicy({ packages: { block: [{ name: 'acme/probe' }] } });
-      const refused = await call();
-      assert.equal(refused.isError, true);
-      assert.match(refused.content[0]!.text, /^MPP_E_POLICY_PACKAGE_BLOCKED/);
-      assert.match(refused.content[0]!.text, /packages\.block\[0\]/);
+      const rules: [object, RegExp][] = [
+        [{ packages: { block: [{ name: 'acme/probe' }] } }, /^MPP_E_POLICY_PACKAGE_BLOCKED.*packages\.block\[0\]/s],
+        [{ publishers: { allow: [other.publicKey.keyid] } }, /^MPP_E_POLICY_PUBLISHER_BLOCKED.*publishers\.allow/s],
+        [{ verifiedAgentAtOrAbove: 'none' }, /^MPP_E_POLICY_AGENT_UNVERIFIED/],
+        [{ confirmAtOrAbove: 'none' }, /^MPP_E_CONFIRMATION_DENIED/],
+        [{ auditForwarding: { required: true, target: 'syslog-tls://127.0.0.1:9', maxBacklog: 1 } }, /^MPP_E_AUDIT_FORWARD_BACKLOG/],
+      ];
+      for (const [rules_, refusal] of rules) {
+        setPolicy(rules_);
+        const refused = await call();
+        assert.equal(refused.isError, true, JSON.stringify(rules_));
+        assert.match(refused.content[0]!.text, refusal);
+      }
+      setPolicy({});
+      assert.equal((await call()).isError, undefined, 'a lifted rule lifts at the next call');
     } finally {
       await client.close();
     }
