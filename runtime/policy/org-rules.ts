@@ -2,6 +2,7 @@ import semver from 'semver';
 import { MppError, type ErrorCode } from '../errors.ts';
 import type { Sensitivity } from '../format/manifest.ts';
 import { defaultPort, type GrantInput } from '../sandbox/grant.ts';
+import { hostMatches, parseNetId } from './capabilities.ts';
 import { SENSITIVITY_RANK } from './confirmation.ts';
 import type { HostPolicy } from './host-policy.ts';
 import type { OrgPolicy } from './org-policy.ts';
@@ -59,25 +60,13 @@ export function refuseInstall(policy: OrgPolicy | undefined, p: PackageIdentity,
   refusePackage(policy, p);
 }
 
-interface Origin {
-  readonly scheme: string;
-  readonly host: string;
-  readonly port: number;
-}
-
-function parseOrigin(text: string): Origin | undefined {
-  const m = /^(https?):\/\/([^/:?#@\s]+)(?::([0-9]{1,5}))?$/.exec(text);
-  if (!m) return undefined;
-  return { scheme: m[1]!, host: m[2]!.toLowerCase(), port: m[3] === undefined ? defaultPort(m[1] as 'http' | 'https') : Number(m[3]) };
-}
+type Origin = NonNullable<ReturnType<typeof parseNetId>>;
 
 /** A policy origin (`*`, `https://api.example.com`, `https://*.example.com:8443`) covers a granted origin. */
 function covers(rule: string, origin: Origin): boolean {
   if (rule === '*') return true;
-  const r = parseOrigin(rule);
-  if (!r || r.scheme !== origin.scheme || r.port !== origin.port) return false;
-  if (r.host.startsWith('*.')) return origin.host.endsWith(r.host.slice(1)) && origin.host.length > r.host.length - 1;
-  return r.host === origin.host;
+  const r = parseNetId(`net:${rule}`);
+  return r !== undefined && r.scheme === origin.scheme && r.port === origin.port && hostMatches(r.host, origin.host);
 }
 
 const nameMatches = (pattern: string, name: string): boolean =>
@@ -93,7 +82,7 @@ export function blockingRule(policy: OrgPolicy | undefined, id: string): string 
   if (!caps) return undefined;
   if (id.startsWith('net:')) {
     // A wildcard declaration is checked as the pattern it is: covered only by a rule covering the pattern itself.
-    const origin = parseOrigin(id.slice(4));
+    const origin = parseNetId(id);
     if (!origin) return 'capabilities.network';
     const deny = caps.network?.deny ?? [];
     const i = deny.findIndex((r) => covers(r, origin) || (origin.host.startsWith('*.') && r === '*'));
