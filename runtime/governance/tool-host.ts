@@ -16,7 +16,7 @@ import { loadHostPolicy, mergePolicy, type HostPolicy } from '../policy/host-pol
 import { effectiveLimits } from '../policy/limits.ts';
 import { loadOrgPolicy, type OrgPolicy } from '../policy/org-policy.ts';
 import { checkForwardBacklog } from '../audit/forward/forwarder.ts';
-import { orgHostPolicy, orgLimits, refuseCapability, refusePackage, refuseUnverifiedAgent, restrictGrant } from '../policy/org-rules.ts';
+import { orgHostPolicy, orgLimits, refuseCapability, refusePackage, refuseSource, refuseUnverifiedAgent, restrictGrant } from '../policy/org-rules.ts';
 import { effectiveClasses, redactJson, type RedactionCounts as PiiCounts } from '../privacy/index.ts';
 import { checkInput, checkInputSize, findTool, invokeTool } from '../run/invoke.ts';
 import type { SandboxPool } from '../run/sandbox-pool.ts';
@@ -119,6 +119,8 @@ export class ToolHost {
     const notices: string[] = [];
     // The organisation's rules, read now: a policy change applies at the next call.
     try {
+      // A file run without installing it comes from a file source like an install from it.
+      if ('verified' in call.target) refuseSource(org, m.name, { kind: 'file' });
       refusePackage(org, { name: m.name, version: m.version, publisherKeyid: pkg.publisher.keyid });
       refuseUnverifiedAgent(org, tool, caller);
       const backlog = checkForwardBacklog(home, org?.auditForwarding);

@@ -95,9 +95,13 @@ describe('organisation policy', () => {
 
   it('refuses installs from a source the policy forbids', async () => {
     setPolicy({ sources: { files: false } });
-    const r = await cli(['install', packageFile('acme/third', author)]);
+    const file = packageFile('acme/third', author);
+    const r = await cli(['install', file]);
     assert.equal(body(r).error?.code, 'MPP_E_POLICY_SOURCE_BLOCKED');
     assert.equal(body(r).error?.detail?.rule, 'sources.files');
+    // Running a file without installing it is a file source too.
+    const run = await cli(['run', file, 'echo', '--input', '{}', '--no-grants']);
+    assert.equal(body(run).error?.code, 'MPP_E_POLICY_SOURCE_BLOCKED');
   });
 
   it('refuses registry installs from a registry whose index key is not allowed, and OCI installs when OCI is off, before any download', async () => {
