@@ -25,9 +25,27 @@ import { registerPublish } from './commands/publish.ts';
 import { registerSearch } from './commands/search.ts';
 import { registerUpdate } from './commands/update.ts';
 import { registerDev } from './commands/dev.ts';
+import { registerPolicy } from './commands/policy.ts';
 import pkg from '../package.json' with { type: 'json' };
+import { AuditForwarder, forwardBacklog } from '../runtime/audit/forward/forwarder.ts';
+import { mppHome } from '../runtime/home.ts';
+import { loadOrgPolicy } from '../runtime/policy/org-policy.ts';
 
-const COMMANDS: RegisterCommand[] = [registerInit, registerBuild, registerKeygen, registerSign, registerVerify, registerInspect, registerTrust, registerInstall, registerList, registerUninstall, registerRun, registerPermissions, registerGrant, registerRevoke, registerAgent, registerAudit, registerMcp, registerRegistry, registerPublish, registerSearch, registerUpdate, registerDev];
+const COMMANDS: RegisterCommand[] = [registerInit, registerBuild, registerKeygen, registerSign, registerVerify, registerInspect, registerTrust, registerInstall, registerList, registerUninstall, registerRun, registerPermissions, registerGrant, registerRevoke, registerAgent, registerAudit, registerMcp, registerRegistry, registerPublish, registerSearch, registerUpdate, registerDev, registerPolicy];
+
+/**
+ * Records a short command wrote reach the organisation's collector before it
+ * exits, within a bound; what does not make it is sent by the next host.
+ */
+async function flushAuditForwarding(): Promise<void> {
+  try {
+    if (!loadOrgPolicy()?.auditForwarding) return;
+    const home = mppHome();
+    if (forwardBacklog(home) > 0) await new AuditForwarder(home).flush(2000);
+  } catch {
+    // The command has said what was wrong with the policy; forwarding never changes its outcome.
+  }
+}
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode: number = EXIT.OK;
@@ -60,6 +78,7 @@ export async function main(argv: string[]): Promise<number> {
     } catch (e) {
       exitCode = out.error(e);
     }
+    await flushAuditForwarding();
   };
 
   const program = new Command('mpp')

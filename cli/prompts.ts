@@ -24,7 +24,7 @@ export function terminalConsent(ctx: CliContext): ConsentPrompter {
         req.capabilities.length === 0 ? 'It asks for no capabilities: it can only compute on the input it is given.' : 'It asks to:',
         ...req.capabilities.flatMap((c, i) => {
           const state = c.state === 'granted' ? ' [granted]' : c.state === 'new' && req.reason === 'widened' ? ' [NEW]' : '';
-          const how = c.grantable ? '' : ' (grant concrete hosts with `mpp grant`)';
+          const how = c.blockedBy ? ` (blocked by your organisation's policy: ${c.blockedBy})` : c.grantable ? '' : ' (grant concrete hosts with `mpp grant`)';
           return [`  ${i + 1}. ${c.text}${state}${how}`, ...(c.target ? [`       folder: ${c.target}`] : []), ...(c.reason ? [`       reason: ${c.reason}`] : [])];
         }),
       ];

@@ -78,7 +78,7 @@ export function consentDialog(request: Pick<ConsentRequest, 'package' | 'version
     version: request.version,
     publisher: request.publisher.name ?? 'an unnamed key',
     fingerprint: fingerprint(request.publisher.keyid),
-    permissions: request.capabilities.map((c) => ({ id: c.id, text: c.target ? `${c.text} (${c.target})` : c.text, ...(c.reason ? { reason: c.reason } : {}), grantable: c.grantable, state: c.state })),
+    permissions: request.capabilities.map((c) => ({ id: c.id, text: c.target ? `${c.text} (${c.target})` : c.text, ...(c.reason ? { reason: c.reason } : {}), grantable: c.grantable, state: c.state, ...(c.blockedBy ? { blockedBy: c.blockedBy } : {}) })),
     reason,
     workspaceOpen: workspaceOpen(),
     ...(current ? { current } : {}),

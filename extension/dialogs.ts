@@ -5,6 +5,8 @@
  */
 import type * as vscode from 'vscode';
 import { declaredCapabilities, grantableIds } from '../runtime/policy/capabilities.ts';
+import { loadOrgPolicy } from '../runtime/policy/org-policy.ts';
+import { blockingRule } from '../runtime/policy/org-rules.ts';
 import type { ExaminedPackage } from '../runtime/trust/gatekeeper.ts';
 import { fingerprint } from '../runtime/trust/keys.ts';
 import type { TrustView } from '../runtime/trust/store.ts';
@@ -14,7 +16,11 @@ import { DialogPanel } from './panel.ts';
 function permissionItems(pkg: Pick<ExaminedPackage, 'manifest'>): PermissionItem[] {
   // A wildcard host is granted by naming concrete hosts, which a checkbox cannot do.
   const grantable = new Set(grantableIds(pkg.manifest));
-  return declaredCapabilities(pkg.manifest).map((p) => ({ ...p, grantable: grantable.has(p.id) }));
+  const org = loadOrgPolicy();
+  return declaredCapabilities(pkg.manifest).map((p) => {
+    const blockedBy = blockingRule(org, p.id);
+    return { ...p, grantable: grantable.has(p.id) && !blockedBy, ...(blockedBy ? { blockedBy } : {}) };
+  });
 }
 
 /** Asks whether to trust the author key of `pkg`; true only on the user's explicit approval. */

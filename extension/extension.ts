@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { auditLogExists, openAuditLog, type AuditRecord } from '../runtime/audit/log.ts';
 import { activityByDay, describeEvent } from '../runtime/audit/sentences.ts';
 import { isMppError, MppError } from '../runtime/errors.ts';
+import { AuditForwarder } from '../runtime/audit/forward/forwarder.ts';
 import { applyAuditRetention, recordDone, recordUninstall, withAuditLog } from '../runtime/audit/trail.ts';
 import { mppHome } from '../runtime/home.ts';
 import { grantPermissions, permissionsOf, revokePermissions } from '../runtime/governance/decisions.ts';
@@ -81,7 +82,7 @@ function inert(text: string): string {
 }
 
 async function pickPackage(node: Node | undefined, title: string): Promise<string | undefined> {
-  if (node) return node.entry.record.name;
+  if (node && 'entry' in node) return node.entry.record.name;
   const items = listInstalled(home()).map((r) => ({ label: r.name, description: r.version }));
   if (items.length === 0) {
     void vscode.window.showInformationMessage('No MPP packages are installed. Install one with "MPP: Install Package from File…".');
@@ -195,6 +196,10 @@ export function activate(context: vscode.ExtensionContext): MppApi {
   first.unref();
   daily.unref();
   context.subscriptions.push({ dispose: () => (clearTimeout(first), clearInterval(daily)) });
+
+  // The organisation's audit collector, when its policy names one: records of every host on this home, in order.
+  const forwarder = new AuditForwarder(home, { onProblem: (p) => calls.output.warn(`audit forwarding: ${p}`) }).start();
+  context.subscriptions.push({ dispose: () => void forwarder.stop() });
 
   register('mpp.showVersion', () => void vscode.window.showInformationMessage(`MPP ${pkg.version}`));
   register('mpp.refresh', () => view.refresh({ packagesChanged: true }));
@@ -323,7 +328,7 @@ export function activate(context: vscode.ExtensionContext): MppApi {
       void vscode.window.showWarningMessage(`${NO_REGISTRY} A package installed from a file is updated by installing its new .mpp file.`);
       return;
     }
-    const report = await updatePackages(context.extensionUri, h, node ? [node.entry.record.name] : 'all');
+    const report = await updatePackages(context.extensionUri, h, node && 'entry' in node ? [node.entry.record.name] : 'all');
     view.refresh({ packagesChanged: true });
     for (const k of report.kept) calls.output.info(`kept ${k.name}: ${k.code} ${k.message}`);
     const updated = report.updated.map((u) => `${u.name} ${u.from} → ${u.to}`).join(', ');

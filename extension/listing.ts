@@ -58,6 +58,7 @@ export function permissionStates(home: string, name: string, workspace: string |
   const where = decision?.scope.kind === 'workspace' ? 'this workspace' : 'all workspaces';
   return view.capabilities.map((c) => {
     const granted = decision?.decision === 'granted' && c.state === 'granted';
+    if (c.blockedBy) return { id: c.id, text: c.text, granted: false, state: `blocked by your organisation's policy (${c.blockedBy})` };
     const state = !decision ? 'not decided' : decision.decision === 'denied' ? `denied (${where})` : granted ? `granted (${where})` : c.state === 'new' ? 'not decided' : 'not granted';
     return { id: c.id, text: c.text, granted, state };
   });

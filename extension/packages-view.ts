@@ -4,6 +4,8 @@ import { describeSensitivity } from '../runtime/format/describe.ts';
 import type { Outdated } from '../runtime/registry/client/install.ts';
 import { fingerprint } from '../runtime/trust/keys.ts';
 import type { PackageEntry, PermissionState } from './listing.ts';
+import { describeOrgPolicy } from '../runtime/policy/org-describe.ts';
+import { loadOrgPolicy, type OrgPolicy } from '../runtime/policy/org-policy.ts';
 
 export type { PackageEntry } from './listing.ts';
 
@@ -11,7 +13,9 @@ export type Node =
   | { readonly type: 'package'; readonly entry: PackageEntry }
   | { readonly type: 'tool'; readonly entry: PackageEntry; readonly tool: string }
   | { readonly type: 'permission'; readonly entry: PackageEntry; readonly permission: PermissionState }
-  | { readonly type: 'problem'; readonly entry: PackageEntry; readonly text: string };
+  | { readonly type: 'problem'; readonly entry: PackageEntry; readonly text: string }
+  | { readonly type: 'org-policy'; readonly lines: readonly string[]; readonly files: readonly string[] }
+  | { readonly type: 'org-rule'; readonly text: string; readonly index: number };
 
 /**
  * The MPP activity-bar view: packages, and under each its tools and its
@@ -32,7 +36,10 @@ export class PackagesView implements vscode.TreeDataProvider<Node> {
   #checking: Promise<void> | undefined;
 
   /** `checkOutdated` resolves with nothing when no registry is configured, and reports its own failures. */
-  constructor(load: () => PackageEntry[], permissions: (name: string) => PermissionState[], checkOutdated: () => Promise<readonly Outdated[]>) {
+  readonly #orgPolicy: () => OrgPolicy | undefined;
+
+  constructor(load: () => PackageEntry[], permissions: (name: string) => PermissionState[], checkOutdated: () => Promise<readonly Outdated[]>, orgPolicy: () => OrgPolicy | undefined = loadOrgPolicy) {
+    this.#orgPolicy = orgPolicy;
     this.#load = load;
     this.#permissions = permissions;
     this.#checkOutdated = checkOutdated;
@@ -62,8 +69,9 @@ export class PackagesView implements vscode.TreeDataProvider<Node> {
     if (!node) {
       const entries = this.#load();
       if (this.#stale) this.#startCheck();
-      return entries.map((entry) => ({ type: 'package', entry }));
+      return [...this.#policyNode(), ...entries.map((entry): Node => ({ type: 'package', entry }))];
     }
+    if (node.type === 'org-policy') return node.lines.map((text, index) => ({ type: 'org-rule', text, index }));
     if (node.type !== 'package') return [];
     const { entry } = node;
     const tools: Node[] = entry.record.manifest.tools.map((t) => ({ type: 'tool', entry, tool: t.name }));
@@ -77,7 +85,34 @@ export class PackagesView implements vscode.TreeDataProvider<Node> {
     return [...tools, ...permissions];
   }
 
+  /** Shown first while an organisation policy is in force; a broken one says so (nothing runs until it is fixed). */
+  #policyNode(): Node[] {
+    let policy: OrgPolicy | undefined;
+    try {
+      policy = this.#orgPolicy();
+    } catch (e) {
+      return [{ type: 'org-policy', lines: [isMppError(e) ? `${e.message} (${e.code})` : String(e)], files: [] }];
+    }
+    return policy ? [{ type: 'org-policy', lines: describeOrgPolicy(policy), files: policy.files }] : [];
+  }
+
   getTreeItem(node: Node): vscode.TreeItem {
+    if (node.type === 'org-policy') {
+      const item = new vscode.TreeItem("Organisation policy active", vscode.TreeItemCollapsibleState.Expanded);
+      item.id = 'org-policy';
+      item.description = node.files.length ? `${node.lines.length} restriction${node.lines.length === 1 ? '' : 's'}` : 'refused';
+      item.tooltip = `Set by your administrator in ${node.files.join(', ') || 'the system policy folder'}; your settings cannot loosen it.`;
+      item.iconPath = new vscode.ThemeIcon(node.files.length ? 'law' : 'error');
+      item.contextValue = 'mpp.orgPolicy';
+      return item;
+    }
+    if (node.type === 'org-rule') {
+      const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
+      item.id = `org-rule:${node.index}`;
+      item.tooltip = node.text;
+      item.iconPath = new vscode.ThemeIcon('circle-small-filled');
+      return item;
+    }
     const { record } = node.entry;
     if (node.type === 'package') {
       const verified = node.entry.keyState === 'trusted';

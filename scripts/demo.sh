@@ -81,6 +81,14 @@ consent() {
   mpp grant mpp-examples/hello --all
 }
 
+org_policy() {
+  step "an organisation policy (added with MPP_ORG_POLICY_ADD; it can only restrict): a blocked version is refused at the next call"
+  mkdir -p "$DEMO/org"
+  printf '{ "mppOrgPolicy": 1, "name": "Demo Org", "packages": { "block": [ { "name": "mpp-examples/hello", "versions": "<1.0.0", "reason": "not reviewed yet" } ] } }\n' > "$DEMO/org/org-policy.json"
+  MPP_ORG_POLICY_ADD="$DEMO/org" mpp policy show
+  if MPP_ORG_POLICY_ADD="$DEMO/org" mpp run mpp-examples/hello greet --input '{"name":"Ada"}'; then echo "demo: a package blocked by policy ran" >&2; exit 1; fi
+}
+
 audit_trail() {
   step "mpp audit, mpp audit verify (every install, trust change, grant, call and refusal, hash-chained)"
   mpp audit
@@ -103,4 +111,5 @@ install
 consent
 run_tools
 refuse_bad_input
+org_policy
 audit_trail

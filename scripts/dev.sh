@@ -46,6 +46,9 @@ if [ "${1:-}" = test ]; then
   dpkg -s libkrb5-dev >/dev/null 2>&1 || missing+=(libkrb5-dev)
   # The portability test runs components in Wasmtime through a Python venv (pip install wasmtime).
   python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3 python3-venv)
+  # The audit forwarding tests send to a real syslog collector over TLS.
+  [ -x /usr/sbin/rsyslogd ] || missing+=(rsyslog)
+  dpkg -s rsyslog-openssl >/dev/null 2>&1 || missing+=(rsyslog-openssl)
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
       pkgs=$(printf '%s\n' "${missing[@]}" | sed 's/^script$/bsdutils/' | sort -u | tr '\n' ' ')

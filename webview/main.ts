@@ -73,7 +73,8 @@ function consent(d: ConsentDialog): void {
       if (!p.grantable) box.setAttribute('disabled', '');
       item.append(box);
       if (p.reason) item.append(el('div', `Why: ${p.reason}`, 'reason'));
-      if (!p.grantable) item.append(el('div', 'Cannot be granted here: the host is a wildcard. Grant concrete hosts with `mpp run --allow-net`.', 'reason'));
+      if (p.blockedBy) item.append(el('div', `Blocked by your organisation's policy (rule ${p.blockedBy}): it can never be granted on this machine.`, 'reason blocked'));
+      else if (!p.grantable) item.append(el('div', 'Cannot be granted here: the host is a wildcard. Grant concrete hosts with `mpp run --allow-net`.', 'reason'));
       list.append(item);
       if (p.grantable) boxes.push({ id: p.id, box });
     }

@@ -14,6 +14,8 @@ export interface PermissionItem {
   readonly grantable: boolean;
   /** In a consent dialog: granted before, shown before and not granted, or never shown. */
   readonly state?: 'granted' | 'declined' | 'new';
+  /** The organisation policy rule that forbids granting it. */
+  readonly blockedBy?: string;
 }
 
 export interface ConsentDialog {

@@ -3,6 +3,9 @@ import { mppHome } from '../../runtime/home.ts';
 import { AUDIT_EVENT_TYPES, type AuditEventType } from '../../runtime/audit/events.ts';
 import { auditLogExists, openAuditLog, readAuditHead, tamperedReport, verifyAuditExport, type AuditFilter, type AuditLog, type AuditRecord, type ChainHead, type ChainReport, type VerifyOptions } from '../../runtime/audit/log.ts';
 import { writeFileAtomic } from '../../runtime/store/atomic.ts';
+import { forwardOnce } from '../../runtime/audit/forward/forwarder.ts';
+import { loadOrgPolicy } from '../../runtime/policy/org-policy.ts';
+import { MppError } from '../../runtime/errors.ts';
 import { checkAuditAttestations } from '../../runtime/attest/audit-check.ts';
 import { readHostKey } from '../../runtime/attest/host-key.ts';
 import { fingerprint, parsePublicKeyPem, publicKeyToPem } from '../../runtime/trust/keys.ts';
@@ -40,6 +43,22 @@ export const registerAudit: RegisterCommand = (program, run) => {
         const records = readOnly((log) => log.query(filter));
         const text = records.length === 0 ? 'No audit records match.' : table(records);
         out.result(text, { records });
+      }, opts),
+    );
+
+  audit
+    .command('forward')
+    .description("Send the audit records the organisation's collector has not got yet (auditForwarding in the organisation policy), and say how far it is.")
+    .option('--timeout <ms>', 'bound on each connection to the collector (default 10000)')
+    .option('--json', 'print the result as JSON')
+    .action((opts: { timeout?: string; json?: boolean }) =>
+      run(async ({ out }) => {
+        const rule = loadOrgPolicy()?.auditForwarding;
+        if (!rule) throw usage('No organisation policy asks for audit forwarding here (`mpp policy show`).');
+        const timeoutMs = opts.timeout === undefined ? undefined : integerOption(opts.timeout, '--timeout', 100, 600_000);
+        const r = await forwardOnce(mppHome(), rule, timeoutMs ? { timeoutMs } : {});
+        if (r.problem && r.backlog > 0) throw new MppError('MPP_E_AUDIT_FORWARD_FAILED', `Sent ${r.sent} audit records; ${r.backlog} still wait for ${rule.target}: ${r.problem}.`, { hint: 'Check that the collector runs and its certificate matches caFile/serverName; the records stay in the local log and are sent later.', detail: { ...r } });
+        out.result(`Sent ${r.sent} audit records to ${rule.target}; the collector has everything up to record ${r.through}${r.backlog ? `, ${r.backlog} still wait` : ''}.`, r);
       }, opts),
     );
 

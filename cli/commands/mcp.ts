@@ -6,6 +6,7 @@ import { AgentRegistry } from '../../runtime/state/agents.ts';
 import type { RegisterCommand } from '../context.ts';
 import { printable } from '../output.ts';
 import { openAuditLog } from '../../runtime/audit/log.ts';
+import { AuditForwarder } from '../../runtime/audit/forward/forwarder.ts';
 import { cliCaller, logLine } from '../tool-host.ts';
 import pkg from '../../package.json' with { type: 'json' };
 
@@ -67,11 +68,13 @@ export const registerMcp: RegisterCommand = (program, run) => {
             done();
           })(server.onclose);
         });
+        const forwarder = new AuditForwarder(home, { onProblem: (p) => process.stderr.write(`mpp mcp: audit forwarding: ${printable(p)}\n`) }).start();
         await server.connect(new StdioServerTransport());
         process.stdin.once('end', () => void server.close());
         try {
           await closed;
         } finally {
+          await forwarder.stop();
           auditLog.close();
         }
       }, opts),

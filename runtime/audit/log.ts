@@ -26,6 +26,8 @@ import { writeFileAtomic } from '../store/atomic.ts';
 import { checkedRecord, verifyChain, type ChainHead, type ChainReport, type StoredRecord } from './chain.ts';
 import { canonicalEvent, isAuditEvent, parseStoredEvent, type AuditEvent, type AuditEventType } from './events.ts';
 import { GENESIS_PREV, recordHash } from './hash.ts';
+import { loadOrgPolicy } from '../policy/org-policy.ts';
+import { forwardedThrough } from './forward/cursor.ts';
 import { listSegments, parseRecordLine, parseRecordLines, readSegments, readText, recordLine, segmentName } from './segments.ts';
 import { parseJson } from '../format/strict-json.ts';
 
@@ -55,6 +57,8 @@ export interface AuditFilter {
   readonly afterSeq?: number;
   /** At most this many: the newest matching ones. */
   readonly limit?: number;
+  /** At most this many: the oldest matching ones (to send records in order). Not with `limit`. */
+  readonly first?: number;
 }
 
 export interface VerifyOptions {
@@ -259,10 +263,12 @@ export class AuditLog {
     if (filter.since !== undefined) (where.push('time >= ?'), args.push(filter.since));
     if (filter.until !== undefined) (where.push('time <= ?'), args.push(filter.until));
     if (filter.afterSeq !== undefined) (where.push('seq > ?'), args.push(filter.afterSeq));
-    const sql = `SELECT seq, time, type, event, prev, hash FROM audit_records${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC${filter.limit !== undefined ? ' LIMIT ?' : ''}`;
-    if (filter.limit !== undefined) args.push(filter.limit);
+    const oldest = filter.first !== undefined;
+    const bound = oldest ? filter.first : filter.limit;
+    const sql = `SELECT seq, time, type, event, prev, hash FROM audit_records${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${oldest ? 'ASC' : 'DESC'}${bound !== undefined ? ' LIMIT ?' : ''}`;
+    if (bound !== undefined) args.push(bound);
     const rows = guard(homePaths(this.#home).audit, () => db.prepare(sql).all(...args) as unknown as Row[]);
-    return rows.reverse().map(toRecord);
+    return (oldest ? rows : rows.reverse()).map(toRecord);
   }
 
   /** Checks archive segments, live records and head as one chain (and `opts.expect`, an external anchor). */
@@ -288,7 +294,9 @@ export class AuditLog {
         // Rows already in a segment are left over from a rotation interrupted before its COMMIT.
         const archivedThrough = listSegments(paths.auditArchive).at(-1)?.last ?? 0;
         db.prepare('DELETE FROM audit_records WHERE seq <= ?').run(archivedThrough);
-        const cut = (report.head?.seq ?? 0) - opts.keep;
+        // With forwarding in force, what the collector has not read stays in the live log.
+        const held = loadOrgPolicy()?.auditForwarding ? forwardedThrough(this.#home) : Infinity;
+        const cut = Math.min((report.head?.seq ?? 0) - opts.keep, held);
         const old = (db.prepare('SELECT seq, time, type, event, prev, hash FROM audit_records WHERE seq <= ? ORDER BY seq').all(cut) as unknown as Row[]).map(toRecord);
         if (old.length === 0) return { archived: 0, segment: null };
         const segment = segmentName(old[0]!.seq, old.at(-1)!.seq);

@@ -4,6 +4,8 @@ import type { Manifest } from '../format/manifest.ts';
 import { declaredCapabilities, grantableIds } from '../policy/capabilities.ts';
 import { folderTarget } from '../policy/grant.ts';
 import type { GrantRecord } from '../state/grants.ts';
+import { loadOrgPolicy } from '../policy/org-policy.ts';
+import { blockingRule } from '../policy/org-rules.ts';
 
 /**
  * Consent: before a package's first run, and after an update that asks for
@@ -14,10 +16,12 @@ import type { GrantRecord } from '../state/grants.ts';
 export interface ConsentCapability extends PermissionDescription {
   /** `granted`: granted before; `declined`: shown before and not granted; `new`: never shown. */
   readonly state: 'granted' | 'declined' | 'new';
-  /** False for a wildcard host, which is granted by naming concrete hosts (`mpp grant`). */
+  /** False for a wildcard host, which is granted by naming concrete hosts (`mpp grant`), and for what the organisation policy forbids. */
   readonly grantable: boolean;
   /** For a folder: where it really is on this host (symbolic links followed), so the user sees what a grant reaches. */
   readonly target?: string;
+  /** The organisation policy rule that forbids granting it (shown as "blocked by your organisation's policy"). */
+  readonly blockedBy?: string;
 }
 
 export interface ConsentRequest {
@@ -45,13 +49,16 @@ export interface ConsentPrompter {
 
 export function consentRequest(m: Manifest, publisher: ConsentRequest['publisher'], workspace: string, previous: GrantRecord | undefined, home = homedir()): ConsentRequest {
   const grantable = new Set(grantableIds(m));
+  const org = loadOrgPolicy();
   const capabilities = declaredCapabilities(m).map((c) => {
     const target = folderTargetText(c.id, workspace, home);
+    const blockedBy = blockingRule(org, c.id);
     return {
       ...c,
       state: previous?.capabilities.includes(c.id) ? ('granted' as const) : previous?.reviewed.includes(c.id) ? ('declined' as const) : ('new' as const),
-      grantable: grantable.has(c.id),
+      grantable: grantable.has(c.id) && !blockedBy,
       ...(target ? { target } : {}),
+      ...(blockedBy ? { blockedBy } : {}),
     };
   });
   return Object.freeze({

@@ -6,6 +6,8 @@ import { GrantStore, scopeKey, type GrantRecord, type GrantScope } from '../stat
 import { loadInstalled } from '../store/packages.ts';
 import { TrustStore } from '../trust/store.ts';
 import { consentRequest, type ConsentCapability } from './consent.ts';
+import { loadOrgPolicy } from '../policy/org-policy.ts';
+import { blockingRule, refuseCapability } from '../policy/org-rules.ts';
 
 /**
  * Permission decisions made outside a call (`mpp grant`, `mpp revoke`, the
@@ -32,7 +34,17 @@ export function grantPermissions(home: string, order: GrantOrder, audit: Audit):
   // The publisher the call path will look the decision up under: the trusted signer as verified now.
   const { pkg } = loadInstalled(home, order.package, TrustStore.load(home));
   const m = pkg.manifest;
-  const requested = order.deny ? [] : order.capabilities === 'all' ? grantableIds(m) : order.capabilities.map((id) => checkCapabilityId(m, id));
+  const org = loadOrgPolicy();
+  // Named ids the organisation forbids are refused; `all` means all that may be granted here.
+  const requested = order.deny
+    ? []
+    : order.capabilities === 'all'
+      ? grantableIds(m).filter((id) => !blockingRule(org, id))
+      : order.capabilities.map((id) => {
+          const checked = checkCapabilityId(m, id);
+          refuseCapability(org, m.name, checked);
+          return checked;
+        });
   const store = GrantStore.open(home);
   try {
     let previous: GrantRecord | undefined;
@@ -72,7 +84,9 @@ export interface Decision {
 /** Audits, then stores, one decision (a consent answer, `mpp grant`, the editor): a decision that cannot be audited is not taken. */
 export function recordDecision(store: GrantStore, audit: Audit, d: Decision): GrantRecord {
   const offered = new Set(grantableIds(d.manifest));
-  const capabilities = d.decision === 'granted' ? [...new Set(d.capabilities)].filter((c) => offered.has(c)) : [];
+  const org = loadOrgPolicy();
+  // What the organisation forbids is never stored, whoever answered.
+  const capabilities = d.decision === 'granted' ? [...new Set(d.capabilities)].filter((c) => offered.has(c) && !blockingRule(org, c)) : [];
   const reviewed = [...new Set([...d.reviewed, ...declaredCapabilities(d.manifest).map((c) => c.id)])];
   audit({ type: 'grant', package: d.manifest.name, publisher: d.publisher, scope: auditScope(d.scope), decision: d.decision, capabilities, source: d.source });
   return store.put({ package: d.manifest.name, publisher: d.publisher, scope: d.scope, decision: d.decision, capabilities, reviewed, source: d.source });

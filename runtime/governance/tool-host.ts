@@ -14,6 +14,9 @@ import { needsConfirmation } from '../policy/confirmation.ts';
 import { userGrant, type GrantRequest, type UserGrant } from '../policy/grant.ts';
 import { loadHostPolicy, mergePolicy, type HostPolicy } from '../policy/host-policy.ts';
 import { effectiveLimits } from '../policy/limits.ts';
+import { loadOrgPolicy, type OrgPolicy } from '../policy/org-policy.ts';
+import { orgHostPolicy, orgLimits, refuseCapability, refusePackage, refuseSource, refuseUnverifiedAgent, restrictGrant } from '../policy/org-rules.ts';
+import { checkForwardBacklog } from '../audit/forward/forwarder.ts';
 import type { Limits } from '../sandbox/grant.ts';
 import { effectiveClasses, type RedactionCounts as PiiCounts } from '../privacy/index.ts';
 import { checkInput, checkInputSize, findTool, invokeTool } from '../run/invoke.ts';
@@ -101,6 +104,8 @@ const agentOf = (c: Caller): AuditAgent => ({ id: c.agentId, verified: c.verifie
 /** What the stages of one call have decided so far. */
 interface CallContext {
   readonly call: ToolCall;
+  /** The organisation policy, read for this call (a change applies at the next call). */
+  readonly org: OrgPolicy | undefined;
   readonly policy: HostPolicy;
   readonly pkg: VerifiedPackage;
   readonly tool: ToolDefinition;
@@ -120,28 +125,30 @@ export class ToolHost {
     this.#opts = opts;
   }
 
-  /** The host policy in force now (policy.json is read on every call, like grants). */
-  #policy(): HostPolicy {
-    const base = loadHostPolicy(this.#opts.home);
+  /** The host policy in force now (policy.json and the organisation policy are read on every call, like grants); each layer only tightens. */
+  #policy(org: OrgPolicy | undefined): HostPolicy {
+    const base = mergePolicy(loadHostPolicy(this.#opts.home), orgHostPolicy(org));
     return this.#opts.policy ? mergePolicy(base, this.#opts.policy) : base;
   }
 
   /**
    * The governed call, as its stages: package -> caller -> agent check ->
-   * grant -> input -> confirmation -> record start -> run -> redaction ->
-   * record outcome. Each stage either hands the next what it decided or
+   * organisation policy -> grant -> input -> confirmation -> record start ->
+   * run -> redaction -> record outcome. Each stage either hands the next what it decided or
    * refuses with a coded error (recorded as a `deny` where the call was made
    * by someone we can name).
    */
   async call(call: ToolCall): Promise<ToolCallResult> {
     const started = performance.now();
-    const policy = this.#policy();
+    const org = loadOrgPolicy();
+    const policy = this.#policy(org);
     const pkg = this.#package(call);
     const caller = this.#caller(call, pkg.manifest);
     const tool = findTool(pkg, call.tool);
-    const c: CallContext = { call, policy, pkg, tool, caller, notices: [] };
+    const c: CallContext = { call, org, policy, pkg, tool, caller, notices: [] };
     this.#agentCheck(c);
-    const granted = await this.#grant(c);
+    this.#orgCheck(c);
+    const granted = this.#orgGrant(c, await this.#grant(c));
     const limits = this.#input(c);
     await this.#confirmCall(c);
     const record = this.#recordStart(c);
@@ -175,9 +182,50 @@ export class ToolHost {
     });
   }
 
-  /** Input: the limits in force, then size and schema, before any human is asked (never confirm a call that cannot run). */
+  /** Organisation policy: the package, its source and the caller, by the rules in force now (org-policy.md §3). */
+  #orgCheck(c: CallContext): void {
+    const m = c.pkg.manifest;
+    try {
+      // A file run without installing it comes from a file source like an install from it.
+      if (!('installed' in c.call.target)) refuseSource(c.org, m.name, { kind: 'file' });
+      refusePackage(c.org, { name: m.name, version: m.version, publisherKeyid: c.pkg.publisher.keyid });
+      refuseUnverifiedAgent(c.org, c.tool, c.caller);
+      const backlog = checkForwardBacklog(this.#opts.home, c.org?.auditForwarding);
+      if (backlog) c.notices.push(backlog);
+    } catch (e) {
+      if (isMppError(e)) this.#deny(c, e.code, String(e.detail?.rule ?? e.message).slice(0, 500));
+      throw e;
+    }
+  }
+
+  /**
+   * The grant without what the organisation forbids, whenever it was decided:
+   * named on the command line, a refusal; stored or `--allow-all`, left out
+   * with a notice.
+   */
+  #orgGrant(c: CallContext, granted: UserGrant): UserGrant {
+    const restricted = restrictGrant(c.org, granted);
+    if (restricted.removed.length === 0) return granted;
+    if (c.call.oneOffGrant && !c.call.oneOffGrant.all) {
+      try {
+        refuseCapability(c.org, c.pkg.manifest.name, restricted.removed[0]!.capability);
+      } catch (e) {
+        if (isMppError(e)) this.#deny(c, e.code, String(e.detail?.rule ?? ''));
+        throw e;
+      }
+    }
+    const rules = [...new Set(restricted.removed.map((r) => r.rule))].join(', ');
+    c.notices.push(`${c.pkg.manifest.name} runs without ${restricted.removed.map((r) => r.capability).join(', ')}: blocked by your organisation's policy (${rules}).`);
+    return restricted.grant;
+  }
+
+  /** Input: the limits in force (the organisation's ceilings among them), then size and schema, before any human is asked (never confirm a call that cannot run). */
   #input(c: CallContext): Limits {
-    const limits = effectiveLimits(c.pkg.manifest, { ...(c.call.timeoutMs ? { timeoutMs: c.call.timeoutMs } : {}), ...(c.call.memoryBytes ? { memoryBytes: c.call.memoryBytes } : {}) });
+    const ceiling = orgLimits(c.org);
+    const lower = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
+    const timeoutMs = lower(c.call.timeoutMs, ceiling.timeoutMs);
+    const memoryBytes = lower(c.call.memoryBytes, ceiling.memoryBytes);
+    const limits = effectiveLimits(c.pkg.manifest, { ...(timeoutMs ? { timeoutMs } : {}), ...(memoryBytes ? { memoryBytes } : {}) });
     try {
       checkInputSize(c.call.input, limits);
       checkInput(c.tool, c.call.input);

@@ -34,7 +34,7 @@ interface NetId {
   readonly port: number;
 }
 
-function parseNetId(id: string): NetId | undefined {
+export function parseNetId(id: string): NetId | undefined {
   const m = /^net:(https?):\/\/([^/:?#@\s]+)(?::([0-9]{1,5}))?$/.exec(id);
   if (!m) return undefined;
   const scheme = m[1] as 'http' | 'https';
@@ -52,7 +52,7 @@ export function canonicalCapabilityId(id: string): string {
   return net ? `net:${net.scheme}://${net.host}${net.port === defaultPort(net.scheme) ? '' : `:${net.port}`}` : id;
 }
 
-function hostMatches(declared: string, host: string): boolean {
+export function hostMatches(declared: string, host: string): boolean {
   return declared.startsWith('*.') ? host.endsWith(declared.slice(1)) && host.length > declared.length - 1 : declared === host;
 }
 

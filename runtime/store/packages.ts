@@ -32,6 +32,8 @@ import { allRecords, deleteRecord, getRecord, getSummary, indexExists, indexTran
 import { oweRecord } from './audit-owed.ts';
 import { reclaim } from './reclaim.ts';
 import { GrantStore } from '../state/grants.ts';
+import { loadOrgPolicy } from '../policy/org-policy.ts';
+import { refuseInstall, type InstallSource } from '../policy/org-rules.ts';
 
 export type { InstalledRecord } from './installed-index.ts';
 
@@ -53,6 +55,8 @@ export type InstallOptions = (
   readonly onProgress?: (message: string) => void;
   /** Runs once every check passed (the component prepared, the blob stored), right before the commit: e.g. trusting the keys held for this install. */
   readonly beforeCommit?: () => Promise<void>;
+  /** Where the bytes came from, for the organisation policy's `sources` rules (default: a file). */
+  readonly source?: InstallSource;
 };
 
 export interface LoadedPackage {
@@ -79,6 +83,8 @@ export async function installPackage(home: string, bytes: Uint8Array, opts: Inst
   // Stored entries are views into the bytes they were read from: a package verified from other bytes is a caller's bug.
   if (pkg.entries.component.data.buffer !== bytes.buffer) throw new MppError('MPP_E_INTERNAL', 'installPackage was given a package verified from other bytes.');
   const { name, version } = pkg.manifest;
+  // Before anything is prepared or stored: a package the organisation does not allow leaves nothing behind.
+  refuseInstall(loadOrgPolicy(), { name, version, publisherKeyid: pkg.publisher.keyid }, opts.source ?? { kind: 'file' });
 
   // Before anything is stored: a component this host cannot run is refused
   // without leaving a blob, and an installed package starts without jco.

@@ -44,8 +44,8 @@ export async function packExtension(folder: string, out: string): Promise<string
   return out;
 }
 
-/** `vsix` and then `others` (e.g. a test extension that uses MPP's public API) are installed from their .vsix files. */
-export async function startEditor(vsix: string, opts: { settings?: Record<string, unknown>; others?: readonly string[] } = {}): Promise<Editor> {
+/** `vsix` and then `others` (e.g. a test extension that uses MPP's public API) are installed from their .vsix files; `env` adds to the editor's environment. */
+export async function startEditor(vsix: string, opts: { settings?: Record<string, unknown>; others?: readonly string[]; env?: Record<string, string> } = {}): Promise<Editor> {
   await ensurePrerequisites((l) => process.stderr.write(`e2e: ${l}\n`));
   const dir = mkdtempSync(join(tmpdir(), 'mpp-e2e-'));
   const paths = { home: join(dir, 'home'), tmp: join(dir, 'tmp'), data: join(dir, 'data'), extensions: join(dir, 'extensions'), workspace: join(dir, 'workspace'), mpp: join(dir, 'mpp-home') };
@@ -65,6 +65,7 @@ export async function startEditor(vsix: string, opts: { settings?: Record<string
     XDG_DATA_HOME: join(paths.home, '.local', 'share'),
     XDG_CACHE_HOME: join(paths.home, '.cache'),
     MPP_HOME: paths.mpp,
+    ...opts.env,
   };
   const base = [codeServerEntry(), '--config', config, '--user-data-dir', paths.data, '--extensions-dir', paths.extensions];
   // The packaged artifact itself, as a user installs it.

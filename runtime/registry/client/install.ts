@@ -15,6 +15,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import semver from 'semver';
+import { loadOrgPolicy } from '../../policy/org-policy.ts';
+import { refuseSource } from '../../policy/org-rules.ts';
 import type { AuditLog } from '../../audit/log.ts';
 import type { VerifyEvent } from '../../audit/events.ts';
 import { recordInstall, recordRefusal } from '../../audit/trail.ts';
@@ -76,6 +78,9 @@ export async function installFromRegistry(home: string, name: string, opts: Regi
     const resolved = resolve(found, name, opts.range ?? '*');
     const { version, entry, believed, pkg } = resolved;
     const registry = believed.registry;
+    const source = { kind: 'registry', name: registry.name, keyid: registry.keyid } as const;
+    // Before anything is downloaded or trusted: the organisation may not allow this registry.
+    refuseSource(loadOrgPolicy(), name, source);
     const trust = new PendingTrust(TrustStore.load(home));
     const candidate = { name, version, publisher: entry.publisher, rotations: pkg.rotations, boundKey: pkg.keys[0]!, source: `Registry "${registry.name}"` };
     const trustedByRotation = checkContinuity(candidate, installed, trust, Boolean(opts.allowDowngrade));
@@ -94,7 +99,7 @@ export async function installFromRegistry(home: string, name: string, opts: Regi
     const verified = await opts.verify(bytes, trust);
     checkIsIndexed(verified, resolved);
     checkAcceptedOn(verified, candidate);
-    const result = await installPackage(home, bytes, { verified, onProgress: progress, beforeCommit: () => trust.commit(home, opts.audit) });
+    const result = await installPackage(home, bytes, { verified, onProgress: progress, source, beforeCommit: () => trust.commit(home, opts.audit) });
     return Object.freeze({ ...result, registry: registry.name, fromCache, offline: !believed.fresh, ...(trustedByRotation ? { trustedByRotation } : {}) });
   });
 }

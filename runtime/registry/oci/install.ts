@@ -1,5 +1,7 @@
 import { MppError } from '../../errors.ts';
 import { PACKAGE_NAME_RE } from '../../format/manifest.ts';
+import { loadOrgPolicy } from '../../policy/org-policy.ts';
+import { refuseSource } from '../../policy/org-rules.ts';
 import { installPackage, listInstalled } from '../../store/packages.ts';
 import { PendingTrust } from '../../trust/first-use.ts';
 import { examinePackage } from '../../trust/gatekeeper.ts';
@@ -19,6 +21,8 @@ import { ANNOTATIONS, pullPackage, type OciRef, type Pulled } from './client.ts'
  * the installed version's key and, with @sha256:, on the pinned digest.
  */
 export async function installFromOci(home: string, ref: OciRef, opts: Omit<RegistryInstallOptions, 'range'>): Promise<RegistryInstallResult & { manifestDigest: string }> {
+  // Before anything is pulled: the organisation may not allow OCI sources at all.
+  refuseSource(loadOrgPolicy(), ref.repository, { kind: 'oci' });
   opts.onProgress?.(`pulling ${ref.repository}${ref.digest ? `@${ref.digest}` : `:${ref.tag ?? 'latest'}`} from ${ref.host}…`);
   const pulled = await pullPackage(ref, { ...opts.transfer, ...(opts.onTransfer ? { onProgress: opts.onTransfer } : {}) });
   const { name, version } = claimedPackage(pulled, ref);
@@ -36,7 +40,7 @@ export async function installFromOci(home: string, ref: OciRef, opts: Omit<Regis
     const trustedByRotation = installed && authors.length ? checkContinuity(candidate, installed, trust, Boolean(opts.allowDowngrade)) : undefined;
     const verified = await opts.verify(pulled.bytes, trust);
     if (installed) checkAcceptedOn(verified, candidate);
-    const result = await installPackage(home, pulled.bytes, { verified, beforeCommit: () => trust.commit(home, opts.audit), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+    const result = await installPackage(home, pulled.bytes, { verified, source: { kind: 'oci' }, beforeCommit: () => trust.commit(home, opts.audit), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
     return Object.freeze({ ...result, registry: ref.host, fromCache: false, offline: false, manifestDigest: pulled.manifestDigest, ...(trustedByRotation ? { trustedByRotation } : {}) });
   });
 }
