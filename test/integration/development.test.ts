@@ -26,6 +26,8 @@ import { examinePackage, verifyPackage } from '../../runtime/trust/gatekeeper.ts
 import { parsePrivateKeyPem } from '../../runtime/trust/keys.ts';
 import { signDevelopmentPackage, signPackage } from '../../runtime/trust/sign.ts';
 import { TrustStore } from '../../runtime/trust/store.ts';
+import { grantPermissions } from '../../runtime/governance/decisions.ts';
+import { GLOBAL_SCOPE } from '../../runtime/state/grants.ts';
 import { addTrustedKey, revokeKey } from '../helpers/trust.ts';
 
 const ENGINE = 'quickjs' as const;
@@ -98,6 +100,8 @@ describe('development packages', () => {
     assert.equal(first.installed.development, true);
     const [record] = listInstalled(home);
     assert.equal(record?.development, true, 'the install index marks it');
+    // The template's tools ask for the workspace and a variable: consent applies as for any package.
+    grantPermissions(home, { package: 'acme/hello', capabilities: 'all', scope: GLOBAL_SCOPE, source: 'cli' }, (e) => recordAudit(home, e));
     const host = new ToolHost({ home, audit: (e) => recordAudit(home, e) });
     assert.deepEqual((await greet(host)).output, { greeting: 'Hello, Ada!' });
 
@@ -187,6 +191,9 @@ describe('development packages', () => {
     assert.equal(existsSync(defaultAuthorKeyPath(cliHome)), false);
 
     setGreeting(project, 'Salut');
+    const noGrant = await mpp(['dev', project, '--engine', ENGINE, '--yes', '--tool', 'greet', '--input', '{"name":"Ada"}', '--json'], { home: cliHome });
+    assert.equal((JSON.parse(noGrant.stdout) as { error: { code: string } }).error.code, 'MPP_E_CONSENT_REQUIRED', 'consent applies as for any package');
+    assert.equal((await mpp(['grant', 'acme/hello', '--all', '--global'], { home: cliHome })).code, 0);
     const ran = await mpp(['dev', project, '--engine', ENGINE, '--yes', '--tool', 'greet', '--input', '{"name":"Ada"}', '--json'], { home: cliHome });
     assert.equal(ran.code, 0, ran.stdout + ran.stderr);
     const result = JSON.parse(ran.stdout) as { development: boolean; output: unknown; file: string };
