@@ -306,13 +306,15 @@ describe('the extension in VS Code (code-server)', { timeout: 900_000 }, () => {
       const name = form.locator('vscode-textfield[data-field="name"] input');
       await name.waitFor();
       await form.locator('vscode-single-select[data-field="language"]').waitFor();
-      // Checked before sending: a required field left empty is not sent.
-      await form.locator('vscode-button', { hasText: 'Run' }).click();
-      await form.getByText('name: at least 1 characters').waitFor();
       await name.fill('Ada');
       await screenshot(page, 'dev-2-tool-form');
       await form.locator('vscode-button', { hasText: 'Run' }).click();
-      await form.locator('pre.output', { hasText: '"greeting": "Hello, Ada!"' }).waitFor({ timeout: 120_000 });
+      // The template's tools ask for the workspace and a variable: consent applies as for any package.
+      const consent = await webview(page, 'MPP: Permissions');
+      await consent.getByText('Allow e2e/devtool to run?').waitFor({ timeout: 120_000 });
+      await consent.locator('vscode-button', { hasText: 'Allow all' }).click();
+      const result = await webview(page, 'MPP: Run e2e/devtool/greet');
+      await result.locator('pre.output', { hasText: '"greeting": "Hello, Ada!"' }).waitFor({ timeout: 120_000 });
       await screenshot(page, 'dev-3-tool-result');
 
       // Marked as development in `mpp list`, the trust store scope and the audit log.
