@@ -299,8 +299,14 @@ describe('the extension in VS Code (code-server)', { timeout: 900_000 }, () => {
       await dialogButton(page, 'Trust for Development').waitFor({ timeout: 60_000 });
       assert.match(await page.locator('.monaco-dialog-box').innerText(), /development builds of e2e\/devtool only/);
       await dialogButton(page, 'Trust for Development').click();
+      // The template has two tools: the author picks one.
+      await answerQuickInput(page, 'greet', 'greet');
 
-      const form = await webview(page, 'MPP: Run e2e/devtool/greet');
+      const form = await webview(page, 'MPP: Run e2e/devtool/greet').catch(async (e: unknown) => {
+        // What the editor showed instead (an error notification) is the diagnosis.
+        await screenshot(page, 'dev-form-missing');
+        throw new Error(`the tool form did not open; notifications: ${await page.locator('.notifications-toasts').innerText().catch(() => '')}`, { cause: e });
+      });
       await form.getByText('development build').waitFor();
       // The form follows the input schema: a required text field, an enum with its default.
       const name = form.locator('vscode-textfield[data-field="name"] input');
@@ -338,6 +344,7 @@ describe('the extension in VS Code (code-server)', { timeout: 900_000 }, () => {
       writeFileSync(tools, readFileSync(tools, 'utf8').replace(/en: '[^']*'/, "en: 'Howdy'"));
       await closeEditors(page);
       await runCommand(page, 'MPP: Build, Install and Run (Development)');
+      await answerQuickInput(page, 'greet', 'greet');
       const form = await webview(page, 'MPP: Run e2e/devtool/greet');
       const name = form.locator('vscode-textfield[data-field="name"] input');
       await name.waitFor({ timeout: 300_000 });
