@@ -150,20 +150,21 @@ export async function runCommand(page: Page, title: string): Promise<void> {
 /** Answers an open quick input (a file path, a text, a pick) by typing and pressing Enter. */
 export async function answerQuickInput(page: Page, text: string, pick?: string): Promise<void> {
   const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ timeout: 15_000 });
+  await input.waitFor({ timeout: 60_000 });
   await input.fill(text);
-  if (pick) await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: pick }).first().waitFor({ timeout: 10_000 });
+  if (pick) await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: pick }).first().waitFor({ timeout: 60_000 });
   await page.keyboard.press('Enter');
 }
 
 /** The content of the webview panel whose tab has `title`. */
 export async function webview(page: Page, title: string): Promise<FrameLocator> {
-  await page.locator('.tabs-container .tab', { hasText: title }).first().waitFor({ timeout: 30_000 });
+  // Bounds, not expectations: a loaded machine may take long to open a panel.
+  await page.locator('.tabs-container .tab', { hasText: title }).first().waitFor({ timeout: 180_000 });
   return page.frameLocator('iframe.webview.ready').last().frameLocator('iframe#active-frame');
 }
 
 /** Waits for a notification containing `text` and returns its full text. */
-export async function notification(page: Page, text: string | RegExp, timeout = 60_000): Promise<string> {
+export async function notification(page: Page, text: string | RegExp, timeout = 180_000): Promise<string> {
   const toast = page.locator('.notifications-toasts .notification-toast', { hasText: text }).last();
   await toast.waitFor({ timeout });
   return (await toast.innerText()).trim();

@@ -22,7 +22,7 @@ describe('cancelling a call', () => {
       // Without an MppError reason: the sandbox's own refusal.
       const other = new AbortController();
       other.abort();
-      await assert.rejects(sb.call('loop', '{}', { signal: other.signal }), (e: unknown) => isMppError(e) && e.code === 'MPP_E_TOOL_CRASHED' && e.detail?.reason === 'cancelled');
+      await assert.rejects(sb.call('loop', '{}', { signal: other.signal }), (e: unknown) => isMppError(e) && e.code === 'MPP_E_CANCELLED');
       assert.deepEqual(JSON.parse(await sb.call('echo', '{"a":1}')), { tool: 'echo', input: { a: 1 } });
     } finally {
       await sb.dispose();
