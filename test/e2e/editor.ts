@@ -102,6 +102,8 @@ export async function startEditor(vsix: string, opts: { settings?: Record<string
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     const page = context.pages()[0] ?? (await context.newPage());
+    // Every wait is a bound, not an expectation: a loaded 2-core machine may take long to draw a dialog.
+    page.setDefaultTimeout(120_000);
     await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(paths.workspace)}`);
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
     await page.locator('.statusbar').waitFor({ timeout: 60_000 });
