@@ -152,10 +152,21 @@ export async function runCommand(page: Page, title: string): Promise<void> {
 /** Answers an open quick input (a file path, a text, a pick) by typing and pressing Enter. */
 export async function answerQuickInput(page: Page, text: string, pick?: string): Promise<void> {
   const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ timeout: 60_000 });
-  await input.fill(text);
-  if (pick) await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: pick }).first().waitFor({ timeout: 60_000 });
-  await page.keyboard.press('Enter');
+  if (!pick) {
+    await input.waitFor({ timeout: 60_000 });
+    await input.fill(text);
+    await page.keyboard.press('Enter');
+    return;
+  }
+  // A pick's filter box is sometimes drawn hidden for a while on a loaded machine: filter when it shows, else click the row.
+  const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: pick }).first();
+  const typed = await input
+    .waitFor({ timeout: 10_000 })
+    .then(() => input.fill(text))
+    .then(() => true, () => false);
+  await row.waitFor({ timeout: 60_000 });
+  if (typed) await page.keyboard.press('Enter');
+  else await row.click();
 }
 
 /** The content of the webview panel whose tab has `title`. */
