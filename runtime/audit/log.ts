@@ -152,22 +152,25 @@ export class AuditLog {
     this.#readOnly = readOnly;
   }
 
+  /** The MPP home whose log this is. */
+  get home(): string {
+    return this.#home;
+  }
+
   /**
    * Appends `event` durably and returns its record. Throws MPP_E_AUDIT_EVENT_INVALID
    * for an event the schema refuses, MPP_E_AUDIT_TAMPERED when the newest
    * record does not match the head file (nothing is appended to a log whose
    * end was cut or rewritten), MPP_E_AUDIT_UNAVAILABLE when it cannot write.
    * Records queued by `appendGrouped` are committed first, in the same
-   * transaction: the log's order is the order of the calls.
+   * transaction: the log's order is the order of the calls. If that commit
+   * fails they stay queued.
    */
-  /** The MPP home whose log this is. */
-  get home(): string {
-    return this.#home;
-  }
-
   append(event: AuditEvent): AuditRecord {
-    const entry = canonicalEvent(event);
-    return this.#commit([...this.#grouped.splice(0), entry]).at(-1)!;
+    const queued = this.#grouped.length;
+    const records = this.#commit([...this.#grouped, canonicalEvent(event)]);
+    this.#grouped.splice(0, queued);
+    return records.at(-1)!;
   }
 
   /**
