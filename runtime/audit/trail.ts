@@ -1,4 +1,5 @@
 import { MppError, isMppError } from '../errors.ts';
+import { homePaths } from '../home.ts';
 import { owedRecords, settleRecord } from '../store/audit-owed.ts';
 import type { InstallResult, UninstallResult } from '../store/packages.ts';
 import type { VerifyEvent } from './events.ts';
@@ -71,6 +72,12 @@ export function recordUninstall(audit: AuditLog, name: string, r: UninstallResul
  */
 function recordOwed(audit: AuditLog): void {
   for (const owed of owedRecords(audit.home)) {
+    if (owed.event === undefined) {
+      // A damaged row cannot say what it owed: the damage itself is recorded, so it blocks nothing and hides nothing.
+      audit.append({ type: 'verify', outcome: 'fail', code: 'MPP_E_STORE_CORRUPT', file: homePaths(audit.home).db });
+      settleRecord(audit.home, owed.id);
+      continue;
+    }
     const e = owed.event as AuditEvent & { package: string };
     const newest = audit.query({ package: e.package, limit: 1 })[0]?.event as Record<string, unknown> | undefined;
     const same = newest !== undefined && Object.entries(e).every(([k, v]) => JSON.stringify(newest[k]) === JSON.stringify(v));

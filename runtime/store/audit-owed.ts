@@ -1,4 +1,5 @@
-import type { AuditEvent } from '../audit/events.ts';
+import { isAuditEvent, type AuditEvent } from '../audit/events.ts';
+import { parseJson } from '../format/strict-json.ts';
 import { homePaths } from '../home.ts';
 import { guardDatabase, openDatabase, openWithSchema, type Database } from '../state/sqlite.ts';
 import { indexExists } from './installed-index.ts';
@@ -17,7 +18,8 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS audit_owed (
 
 export interface OwedRecord {
   readonly id: number;
-  readonly event: AuditEvent;
+  /** Undefined when the stored row is not an audit event any more (a damaged database). */
+  readonly event: AuditEvent | undefined;
 }
 
 /** Notes the record `event` is owed. Call inside the transaction that commits the change. */
@@ -30,6 +32,15 @@ function openOwed(home: string): Database {
   return openWithSchema(homePaths(home).db, 'install index', SCHEMA);
 }
 
+function owedEvent(text: string): AuditEvent | undefined {
+  try {
+    const value = parseJson(text);
+    return isAuditEvent(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The records still owed, oldest first. Only reads: it never waits for another process's write lock. */
 export function owedRecords(home: string): OwedRecord[] {
   if (!indexExists(home)) return [];
@@ -39,7 +50,8 @@ export function owedRecords(home: string): OwedRecord[] {
     return guardDatabase(path, 'install index', () => {
       if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_owed'").get()) return [];
       const rows = db.prepare('SELECT id, event FROM audit_owed ORDER BY id').all() as { id: number; event: string }[];
-      return rows.map((r) => Object.freeze({ id: r.id, event: JSON.parse(r.event) as AuditEvent }));
+      // A row that is not an audit event (damage) is returned as such: the caller records the damage and clears it.
+      return rows.map((r) => Object.freeze({ id: r.id, event: owedEvent(r.event) }));
     });
   } finally {
     db.close();
