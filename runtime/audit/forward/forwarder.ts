@@ -7,7 +7,7 @@ import { MppError } from '../../errors.ts';
 import { DEFAULT_MAX_BACKLOG } from '../../policy/org-describe.ts';
 import { loadOrgPolicy, type AuditForwardingRule } from '../../policy/org-policy.ts';
 import { auditLogExists, openAuditLog, readAuditHead } from '../log.ts';
-import { advanceCursor, openCursor, readCursor, releaseLease, takeLease } from './cursor.ts';
+import { CursorDb, forwardedThrough } from './cursor.ts';
 import { frame, syslogMessage } from './syslog.ts';
 
 /**
@@ -79,27 +79,21 @@ function sendBatch(rule: AuditForwardingRule, frames: readonly Buffer[], timeout
 /** Records after the cursor; with no log yet, nothing waits. */
 export function forwardBacklog(home: string): number {
   if (!auditLogExists(home)) return 0;
-  const head = readAuditHead(home);
-  const db = openCursor(home);
-  try {
-    return Math.max(0, (head?.seq ?? 0) - readCursor(db).seq);
-  } finally {
-    db.close();
-  }
+  return Math.max(0, (readAuditHead(home)?.seq ?? 0) - forwardedThrough(home));
 }
 
 /** One forwarding round: sends what waits, in batches, until caught up, out of batches, or a failure. */
 export async function forwardOnce(home: string, rule: AuditForwardingRule, opts: ForwardOptions = {}): Promise<ForwardResult> {
   const holder = opts.holder ?? `${process.pid}:${randomUUID()}`;
   const batch = opts.batch ?? 500;
-  const db = openCursor(home);
+  const db = new CursorDb(home);
   let sent = 0;
   try {
-    if (!takeLease(db, holder, LEASE_MS)) return { sent, through: readCursor(db).seq, backlog: forwardBacklog(home), problem: 'another MPP host on this home is forwarding' };
-    const { source } = readCursor(db);
+    if (!db.takeLease(holder, LEASE_MS)) return { sent, through: db.read().seq, backlog: forwardBacklog(home), problem: 'another MPP host on this home is forwarding' };
+    const { source } = db.read();
     const host = hostname();
     for (let n = 0; opts.maxBatches === undefined || n < opts.maxBatches; n++) {
-      const from = readCursor(db).seq;
+      const from = db.read().seq;
       if (!auditLogExists(home)) break;
       const log = openAuditLog(home, { readOnly: true });
       let records;
@@ -114,13 +108,13 @@ export async function forwardOnce(home: string, rule: AuditForwardingRule, opts:
       } catch (e) {
         return { sent, through: from, backlog: forwardBacklog(home), problem: (e as Error).message };
       }
-      advanceCursor(db, holder, records.at(-1)!.seq);
-      takeLease(db, holder, LEASE_MS);
+      db.advance(holder, records.at(-1)!.seq);
+      db.takeLease(holder, LEASE_MS);
       sent += records.length;
     }
-    return { sent, through: readCursor(db).seq, backlog: forwardBacklog(home) };
+    return { sent, through: db.read().seq, backlog: forwardBacklog(home) };
   } finally {
-    releaseLease(db, holder);
+    db.releaseLease(holder);
     db.close();
   }
 }
