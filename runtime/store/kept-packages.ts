@@ -8,7 +8,7 @@
  * a new host) reads the bytes from disk again and verifies them again by hash
  * and signature (loadInstalled). Nothing here looks at file metadata.
  */
-import { loadInstalled, installedRecord, type LoadedPackage } from './packages.ts';
+import { loadInstalled, installedSummary, type LoadedPackage } from './packages.ts';
 import type { TrustStore } from '../trust/store.ts';
 
 interface Kept {
@@ -29,7 +29,8 @@ export class KeptPackages {
   /** The installed package `name`, verified under `trust`: from memory when nothing it was verified against changed. */
   load(home: string, name: string, trust: TrustStore): LoadedPackage {
     const key = `${home}\0${name}`;
-    const record = installedRecord(home, name);
+    // The row's file hash only, without parsing its manifest: a kept package whose file is still the one installed needs nothing else from the row.
+    const record = installedSummary(home, name);
     const trustState = JSON.stringify(trust.records);
     const kept = this.#kept.get(key);
     this.#kept.delete(key);

@@ -192,17 +192,17 @@ export function loadInstalled(home: string, name: string, trust: TrustView): Loa
 }
 
 /**
- * The install record of `name` as the index holds it now (no package bytes
- * are read): which content-addressed file is installed under the name.
+ * What the index holds for `name` now (its version and hashes), without
+ * reading package bytes or parsing the row's manifest.
  */
-export function installedRecord(home: string, name: string): InstalledRecord {
+export function installedSummary(home: string, name: string): RecordSummary {
   checkName(name);
   if (!indexExists(home)) throw notInstalled(name);
   const db = openIndex(home);
   try {
-    const record = getRecord(db, name);
-    if (!record) throw notInstalled(name);
-    return record;
+    const summary = getSummary(db, name);
+    if (!summary) throw notInstalled(name);
+    return summary;
   } finally {
     db.close();
   }
