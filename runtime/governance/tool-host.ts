@@ -7,7 +7,7 @@ import { sha256Hex } from '../hash.ts';
 import type { AuditAgent, AuditEvent } from '../audit/events.ts';
 import { AttestationLedger, type AttestationBinding } from '../attest/attestation.ts';
 import { loadOrCreateHostKey } from '../attest/host-key.ts';
-import { resolveCaller, type CallerClaim } from '../identity/credential.ts';
+import { resolveCaller, unverifiedCaller, type CallerClaim } from '../identity/credential.ts';
 import { agentAllowed } from '../policy/agents.ts';
 import { declaredCapabilities, grantFromCapabilities } from '../policy/capabilities.ts';
 import { needsConfirmation } from '../policy/confirmation.ts';
@@ -337,6 +337,8 @@ export class ToolHost {
   }
 
   #caller(call: ToolCall, m: Manifest): Caller {
+    // The agent registry is read only to check a credential: a label alone names an unverified caller.
+    if (call.caller.credential === undefined) return unverifiedCaller(call.caller.label);
     const agents = AgentRegistry.open(this.#opts.home);
     try {
       return resolveCaller(call.caller, agents);

@@ -58,11 +58,14 @@ function cleanLabel(label: string | undefined): string {
   return cleaned === '' ? 'anonymous' : cleaned;
 }
 
+/** A caller without a credential: named by its label, never verified (no registry is needed to say so). */
+export function unverifiedCaller(claimedLabel: string | undefined): Caller {
+  const label = cleanLabel(claimedLabel);
+  return Object.freeze({ agentId: `unverified:${label}`, displayName: `${label} (unverified)`, verified: false });
+}
+
 export function resolveCaller(claim: CallerClaim, agents: AgentRegistry, now = new Date()): Caller {
-  if (claim.credential === undefined) {
-    const label = cleanLabel(claim.label);
-    return Object.freeze({ agentId: `unverified:${label}`, displayName: `${label} (unverified)`, verified: false });
-  }
+  if (claim.credential === undefined) return unverifiedCaller(claim.label);
   const { payload, key } = openStatement<CredentialPayload>(claim.credential, {
     payloadType: PAYLOAD_TYPE,
     validate: validatePayload,
