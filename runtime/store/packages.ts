@@ -20,7 +20,7 @@ import { MppError } from '../errors.ts';
 import { homePaths, kvDatabasePath } from '../home.ts';
 import { transpileComponent } from '../sandbox/prepare.ts';
 import { deleteKvData } from '../state/kv.ts';
-import type { Database } from '../state/sqlite.ts';
+import { guardDatabase, type Database } from '../state/sqlite.ts';
 import { assertVerified, verifyPackage, type VerifiedPackage } from '../trust/gatekeeper.ts';
 import { entrySha256 } from '../trust/digest.ts';
 import { COMPONENT_ENTRY } from '../format/layout.ts';
@@ -195,16 +195,16 @@ export function loadInstalled(home: string, name: string, trust: TrustView): Loa
  * What the index holds for `name` now (its version and hashes), without
  * reading package bytes or parsing the row's manifest.
  */
-export function installedSummary(home: string, name: string): RecordSummary {
+export function installedSummary(home: string, name: string, held?: Database): RecordSummary {
   checkName(name);
   if (!indexExists(home)) throw notInstalled(name);
-  const db = openIndex(home);
+  const db = held ?? openIndex(home);
   try {
-    const summary = getSummary(db, name);
+    const summary = guardDatabase(homePaths(home).db, 'install index', () => getSummary(db, name));
     if (!summary) throw notInstalled(name);
     return summary;
   } finally {
-    db.close();
+    if (!held) db.close();
   }
 }
 

@@ -6,15 +6,16 @@
  * as evidence.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { homePaths } from '../../runtime/home.ts';
 import { describe, it } from 'node:test';
 import { isMppError } from '../../runtime/errors.ts';
 import { serializeManifest, type Manifest } from '../../runtime/format/manifest.ts';
 import { writeArchive } from '../../runtime/format/write.ts';
 import { blobPath } from '../../runtime/store/blobs.ts';
 import { KeptPackages } from '../../runtime/store/kept-packages.ts';
-import { installPackage } from '../../runtime/store/packages.ts';
+import { installPackage, uninstallPackage } from '../../runtime/store/packages.ts';
 import { generateKey } from '../../runtime/trust/keys.ts';
 import { signPackage } from '../../runtime/trust/sign.ts';
 import { TrustStore } from '../../runtime/trust/store.ts';
@@ -56,5 +57,37 @@ describe('verified packages kept by a long-running host', () => {
     // A revoked key: the kept bytes are verified again, and refused.
     await revokeKey(home, key.publicKey.keyid, 'compromised');
     assert.throws(() => kept.load(home, 'probes/kept', TrustStore.load(home)), (e: unknown) => isMppError(e) && e.code === 'MPP_E_REVOKED_KEY');
+  });
+
+  it('reads the install index it holds open as it is now: an uninstall, a reinstall and a new MPP home at the same path are seen', async (t) => {
+    const home = tempDir(t, 'kept-index');
+    const key = generateKey();
+    const component = await fixtureComponent('echo');
+    const install = async (version: string) => {
+      const m: Manifest = { mpp: 1, name: 'probes/held', version, description: 'A probe.', publisher: { name: 'Probes' }, tools: [{ name: 'echo', description: 'Echo.', sensitivity: 'none', inputSchema: any, outputSchema: any }] };
+      return installPackage(home, signPackage(writeArchive(new Map([['manifest.json', serializeManifest(m)], ['tool.wasm', component]])), key), { trust: TrustStore.load(home) });
+    };
+    const notInstalled = (e: unknown) => isMppError(e) && e.code === 'MPP_E_NOT_INSTALLED';
+    const kept = new KeptPackages(4);
+    t.after(() => kept.clear());
+    // No index yet: nothing is created, the package is not installed.
+    assert.throws(() => kept.load(home, 'probes/held', TrustStore.load(home)), notInstalled);
+    await addTrustedKey(home, key.publicKey, 'Probes');
+    await install('1.0.0');
+    assert.equal(kept.load(home, 'probes/held', TrustStore.load(home)).pkg.manifest.version, '1.0.0');
+    await uninstallPackage(home, 'probes/held');
+    assert.throws(() => kept.load(home, 'probes/held', TrustStore.load(home)), notInstalled, 'an uninstall by another connection is seen at once');
+    await install('1.2.0');
+    assert.equal(kept.load(home, 'probes/held', TrustStore.load(home)).pkg.manifest.version, '1.2.0');
+    // The whole home replaced by a new one at the same path: the held handle is not the file there now.
+    // The same trust store comes back with it (byte for byte), so only the index tells the kept bytes are stale.
+    const trustFile = readFileSync(homePaths(home).trust);
+    rmSync(home, { recursive: true, force: true });
+    mkdirSync(dirname(homePaths(home).trust), { recursive: true });
+    writeFileSync(homePaths(home).trust, trustFile);
+    await install('2.0.0');
+    assert.equal(kept.load(home, 'probes/held', TrustStore.load(home)).pkg.manifest.version, '2.0.0');
+    rmSync(home, { recursive: true, force: true });
+    assert.throws(() => kept.load(home, 'probes/held', TrustStore.load(home)), notInstalled);
   });
 });
