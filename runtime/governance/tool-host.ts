@@ -114,6 +114,12 @@ interface CallContext {
   readonly notices: string[];
 }
 
+/** The privacy classes in force for a call and the granted values that may only go to granted hosts. */
+interface Privacy {
+  readonly classes: ReturnType<typeof effectiveClasses>;
+  readonly allow: string[];
+}
+
 type InvokeEvent = Extract<AuditEvent, { type: 'invoke' }>;
 /** The fields a call's `started` record and its outcome record share. */
 type InvokeBase = Pick<InvokeEvent, 'package' | 'version' | 'digest' | 'tool' | 'agent' | 'inputSha256'>;
@@ -152,8 +158,9 @@ export class ToolHost {
     const limits = this.#input(c);
     await this.#confirmCall(c);
     const record = this.#recordStart(c);
-    const texts = this.#texts(c, granted);
-    const output = await this.#run(c, granted, limits, record, started, texts);
+    const privacy = this.#privacy(c, granted);
+    const texts = this.#texts(privacy);
+    const output = await this.#run(c, granted, privacy, limits, record, started, texts);
     const redacted = texts.json(output);
     const durationMs = Math.round(performance.now() - started);
     this.#recordOutcome(record, { durationMs, outcome: 'ok', outputSha256: sha256Hex(JSON.stringify(redacted.value)), redactions: redacted.counts });
@@ -264,20 +271,18 @@ export class ToolHost {
    * Values the user granted (an API token in an environment variable) may go to the granted hosts;
    * anywhere else (output, logs, confirmations, errors) they are redacted: they were handed to the tool, not to the agent.
    */
-  #privacy(c: CallContext, granted: UserGrant): { classes: ReturnType<typeof effectiveClasses>; allow: string[] } {
+  #privacy(c: CallContext, granted: UserGrant): Privacy {
     return { classes: effectiveClasses(c.pkg.manifest, c.policy.privacyMinimum), allow: Object.values(granted.grant.env ?? {}) };
   }
 
   /** Redaction: everything the tool says passes the filters before it is shown, sent or recorded. */
-  #texts(c: CallContext, granted: UserGrant): ToolTexts {
-    const { classes, allow } = this.#privacy(c, granted);
-    return toolTexts({ classes, values: allow });
+  #texts(privacy: Privacy): ToolTexts {
+    return toolTexts({ classes: privacy.classes, values: privacy.allow });
   }
 
   /** Run: the sandbox under the grant, with the host services of this call; its failure is recorded as the call's outcome. */
-  async #run(c: CallContext, granted: UserGrant, limits: Limits, base: InvokeBase, started: number, texts: ToolTexts): Promise<unknown> {
+  async #run(c: CallContext, granted: UserGrant, privacy: Privacy, limits: Limits, base: InvokeBase, started: number, texts: ToolTexts): Promise<unknown> {
     const m = c.pkg.manifest;
-    const privacy = this.#privacy(c, granted);
     const store = granted.kv ? openKvStore(this.#opts.home, m.name, granted.kv) : undefined;
     const services: HostServices = {
       log: (r) => this.#opts.log?.(m.name, texts.log(r)),
