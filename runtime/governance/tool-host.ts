@@ -167,7 +167,7 @@ export class ToolHost {
     return Object.freeze({ output: redacted.value, caller, durationMs, redactions: redacted.counts, notices: c.notices });
   }
 
-  /** Package: an installed one verified on every load (a long-running host keeps the verified bytes in memory: sandbox.md §8), or one that just passed the gatekeeper. */
+  /** Package: an installed one verified on every load (a long-running host keeps the verified bytes in memory: sandbox.md §5), or one that just passed the gatekeeper. */
   #package(call: ToolCall): VerifiedPackage {
     if (!('installed' in call.target)) return call.target.verified;
     const trust = TrustStore.load(this.#opts.home);

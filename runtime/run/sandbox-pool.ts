@@ -61,7 +61,7 @@ class Forwarder {
 export class SandboxPool {
   readonly #opts: PoolOptions;
   readonly #entries = new Map<string, Entry>();
-  /** The verified packages these sandboxes run, kept in memory for as long as the pool (sandbox.md §8). */
+  /** The verified packages these sandboxes run, kept in memory for as long as the pool (sandbox.md §5). */
   readonly packages: KeptPackages;
 
   constructor(opts: PoolOptions) {

@@ -1,12 +1,14 @@
 /**
  * Verified packages a long-running host (`mpp mcp`, the editor) keeps in
- * memory between calls (spec/sandbox.md §8). Verifying the same immutable
+ * memory between calls (spec/sandbox.md §5). Verifying the same immutable
  * bytes again on every call is not a load: a call runs from the bytes kept
  * here as long as the install index still names the very file they were read
  * from and the trust store is the one they were verified under. Anything else
  * (another file installed under the name, a key trusted, removed or revoked,
  * a new host) reads the bytes from disk again and verifies them again by hash
- * and signature (loadInstalled). Nothing here looks at file metadata.
+ * and signature (loadInstalled). No package file's metadata is taken as
+ * evidence; the index file's inode only tells whether the held handle is
+ * still the file at the index's path.
  */
 import { statSync } from 'node:fs';
 import { homePaths } from '../home.ts';
