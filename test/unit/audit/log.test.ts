@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
+import { DatabaseSync } from 'node:sqlite';
 import { isMppError } from '../../../runtime/errors.ts';
 import { homePaths } from '../../../runtime/home.ts';
 import { AUDIT_EVENT_TYPES, type AuditEvent } from '../../../runtime/audit/events.ts';
@@ -192,6 +193,26 @@ describe('audit log', () => {
       } finally {
         log.close();
       }
+    });
+
+    it('a durable append whose commit fails keeps the queued records: the next commit writes them, in order', (t) => {
+      const home = tempDir(t, 'audit-group-failed');
+      withLog(home, (log) => {
+        log.append({ ...invoke, outcome: 'started', durationMs: 0 });
+        log.appendGrouped({ ...invoke, outcome: 'ok' });
+        // Another connection holds the write lock past the busy timeout: this commit fails.
+        const blocker = new DatabaseSync(homePaths(home).audit);
+        blocker.exec('BEGIN EXCLUSIVE');
+        try {
+          refusesWith(() => log.append({ ...invoke, outcome: 'started', durationMs: 0 }), 'MPP_E_AUDIT_UNAVAILABLE');
+        } finally {
+          blocker.exec('ROLLBACK');
+          blocker.close();
+        }
+        log.append({ ...invoke, outcome: 'started', durationMs: 0 });
+        assert.deepEqual(outcomes(log), ['started', 'ok', 'started']);
+        assert.equal(log.verify().ok, true);
+      });
     });
 
     it('a durable append commits what was queued before it, first', (t) => {
