@@ -29,6 +29,7 @@ import type { RedactionReport } from './io-extension.ts';
 import { createHttpImports, createSocketImports } from './net.ts';
 import { reportFsErrorsTo } from './fs-errors.ts';
 import { RefusalLog } from './refusals.ts';
+import { answerJspiProbeCheaply } from './jspi-probe.ts';
 
 const MAX_OPEN_FDS = 256;
 const MAX_LOG_MESSAGE = 8 * 1024;
@@ -39,6 +40,7 @@ interface ToolHandler {
   call(tool: string, input: string): unknown;
 }
 
+answerJspiProbeCheaply();
 const init = workerData as WorkerInit;
 const port = parentPort!;
 const post = (m: WorkerMessage) => port.postMessage(m);
