@@ -180,7 +180,6 @@ export function createMppMcpServer(opts: MppMcpServerOptions): Server {
     instructions:
       'Tools from signed MPP packages, run in a sandbox with what the user granted. A tool error starting with an MPP_E_ code says what was refused and what the user can do (for example `mpp grant <package> --all`).',
   });
-  const offered = () => offeredTools(opts.home, opts.filter);
   const logUnexpected = (what: string, e: unknown): void => {
     if (!isMppError(e)) opts.log?.('mpp', { level: 'error', source: 'sandbox', message: `unexpected failure ${what}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}` });
   };
@@ -191,13 +190,21 @@ export function createMppMcpServer(opts: MppMcpServerOptions): Server {
   const signature = (tools: readonly OfferedTool[]) => tools.map((t) => `${t.name}@${t.package.version}:${t.package.digest}`).join('\n');
   // The watcher polls this (no manifest parsed) and lists again only when it moved.
   let installed: string | undefined;
-  const installedNow = () => installedDigests(opts.home).map((r) => `${r.name}:${r.digest}`).join('\n');
+  // Every install rewrites its row's time: the same bytes installed again count as a move too.
+  const installedNow = () => installedDigests(opts.home).map((r) => `${r.name}:${r.digest}:${r.installedAt}`).join('\n');
+  // Reading the offered tools parses and checks every installed manifest (each tool's schemas
+  // compiled: 7 ms a call for two packages); read again only when the installs moved.
+  let offeredFor: { installed: string; tools: OfferedTool[] } | undefined;
+  const offered = (now = installedNow()): OfferedTool[] => {
+    if (offeredFor?.installed !== now) offeredFor = { installed: now, tools: offeredTools(opts.home, opts.filter) };
+    return offeredFor.tools;
+  };
 
   server.setRequestHandler(ListToolsRequestSchema, () => {
     let tools: OfferedTool[];
     try {
       installed = installedNow();
-      tools = offered();
+      tools = offered(installed);
     } catch (e) {
       logUnexpected('listing tools', e);
       const err = coded(e);
@@ -263,7 +270,7 @@ export function createMppMcpServer(opts: MppMcpServerOptions): Server {
         const now = installedNow();
         if (now === installed) return;
         installed = now;
-        if (signature(offered()) === listed) return;
+        if (signature(offered(now)) === listed) return;
       } catch {
         return; // the next tools/list reports it
       }

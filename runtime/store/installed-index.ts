@@ -92,11 +92,11 @@ export function referenced(db: Database): { files: Set<string>; components: Set<
  * cheap signature of what is installed, for watchers that poll. Creates
  * nothing when no index exists.
  */
-export function installedDigests(home: string): { name: string; digest: string }[] {
+export function installedDigests(home: string): { name: string; digest: string; installedAt: string }[] {
   if (!indexExists(home)) return [];
   const db = openIndex(home);
   try {
-    return db.prepare('SELECT name, digest FROM installed_packages ORDER BY name').all() as unknown as { name: string; digest: string }[];
+    return db.prepare('SELECT name, digest, installed_at AS installedAt FROM installed_packages ORDER BY name').all() as unknown as { name: string; digest: string; installedAt: string }[];
   } finally {
     db.close();
   }

@@ -140,6 +140,18 @@ describe('mpp mcp', () => {
       await echoes(s.call);
     });
 
+    it('a call sees an install or uninstall made since the last call, listed or not', async () => {
+      const LATER = mcpToolName('probes/later', 'echo');
+      await echoes(s.call);
+      await cli(['install', file('later.mpp')]);
+      const r = await s.call(LATER, { text: 'new' });
+      assert.equal(r.isError, undefined, JSON.stringify(r));
+      assert.deepEqual(r.structuredContent, { tool: 'echo', input: { text: 'new' } });
+      await cli(['uninstall', 'probes/later']);
+      assert.equal(errorCode(await s.call(LATER, { text: 'gone' })), 'MPP_E_TOOL_UNKNOWN');
+      await echoes(s.call);
+    });
+
     it('tells the client when a package is installed or uninstalled, and lists it', async () => {
       const changed = () => new Promise<void>((resolve) => s.client.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve()));
       const LATER = mcpToolName('probes/later', 'echo');
