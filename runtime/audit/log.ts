@@ -6,8 +6,8 @@
  *
  *   append:  validate -> BEGIN IMMEDIATE -> tail == head file? -> insert
  *            (the queued group, then this record) -> write head file -> COMMIT
- *   appendGrouped: validate -> queue; committed as one append at the end of
- *            the event loop's turn (a call's outcome, after its result)
+ *   appendGrouped: validate -> queue; committed with the next append, or on
+ *            its own 25 ms later (a call's outcome, after its result)
  *   verify:  under the write lock, read segments + table + head -> walk the chain
  *
  * Several processes (the CLI, the editor) append to one log: the IMMEDIATE
@@ -137,6 +137,9 @@ export function verifyAuditExport(text: string, where: string, opts: VerifyOptio
   return verifyChain(parseRecordLines(text, where), { expect: opts.expect });
 }
 
+/** How long a queued outcome waits for the next durable append to share its commit (spec/audit.md §2.1). */
+export const GROUP_COMMIT_WINDOW_MS = 25;
+
 export class AuditLog {
   readonly #home: string;
   readonly #db: Database | undefined;
@@ -175,8 +178,8 @@ export class AuditLog {
 
   /**
    * Queues `event` for a group commit (spec/audit.md §2.1): it is committed,
-   * with every record queued meanwhile, in one transaction once the current
-   * turn of the event loop is done, or earlier by the next `append` or `flush`.
+   * with every record queued meanwhile, in one transaction GROUP_COMMIT_WINDOW_MS
+   * later, or earlier by the next `append`, `flush` or `close`.
    * Only for records that may be lost in a crash because a durable record
    * already shows what happened (a call's outcome after its `started`).
    * The event is checked now (MPP_E_AUDIT_EVENT_INVALID). A commit that fails
@@ -187,14 +190,17 @@ export class AuditLog {
     this.#grouped.push(canonicalEvent(event));
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    setImmediate(() => {
+    // Not at once: a call that comes back to back commits this with its own `started`,
+    // one durable write per call instead of two. Ref'd, so a process that ends on its
+    // own still commits it; close commits it at once.
+    setTimeout(() => {
       this.#flushScheduled = false;
       try {
         this.flush();
       } catch {
         // Kept queued; the next append commits them or refuses its own operation.
       }
-    });
+    }, GROUP_COMMIT_WINDOW_MS);
   }
 
   /** Commits the records queued by `appendGrouped` now. */
