@@ -38,7 +38,6 @@ export interface TrustView {
 
 const validate = compileSchema<TrustDocument>(trustSchema);
 
-
 /** A snapshot of the trust store; writes go through the functions below. */
 export class TrustStore implements TrustView {
   readonly records: readonly TrustRecord[];
@@ -81,6 +80,14 @@ export function singleKeyTrust(key: PublicKey, name: string, store: TrustView): 
   };
 }
 
+/**
+ * The last document read from each trust store file, by its exact bytes: the
+ * file is read on every load, and only the same bytes give back the document
+ * they parsed to (a copy; changes mutate what they read). Spares a
+ * long-running host the parse, schema check and key decoding on every call.
+ */
+const lastRead = new Map<string, { readonly bytes: Buffer; readonly doc: TrustDocument }>();
+
 function readDocument(path: string): TrustDocument {
   let bytes: Buffer;
   try {
@@ -89,6 +96,17 @@ function readDocument(path: string): TrustDocument {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, keys: [] };
     throw new MppError('MPP_E_IO', `Cannot read the trust store ${path}: ${(e as Error).message}.`, { cause: e });
   }
+  const last = lastRead.get(path);
+  if (last?.bytes.equals(bytes)) return structuredClone(last.doc);
+  const doc = parseDocument(path, bytes);
+  lastRead.delete(path);
+  // A handful of MPP homes per process at most; bounded all the same.
+  if (lastRead.size >= 8) lastRead.delete(lastRead.keys().next().value as string);
+  lastRead.set(path, { bytes, doc: structuredClone(doc) });
+  return doc;
+}
+
+function parseDocument(path: string, bytes: Buffer): TrustDocument {
   let doc: unknown;
   try {
     doc = parseStrictJson(bytes);

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isMppError } from '../../../runtime/errors.ts';
 import { generateKey } from '../../../runtime/trust/keys.ts';
-import { TrustStore, singleKeyTrust } from '../../../runtime/trust/store.ts';
+import { TrustStore, singleKeyTrust, type TrustRecord } from '../../../runtime/trust/store.ts';
 import { addTrustedKey, removeKey, revokeKey } from '../../helpers/trust.ts';
 import { homePaths } from '../../../runtime/home.ts';
 import { tempDir } from '../../helpers/cli.ts';
@@ -61,6 +61,30 @@ describe('trust store', () => {
     assert.throws(() => TrustStore.load(home), code('MPP_E_TRUST_STORE_CORRUPT'));
     writeFileSync(homePaths(home).trust, JSON.stringify({ version: 1, keys: [], extra: true }));
     assert.throws(() => TrustStore.load(home), code('MPP_E_TRUST_STORE_CORRUPT'));
+  });
+
+  it('reads the file on every load: other bytes of the same size and time are what counts, and a loaded store changed in memory never reaches the next load', (t) => {
+    const home = tempDir(t, 'trust');
+    const path = homePaths(home).trust;
+    const k = generateKey().publicKey;
+    const other = generateKey().publicKey;
+    const doc = (name: string, spki = k.spki) => JSON.stringify({ version: 1, keys: [{ keyid: k.keyid, publicKey: Buffer.from(spki).toString('base64'), name, addedAt: 'now' }] });
+    const write = (text: string) => {
+      writeFileSync(path, text);
+      utimesSync(path, 1_000_000, 1_000_000);
+    };
+    write(doc('aaaa'));
+    const first = TrustStore.load(home);
+    assert.equal(first.name(k.keyid), 'aaaa');
+    (first.records as TrustRecord[])[0]!.revoked = { at: 'then' };
+    assert.equal(TrustStore.load(home).state(k.keyid), 'trusted');
+    write(doc('bbbb'));
+    assert.equal(TrustStore.load(home).name(k.keyid), 'bbbb');
+    // The same length, another key's bytes under this keyid: damage, found again.
+    write(doc('bbbb', other.spki));
+    assert.throws(() => TrustStore.load(home), code('MPP_E_TRUST_STORE_CORRUPT'));
+    write(doc('aaaa'));
+    assert.equal(TrustStore.load(home).state(k.keyid), 'trusted');
   });
 
   it('loses no update when several processes add keys at once', async (t) => {
