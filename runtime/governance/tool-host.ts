@@ -367,7 +367,9 @@ export class ToolHost {
     }
     const scope = workspaceScope(call.workspace);
     const publisher = pkg.publisher;
-    const store = GrantStore.open(this.#opts.home);
+    // A long-running host holds the store open between calls; otherwise it is opened for this one.
+    const held = this.#opts.sandboxes?.grants;
+    const store = held?.get(homePaths(this.#opts.home).db, () => GrantStore.open(this.#opts.home), true) ?? GrantStore.open(this.#opts.home);
     try {
       const stored = store.effective(m.name, publisher.keyid, scope);
       const revoked = stored !== undefined && undecided(m, stored);
@@ -414,7 +416,7 @@ export class ToolHost {
       }
       return grantFromCapabilities(m, record.capabilities, ctx);
     } finally {
-      store.close();
+      if (!held) store.close();
     }
   }
 

@@ -1,6 +1,9 @@
 import { createSandbox, type CallOptions, type SandboxOptions, type ToolSandbox } from '../sandbox/index.ts';
 import type { HostServices } from '../sandbox/host-services.ts';
+import { isMppError } from '../errors.ts';
 import { KeptPackages } from '../store/kept-packages.ts';
+import { HeldHandle } from '../state/held-handle.ts';
+import type { GrantStore } from '../state/grants.ts';
 
 /**
  * Sandboxes kept between calls in a long-running host (`mpp mcp`, the
@@ -63,6 +66,8 @@ export class SandboxPool {
   readonly #entries = new Map<string, Entry>();
   /** The verified packages these sandboxes run, kept in memory for as long as the pool (sandbox.md §5). */
   readonly packages: KeptPackages;
+  /** The grant store, held open for as long as the pool (a decision any process commits is read by the next call). */
+  readonly grants = new HeldHandle<GrantStore>();
 
   constructor(opts: PoolOptions) {
     this.#opts = opts;
@@ -98,6 +103,10 @@ export class SandboxPool {
       e.forward.current = services;
       try {
         return await sandbox.call(tool, input, call);
+      } catch (err) {
+        // A granted folder replaced since this sandbox opened it refuses every further instance: the next call makes a new sandbox, which opens what is at that path now.
+        if (isMppError(err) && err.code === 'MPP_E_GRANT_INVALID' && this.#entries.get(key) === e) void this.#drop(key);
+        throw err;
       } finally {
         e.forward.current = undefined;
         // An entry evicted or dropped meanwhile stays dropped; its timer would stop a newer entry under the same key.
@@ -114,6 +123,7 @@ export class SandboxPool {
   /** Stops every kept sandbox. */
   async dispose(): Promise<void> {
     this.packages.clear();
+    this.grants.close();
     const keys = [...this.#entries.keys()];
     await Promise.all(keys.map((k) => this.#drop(k)));
   }

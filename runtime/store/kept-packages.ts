@@ -10,20 +10,12 @@
  * evidence; the index file's inode only tells whether the held handle is
  * still the file at the index's path.
  */
-import { statSync } from 'node:fs';
 import { homePaths } from '../home.ts';
+import { HeldHandle } from '../state/held-handle.ts';
 import type { Database } from '../state/sqlite.ts';
 import { openIndex } from './installed-index.ts';
 import { loadInstalled, installedSummary, type LoadedPackage } from './packages.ts';
 import type { TrustStore } from '../trust/store.ts';
-
-/** The install index held open between calls; reopened when the file at its path is another one (a new MPP home). */
-interface HeldIndex {
-  readonly home: string;
-  readonly db: Database;
-  readonly dev: number;
-  readonly ino: number;
-}
 
 interface Kept {
   readonly fileSha256: string;
@@ -34,7 +26,8 @@ interface Kept {
 export class KeptPackages {
   readonly #kept = new Map<string, Kept>();
   readonly #max: number;
-  #index: HeldIndex | undefined;
+  /** The install index, held open between calls: SQLite in WAL mode shows each read the last commit of any process. */
+  readonly #index = new HeldHandle<Database>();
 
   /** `max`: packages kept at most (the least recently used is forgotten first). */
   constructor(max: number) {
@@ -45,7 +38,7 @@ export class KeptPackages {
   load(home: string, name: string, trust: TrustStore): LoadedPackage {
     const key = `${home}\0${name}`;
     // The row's file hash only, without parsing its manifest: a kept package whose file is still the one installed needs nothing else from the row.
-    const record = installedSummary(home, name, this.#heldIndex(home));
+    const record = installedSummary(home, name, this.#index.get(homePaths(home).db, () => openIndex(home), false));
     const trustState = JSON.stringify(trust.records);
     const kept = this.#kept.get(key);
     this.#kept.delete(key);
@@ -59,30 +52,9 @@ export class KeptPackages {
     return loaded;
   }
 
-  /**
-   * The index handle for `home`, opened once rather than per call: SQLite in
-   * WAL mode shows each read the last commit of any process. Undefined when
-   * there is no index yet (installedSummary then says not installed).
-   */
-  #heldIndex(home: string): Database | undefined {
-    const st = statSync(homePaths(home).db, { throwIfNoEntry: false });
-    const held = this.#index;
-    if (held && st && held.home === home && held.dev === st.dev && held.ino === st.ino) return held.db;
-    this.#closeIndex();
-    if (!st) return undefined;
-    const db = openIndex(home);
-    this.#index = { home, db, dev: st.dev, ino: st.ino };
-    return db;
-  }
-
-  #closeIndex(): void {
-    this.#index?.db.close();
-    this.#index = undefined;
-  }
-
   /** Forgets every kept package (the next load of each reads and verifies its bytes again) and closes the held index. */
   clear(): void {
     this.#kept.clear();
-    this.#closeIndex();
+    this.#index.close();
   }
 }

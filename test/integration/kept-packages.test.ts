@@ -1,12 +1,14 @@
 /**
- * Verified bytes kept in memory by a long-running host (spec/sandbox.md §5):
- * the same immutable bytes are not verified again on every call, but bytes
- * read from disk again are, by hash and signature — after an update, a
- * trust-store change, or in a new host — and file metadata is never taken
- * as evidence.
+ * What a long-running host keeps between calls (spec/sandbox.md §5), each
+ * read as it is now. Verified bytes: the same immutable bytes are not verified
+ * again on every call, but bytes read from disk again are, by hash and
+ * signature — after an update, a trust-store change, or in a new host — and
+ * file metadata is never taken as evidence. The install index and the grant
+ * store held open: every commit of another connection is read by the next
+ * call. A kept sandbox whose granted folder was replaced: dropped.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { homePaths } from '../../runtime/home.ts';
 import { describe, it } from 'node:test';
@@ -15,6 +17,11 @@ import { serializeManifest, type Manifest } from '../../runtime/format/manifest.
 import { writeArchive } from '../../runtime/format/write.ts';
 import { blobPath } from '../../runtime/store/blobs.ts';
 import { KeptPackages } from '../../runtime/store/kept-packages.ts';
+import type { AuditEvent } from '../../runtime/audit/events.ts';
+import { grantPermissions, revokePermissions } from '../../runtime/governance/decisions.ts';
+import { ToolHost } from '../../runtime/governance/tool-host.ts';
+import { DEFAULT_POOL_OPTIONS, SandboxPool } from '../../runtime/run/sandbox-pool.ts';
+import { workspaceScope } from '../../runtime/state/grants.ts';
 import { installPackage, uninstallPackage } from '../../runtime/store/packages.ts';
 import { generateKey } from '../../runtime/trust/keys.ts';
 import { signPackage } from '../../runtime/trust/sign.ts';
@@ -89,5 +96,70 @@ describe('verified packages kept by a long-running host', () => {
     assert.equal(kept.load(home, 'probes/held', TrustStore.load(home)).pkg.manifest.version, '2.0.0');
     rmSync(home, { recursive: true, force: true });
     assert.throws(() => kept.load(home, 'probes/held', TrustStore.load(home)), notInstalled);
+  });
+
+  it('reads the grant store it holds open as it is now: a grant, a revoke and a new MPP home at the same path are seen', async (t) => {
+    const home = tempDir(t, 'held-grants');
+    const ws = tempDir(t, 'held-grants-ws');
+    const key = generateKey();
+    const component = await fixtureComponent('echo');
+    const install = async () => {
+      await addTrustedKey(home, key.publicKey, 'Probes');
+      const m: Manifest = { mpp: 1, name: 'probes/granted', version: '1.0.0', description: 'A probe.', publisher: { name: 'Probes' }, permissions: { environment: [{ name: 'PROBE_TOKEN' }] }, tools: [{ name: 'echo', description: 'Echo.', sensitivity: 'none', inputSchema: any, outputSchema: any }] };
+      await installPackage(home, signPackage(writeArchive(new Map([['manifest.json', serializeManifest(m)], ['tool.wasm', component]])), key), { trust: TrustStore.load(home) });
+    };
+    const records: AuditEvent[] = [];
+    const audit = (e: AuditEvent) => void records.push(e);
+    const pool = new SandboxPool(DEFAULT_POOL_OPTIONS);
+    t.after(() => pool.dispose());
+    const host = new ToolHost({ home, audit, auditGrouped: audit, sandboxes: pool, env: { PROBE_TOKEN: 'token' } });
+    const call = () => host.call({ target: { installed: 'probes/granted' }, tool: 'echo', input: '{"a":1}', caller: { label: 'test' }, workspace: ws });
+    const consentRequired = (e: unknown) => isMppError(e) && e.code === 'MPP_E_CONSENT_REQUIRED';
+    const grant = () => grantPermissions(home, { package: 'probes/granted', capabilities: 'all', scope: workspaceScope(ws), source: 'cli' }, audit);
+    await install();
+    await assert.rejects(call(), consentRequired);
+    grant();
+    assert.deepEqual((await call()).output, { tool: 'echo', input: { a: 1 } }, 'a grant another connection committed is read by the next call');
+    revokePermissions(home, { package: 'probes/granted', capabilities: 'all', scope: 'all' }, audit);
+    await assert.rejects(call(), consentRequired, 'a revoke is read by the next call');
+    grant();
+    await call();
+    // A new MPP home at the same path, the same package installed, nothing granted: the held handle is not the file there now.
+    rmSync(home, { recursive: true, force: true });
+    await install();
+    await assert.rejects(call(), consentRequired);
+  });
+
+  it('drops a kept sandbox whose granted folder was replaced: that call is refused, the next opens the folder there now', async (t) => {
+    const home = tempDir(t, 'kept-folder');
+    const ws = tempDir(t, 'kept-folder-ws');
+    const key = generateKey();
+    await addTrustedKey(home, key.publicKey, 'Probes');
+    const m: Manifest = { mpp: 1, name: 'probes/folder', version: '1.0.0', description: 'A probe.', publisher: { name: 'Probes' }, permissions: { filesystem: [{ path: '${workspace}/data', access: 'read' }] }, tools: [{ name: 'read', description: 'Read.', sensitivity: 'read', inputSchema: any, outputSchema: any }] };
+    await installPackage(home, signPackage(writeArchive(new Map([['manifest.json', serializeManifest(m)], ['tool.wasm', await fixtureComponent('fs-probe')]])), key), { trust: TrustStore.load(home) });
+    const audit = () => {};
+    grantPermissions(home, { package: 'probes/folder', capabilities: 'all', scope: workspaceScope(ws), source: 'cli' }, audit);
+    const pool = new SandboxPool(DEFAULT_POOL_OPTIONS);
+    t.after(() => pool.dispose());
+    const host = new ToolHost({ home, audit, auditGrouped: audit, sandboxes: pool });
+    const read = async () => (await host.call({ target: { installed: 'probes/folder' }, tool: 'read', input: JSON.stringify({ path: 'a.txt', preopen: '/workspace/data' }), caller: { label: 'test' }, workspace: ws })).output;
+    mkdirSync(join(ws, 'data'));
+    writeFileSync(join(ws, 'data', 'a.txt'), 'first');
+    assert.deepEqual(await read(), { ok: true, text: 'first' });
+    renameSync(join(ws, 'data'), join(ws, 'aside'));
+    mkdirSync(join(ws, 'data'));
+    writeFileSync(join(ws, 'data', 'a.txt'), 'second');
+    // An instance made before the swap may still answer from the folder it holds; every later one is refused, once.
+    let refused: unknown;
+    for (let i = 0; i < 3 && refused === undefined; i++) {
+      try {
+        assert.deepEqual(await read(), { ok: true, text: 'first' });
+      } catch (e) {
+        refused = e;
+      }
+    }
+    assert.ok(isMppError(refused) && refused.code === 'MPP_E_GRANT_INVALID', String(refused));
+    assert.deepEqual(await read(), { ok: true, text: 'second' });
+    assert.deepEqual(await read(), { ok: true, text: 'second' });
   });
 });

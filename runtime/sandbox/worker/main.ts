@@ -231,7 +231,7 @@ async function instantiateFresh(): Promise<ToolHandler> {
     const root = fsStrategy.openRoot(g.hostPath, fds);
     // The folder granted, not whatever has its name now (see WorkerInit.fs.roots).
     if (!sameFile(fstatSync(root.fd, { bigint: true }), init.fs.roots[i]!)) {
-      throw Object.assign(new Error(`the granted folder ${g.hostPath} was moved or replaced after it was granted; grant it again`), { mppCode: 'MPP_E_GRANT_INVALID' });
+      throw Object.assign(new Error(`the granted folder ${g.hostPath} was moved or replaced after this sandbox opened it; the call was refused (a new sandbox opens the folder at that path now)`), { mppCode: 'MPP_E_GRANT_INVALID' });
     }
     return { fd: root.fd, dir: root.dir, guestPath: g.guestPath, writable: g.write };
   });
