@@ -17,7 +17,7 @@
  * calls interleaved between subjects so machine load hits all alike; calls
  * per second sequentially and with --concurrency calls in flight; the
  * governed path's own cost (ToolHost minus sandbox, paced --gap ms apart so
- * both find their instance ready) beside one durable write. The goals of
+ * both find their instance ready) beside one durable write paced alike. The goals of
  * issue 12 are printed with whether each is met.
  *
  *   node bench/mcp-server.ts [--calls 100] [--warmup 10] [--concurrency 4] [--gap 60]
@@ -152,10 +152,11 @@ for (let done = 0; done < CALLS; done += BLOCK) {
   }
 }
 
-log(`paced: ${Math.min(CALLS, 40)} calls of ToolHost and sandbox each, ${GAP} ms apart (every instance ready)…`);
+log(`paced: ${Math.min(CALLS, 40)} calls of ToolHost and sandbox and durable writes each, ${GAP} ms apart (every instance ready)…`);
 const paced: Record<string, number[]> = {};
 for (let i = 0; i < Math.min(CALLS, 40); i++) {
-  for (const name of NAMES.filter((n) => n.startsWith('ToolHost') || n.startsWith('sandbox'))) {
+  // The write paced like the calls: after an idle gap one costs more than back to back.
+  for (const name of NAMES.filter((n) => n.startsWith('ToolHost') || n.startsWith('sandbox') || n === 'durable audit write')) {
     await new Promise((r) => setTimeout(r, GAP));
     const t = performance.now();
     await SUBJECTS[name]!();
@@ -211,6 +212,7 @@ console.table(
   ),
 );
 const durable = med('durable audit write');
+const durablePaced = median(paced['durable audit write']!);
 const rows = ENGINES.flatMap((e) => {
   const overhead = median(paced[`ToolHost ${e}`]!) - median(paced[`sandbox ${e}`]!);
   return [
@@ -220,13 +222,13 @@ const rows = ENGINES.flatMap((e) => {
     { what: `bare sandbox call, back to back, median (${e})`, measured: `${ms(med(`sandbox ${e}`))} ms`, goal: '<= 2 ms', met: med(`sandbox ${e}`) <= 2 },
     {
       what: `governed path over the bare call, paced (${e})`,
-      measured: `${ms(overhead)} ms (one durable write: ${ms(durable)} ms)`,
+      measured: `${ms(overhead)} ms (one durable write, paced alike: ${ms(durablePaced)} ms)`,
       goal: '<= durable write + 1 ms',
-      met: overhead <= durable + 1,
+      met: overhead <= durablePaced + 1,
     },
   ];
 });
-printGoals(`Issue 12 goals (plain MCP call here: ${ms(med(PLAIN))} ms; one durable audit write on this disk: ${ms(durable)} ms, p95 ${ms(p95('durable audit write'))} ms)`, rows);
+printGoals(`Issue 12 goals (plain MCP call here: ${ms(med(PLAIN))} ms; one durable audit write on this disk: ${ms(durable)} ms back to back, p95 ${ms(p95('durable audit write'))} ms; ${ms(durablePaced)} ms paced ${GAP} ms apart)`, rows);
 log(
   `Of mpp mcp's median, the governed call in process takes ${ENGINES.map((e) => `${e} ${ms(med(`ToolHost ${e}`))} of ${ms(med(`mpp mcp ${e}`))} ms`).join(', ')}; ` +
     `the bare sandbox call ${ENGINES.map((e) => `${e} ${ms(med(`sandbox ${e}`))} ms`).join(', ')} (back to back it waits for the next fresh instance).`,
