@@ -12,9 +12,8 @@ import { MppError, isMppError } from '../errors.ts';
 export function writeFileAtomic(path: string, data: Uint8Array | string, mode = 0o644): void {
   asIoError(`write ${path}`, () => {
     const dir = dirname(path);
-    mkdirSync(dir, { recursive: true });
     const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-    const fd = openSync(tmp, 'wx', mode);
+    const fd = openCreatingDir(tmp, dir, mode);
     try {
       const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
       let off = 0;
@@ -29,6 +28,17 @@ export function writeFileAtomic(path: string, data: Uint8Array | string, mode = 
     renameSync(tmp, path);
     syncDir(dir);
   });
+}
+
+/** Opens a new file `tmp`, making its folder only when it is missing (a call's audit head write needs no mkdir). */
+function openCreatingDir(tmp: string, dir: string, mode: number): number {
+  try {
+    return openSync(tmp, 'wx', mode);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    mkdirSync(dir, { recursive: true });
+    return openSync(tmp, 'wx', mode);
+  }
 }
 
 /** A failing file system (full disk, no permission, a file where a folder should be) is the user's to fix, not an MPP bug. */
