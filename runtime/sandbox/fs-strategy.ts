@@ -69,7 +69,16 @@ export function filesystemFor(grant: Grant, cacheDir: string, override?: FsStrat
   // Every instance opens its roots again: one moved away and replaced (by a
   // tool with a write grant on the parent) must not be opened instead.
   const roots = grant.fs.map((g) => {
-    const st = statSync(g.hostPath, { bigint: true });
+    let st;
+    try {
+      st = statSync(g.hostPath, { bigint: true });
+    } catch (cause) {
+      // Checked when the grant was read; gone or unreadable since.
+      throw new MppError('MPP_E_GRANT_INVALID', `The granted folder ${g.hostPath} can no longer be read (${(cause as NodeJS.ErrnoException).code ?? 'error'}).`, {
+        hint: 'Put the folder back, or grant an existing folder.',
+        cause,
+      });
+    }
     return { dev: st.dev, ino: st.ino };
   });
   return { strategy, lockDir: join(resolve(cacheDir), 'fs-locks'), roots };
