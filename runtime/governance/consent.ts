@@ -94,11 +94,10 @@ export function unreviewed(m: Manifest, record: GrantRecord): string[] {
 }
 
 /**
- * A decision the user must take again: none, or a grant whose every
+ * A stored decision the user must take again: a grant whose every
  * capability was revoked (the store empties its `reviewed`; a decision
  * taken by the user always holds every declared id there).
  */
-export function undecided(m: Manifest, record: GrantRecord | undefined): boolean {
-  if (!record) return true;
+export function undecided(m: Manifest, record: GrantRecord): boolean {
   return record.decision === 'granted' && record.capabilities.length === 0 && record.reviewed.length === 0 && declaredCapabilities(m).length > 0;
 }
