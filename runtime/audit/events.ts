@@ -35,6 +35,16 @@ export interface InstallEvent {
   readonly development?: true;
 }
 
+/** The `install` record of an installed package: one shape for the record owed at the commit and the one appended after it (with its source). */
+export function installEvent(
+  r: { readonly name: string; readonly version: string; readonly digest: string; readonly publisher: { readonly keyid: string; readonly name?: string }; readonly development?: boolean },
+  change: InstallEvent['change'],
+  source?: string,
+): InstallEvent {
+  const publisher = { keyid: r.publisher.keyid, ...(r.publisher.name !== undefined ? { name: r.publisher.name } : {}) };
+  return { type: 'install', package: r.name, version: r.version, digest: r.digest, publisher, change, ...(source !== undefined ? { source } : {}), ...(r.development ? { development: true as const } : {}) };
+}
+
 export interface UninstallEvent {
   readonly type: 'uninstall';
   readonly package: string;

@@ -2,7 +2,7 @@ import { MppError, isMppError } from '../errors.ts';
 import { homePaths } from '../home.ts';
 import { owedRecords, settleRecord } from '../store/audit-owed.ts';
 import type { InstallResult, UninstallResult } from '../store/packages.ts';
-import type { VerifyEvent } from './events.ts';
+import { installEvent, type VerifyEvent } from './events.ts';
 import { auditLogExists, openAuditLog, recordAudit, type AuditEvent, type AuditLog, type RotateResult } from './log.ts';
 
 /**
@@ -53,8 +53,7 @@ export function auditTo(home: string): (event: AuditEvent) => void {
 
 /** Records an install that is done (`source`: the file's path, the registry's name or the oci:// reference). */
 export function recordInstall(audit: AuditLog, r: InstallResult, source: string): void {
-  const publisher = { keyid: r.publisher.keyid, ...(r.publisher.name !== undefined ? { name: r.publisher.name } : {}) };
-  recordDone(audit, { type: 'install', package: r.name, version: r.version, digest: r.digest, publisher, change: r.change, source, ...(r.development ? { development: true as const } : {}) }, `${r.name}@${r.version} was installed`);
+  recordDone(audit, installEvent(r, r.change, source), `${r.name}@${r.version} was installed`);
   if (r.owedRecord !== undefined) settleRecord(audit.home, r.owedRecord);
 }
 

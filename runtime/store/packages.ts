@@ -30,6 +30,7 @@ import { sha256Hex } from '../hash.ts';
 import { hasBlob, putBlob, readBlob } from './blobs.ts';
 import { allRecords, deleteRecord, getRecord, getSummary, indexExists, indexTransaction, openIndex, putRecord, type InstalledRecord, type RecordSummary } from './installed-index.ts';
 import { oweRecord } from './audit-owed.ts';
+import { installEvent } from '../audit/events.ts';
 import { reclaim } from './reclaim.ts';
 import { GrantStore } from '../state/grants.ts';
 import { loadOrgPolicy } from '../policy/org-policy.ts';
@@ -122,8 +123,7 @@ export async function installPackage(home: string, bytes: Uint8Array, opts: Inst
       // A damaged row's version may not even parse: then this simply replaces it.
       const change = !old ? 'installed' : old.version === version ? 'replaced' : !semver.valid(old.version) ? 'replaced' : semver.gt(version, old.version) ? 'upgraded' : 'downgraded';
       // Owed in the commit itself: a process killed before it appends the record leaves it to the next one.
-      const publisher = { keyid: record.publisher.keyid, ...(record.publisher.name !== undefined ? { name: record.publisher.name } : {}) };
-      const owedRecord = oweRecord(db, { type: 'install', package: name, version, digest: record.digest, publisher, change, ...(record.development ? { development: true as const } : {}) });
+      const owedRecord = oweRecord(db, installEvent(record, change));
       return { ...record, change, ...(old ? { previousVersion: old.version } : {}), owedRecord };
     });
 
