@@ -8,28 +8,38 @@
 import { statSync } from 'node:fs';
 
 export class HeldHandle<T extends { close(): void }> {
-  #held: { readonly path: string; readonly handle: T; readonly dev: number; readonly ino: number } | undefined;
+  #held: { readonly path: string; readonly handle: T; readonly dev: bigint; readonly ino: bigint } | undefined;
 
   /**
    * The handle on the file at `path`, from `open` when none is held for that
    * very file. Without `create`, undefined when there is no file (nothing is
-   * made); with it, `open` is expected to create the file.
+   * made); with it, `open` is expected to create the file. A path that cannot
+   * be looked at is left to `open`, whose refusal is coded.
    */
   get(path: string, open: () => T, create: boolean): T | undefined {
-    const st = statSync(path, { throwIfNoEntry: false });
+    const st = identity(path);
     const held = this.#held;
     if (held && st && held.path === path && held.dev === st.dev && held.ino === st.ino) return held.handle;
     this.close();
-    if (!st && !create) return undefined;
+    if (st === undefined && !create) return undefined;
     const handle = open();
-    const opened = st ?? statSync(path, { throwIfNoEntry: false });
+    const opened = st ?? identity(path);
     // A handle whose file cannot be named matches no file: the next get closes it and opens again.
-    this.#held = { path, handle, dev: opened?.dev ?? -1, ino: opened?.ino ?? -1 };
+    this.#held = { path, handle, dev: opened?.dev ?? -1n, ino: opened?.ino ?? -1n };
     return handle;
   }
 
   close(): void {
     this.#held?.handle.close();
     this.#held = undefined;
+  }
+}
+
+/** Device and inode of the file at `path`; undefined when there is none, null when it cannot be looked at. */
+function identity(path: string): { dev: bigint; ino: bigint } | undefined | null {
+  try {
+    return statSync(path, { bigint: true, throwIfNoEntry: false });
+  } catch {
+    return null;
   }
 }

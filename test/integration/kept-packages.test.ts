@@ -98,6 +98,14 @@ describe('verified packages kept by a long-running host', () => {
     assert.throws(() => kept.load(home, 'probes/held', TrustStore.load(home)), notInstalled);
   });
 
+  it('refuses an MPP home that is not a folder with a coded error, from the held index as from a fresh open', (t) => {
+    const home = join(tempDir(t, 'kept-not-a-folder'), 'home');
+    writeFileSync(home, 'a file where the MPP home should be');
+    const kept = new KeptPackages(4);
+    t.after(() => kept.clear());
+    assert.throws(() => kept.load(home, 'probes/any', new TrustStore([])), (e: unknown) => isMppError(e) && e.hint !== undefined);
+  });
+
   it('reads the grant store it holds open as it is now: a grant, a revoke and a new MPP home at the same path are seen', async (t) => {
     const home = tempDir(t, 'held-grants');
     const ws = tempDir(t, 'held-grants-ws');
