@@ -146,7 +146,8 @@ export class AuditLog {
   readonly #readOnly: boolean;
   /** Records `appendGrouped` queued, not yet committed, oldest first. */
   readonly #grouped: { readonly text: string; readonly event: AuditEvent }[] = [];
-  #flushScheduled = false;
+  /** The commit of what is queued, GROUP_COMMIT_WINDOW_MS after the first of it; cleared once it runs or the log closes. */
+  #flushTimer: NodeJS.Timeout | undefined;
 
   /** Use openAuditLog. */
   constructor(home: string, db: Database | undefined, readOnly: boolean) {
@@ -188,13 +189,12 @@ export class AuditLog {
   appendGrouped(event: AuditEvent): void {
     this.#writable();
     this.#grouped.push(canonicalEvent(event));
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
+    if (this.#flushTimer) return;
     // Not at once: a call that comes back to back commits this with its own `started`,
     // one durable write per call instead of two. Ref'd, so a process that ends on its
     // own still commits it; close commits it at once.
-    setTimeout(() => {
-      this.#flushScheduled = false;
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = undefined;
       try {
         this.flush();
       } catch {
@@ -352,6 +352,8 @@ export class AuditLog {
 
   /** Commits what `appendGrouped` queued, then closes. */
   close(): void {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
     try {
       this.flush();
     } finally {
