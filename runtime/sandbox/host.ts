@@ -15,7 +15,7 @@ import { isPiiClass, type RedactionCounts } from '../privacy/redact.ts';
 import { parseGrant, type Grant, type GrantInput, type Limits } from './grant.ts';
 import { availability, serveHostRequests, type HostServices, type LogRecord } from './host-services.ts';
 import { prepareComponent, type PreparedComponent } from './prepare.ts';
-import type { CallMessage, WorkerError, WorkerInit, WorkerMessage } from './protocol.ts';
+import type { CallMessage, InstanceOrigin, WorkerError, WorkerInit, WorkerMessage } from './protocol.ts';
 import { closeLeakedFds, createFdTableBuffer } from './worker/fd-table.ts';
 import { filesystemFor, type FsStrategyName } from './fs-strategy.ts';
 import { removeEntriesOf } from './worker/fs-lock.ts';
@@ -207,6 +207,7 @@ export class ToolSandbox {
   #queue: Promise<unknown> = Promise.resolve();
   #nextId = 1;
   #disposed = false;
+  readonly #instances: Record<InstanceOrigin, number> = { reset: 0, new: 0 };
 
   private constructor(prepared: PreparedComponent, grant: Grant, opts: SandboxOptions, fs: WorkerInit['fs']) {
     this.#prepared = prepared;
@@ -231,6 +232,11 @@ export class ToolSandbox {
   /** sha256 of the component, hex. */
   get digest(): string {
     return this.#prepared.digest;
+  }
+
+  /** How many calls ran on kept instances reset to their snapshot, and how many on new ones (spec/sandbox.md §8). */
+  get instances(): Readonly<Record<InstanceOrigin, number>> {
+    return { ...this.#instances };
   }
 
   /**
@@ -390,6 +396,7 @@ export class ToolSandbox {
     return {
       glueUrl: this.#prepared.glueUrl,
       modules: this.#prepared.modules,
+      state: this.#prepared.state,
       grant: this.grant,
       extensionUrl: (this.#opts.extensionUrl ?? ioExtensionUrl()).href,
       fdTable,
@@ -443,7 +450,9 @@ export class ToolSandbox {
         this.#kill(live);
         return;
       case 'started':
-        if (live.pending?.id === m.id) live.pending.begin();
+        if (live.pending?.id !== m.id) return;
+        if (m.instance === 'reset' || m.instance === 'new') this.#instances[m.instance]++;
+        live.pending.begin();
         return;
       case 'log':
         this.#log(m.record);

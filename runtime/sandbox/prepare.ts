@@ -16,6 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { isMppError, MppError } from '../errors.ts';
 import { SUPPORTED_IMPORTS } from './protocol.ts';
 import { capModuleMemory, WASM_PAGE_BYTES } from './wasm-memory.ts';
+import { exposeModuleState, type ModuleState } from './wasm-state.ts';
 import { parseJson } from '../format/strict-json.ts';
 
 const CACHE_FORMAT = 1;
@@ -34,6 +35,17 @@ export interface PreparedComponent extends Transpiled {
   readonly memoryPages: number;
   /** Compiled core modules by file name; can be posted to workers. */
   readonly modules: Readonly<Record<string, WebAssembly.Module>>;
+  /** Each module's state exports (worker/core-reuse.ts), or why the component's instances cannot be reset. */
+  readonly state: ComponentState;
+}
+
+export type ComponentState =
+  | { readonly resettable: true; readonly modules: Readonly<Record<string, ModuleState>> }
+  | { readonly resettable: false; readonly reason: string };
+
+interface Compiled {
+  readonly modules: Record<string, WebAssembly.Module>;
+  readonly state: ComponentState;
 }
 
 interface CacheMeta {
@@ -51,7 +63,7 @@ interface CacheMeta {
  */
 const MAX_REMEMBERED = 16;
 const transpiling = new Map<string, Promise<Transpiled>>();
-const compiling = new Map<string, Promise<Record<string, WebAssembly.Module>>>();
+const compiling = new Map<string, Promise<Compiled>>();
 
 function recall<T>(map: Map<string, Promise<T>>, key: string): Promise<T> | undefined {
   const p = map.get(key);
@@ -216,13 +228,16 @@ export async function transpileComponent(bytes: Uint8Array, cacheDir: string, kn
   return loadTranspiled(bytes, cacheDir, knownDigest ?? sha256Hex(bytes));
 }
 
-/** Reads, caps and compiles the core modules; cached per transpiled entry and cap. */
-function compileModules(t: Transpiled, memoryPages: number): Promise<Record<string, WebAssembly.Module>> {
+/**
+ * Reads, caps, exposes state (when every module allows it) and compiles the
+ * core modules; cached per transpiled entry and cap.
+ */
+function compileModules(t: Transpiled, memoryPages: number): Promise<Compiled> {
   const key = `${t.dir}\0${memoryPages}`;
   let p = recall(compiling, key);
   if (!p) {
     p = (async () => {
-      const modules: Record<string, WebAssembly.Module> = {};
+      const capped: Record<string, Uint8Array> = {};
       for (const name of t.coreModules) {
         let raw: Buffer;
         try {
@@ -230,18 +245,40 @@ function compileModules(t: Transpiled, memoryPages: number): Promise<Record<stri
         } catch (cause) {
           throw new MppError('MPP_E_TOOL_INVALID', `Core module ${name} of the tool cannot be read from the cache.`, { cause });
         }
-        const { bytes: capped } = capModuleMemory(raw, memoryPages);
+        capped[name] = capModuleMemory(raw, memoryPages).bytes;
+      }
+      const state = exposeState(capped);
+      const modules: Record<string, WebAssembly.Module> = {};
+      for (const name of t.coreModules) {
         try {
-          modules[name] = await WebAssembly.compile(capped as Uint8Array<ArrayBuffer>);
+          modules[name] = await WebAssembly.compile((state.exposed[name] ?? capped[name]!) as Uint8Array<ArrayBuffer>);
         } catch (cause) {
           throw new MppError('MPP_E_TOOL_INVALID', `Core module ${name} of the tool does not compile.`, { cause });
         }
       }
-      return modules;
+      return { modules, state: state.state };
     })();
     remember(compiling, key, p);
   }
   return p;
+}
+
+/** The modules with their state exported, or (none rewritten) why one of them cannot be reset: reuse is all or nothing. */
+function exposeState(capped: Readonly<Record<string, Uint8Array>>): { exposed: Record<string, Uint8Array>; state: ComponentState } {
+  const exposed: Record<string, Uint8Array> = {};
+  const states: Record<string, ModuleState> = {};
+  for (const [name, bytes] of Object.entries(capped)) {
+    let r;
+    try {
+      r = exposeModuleState(bytes);
+    } catch (cause) {
+      throw new MppError('MPP_E_TOOL_INVALID', `Core module ${name} of the tool is malformed: ${(cause as Error).message}.`, { cause });
+    }
+    if (!r.state) return { exposed: {}, state: { resettable: false, reason: `${name}: ${r.reason}` } };
+    exposed[name] = r.bytes;
+    states[name] = r.state;
+  }
+  return { exposed, state: { resettable: true, modules: states } };
 }
 
 /**
@@ -256,13 +293,13 @@ export async function prepareComponent(bytes: Uint8Array, opts: { cacheDir: stri
   const memoryPages = Math.min(65536, Math.floor(opts.memoryBytes / WASM_PAGE_BYTES));
   const loading = loadTranspiled(bytes, opts.cacheDir, digest);
   let t = await loading;
-  let modules: Record<string, WebAssembly.Module>;
+  let compiled: Compiled;
   try {
-    modules = await compileModules(t, memoryPages);
+    compiled = await compileModules(t, memoryPages);
   } catch (e) {
     if (!isMppError(e) || e.code !== 'MPP_E_TOOL_INVALID') throw e;
     t = await loadTranspiled(bytes, opts.cacheDir, digest, loading);
-    modules = await compileModules(t, memoryPages);
+    compiled = await compileModules(t, memoryPages);
   }
-  return Object.freeze({ ...t, memoryPages, modules });
+  return Object.freeze({ ...t, memoryPages, modules: compiled.modules, state: compiled.state });
 }

@@ -7,6 +7,7 @@ import type { Grant } from './grant.ts';
 import type { RedactionCounts } from '../privacy/redact.ts';
 import type { LogLevel, LogRecord } from './host-services.ts';
 import { TOOL_WORLD } from '../format/tool-world.ts';
+import type { ComponentState } from './prepare.ts';
 import type { FileId, FsStrategyName } from './worker/fs-strategy.ts';
 
 export interface WorkerInit {
@@ -14,6 +15,8 @@ export interface WorkerInit {
   readonly glueUrl: string;
   /** Compiled, memory-capped core modules by file name. */
   readonly modules: Record<string, WebAssembly.Module>;
+  /** Whether the modules' instances can be reset between calls, and where their state is (worker/core-reuse.ts). */
+  readonly state: ComponentState;
   readonly grant: Grant;
   /** Where the tool worker finds io-extension for the shim's IO worker. */
   readonly extensionUrl: string;
@@ -63,12 +66,15 @@ export type WorkerMessage =
   | { readonly type: 'ready' }
   | { readonly type: 'init-failed'; readonly error: WorkerError }
   /** The call's instance is ready and the tool is about to run: its time limit starts now. */
-  | { readonly type: 'started'; readonly id: number }
+  | { readonly type: 'started'; readonly id: number; readonly instance: InstanceOrigin }
   | { readonly type: 'result'; readonly id: number; readonly output: string }
   | { readonly type: 'failed'; readonly id: number; readonly error: WorkerError }
   | { readonly type: 'log'; readonly record: LogRecord }
   /** Sent before the call's result: what was redacted from its outbound HTTP. */
   | { readonly type: 'redaction'; readonly direction: 'http'; readonly counts: RedactionCounts };
+
+/** How the instance serving a call was made: kept instances reset to their snapshot, or instantiated anew. */
+export type InstanceOrigin = 'reset' | 'new';
 
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 

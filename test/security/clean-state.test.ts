@@ -3,14 +3,16 @@
  * leaves behind — a global, a module variable, memory contents, a resource
  * handle it never dropped, a file it left open — is visible to the next call,
  * which may come from another agent. For both engines, through a kept
- * sandbox (the path `mpp mcp` and the editor take for back-to-back calls).
+ * sandbox (the path `mpp mcp` and the editor take for back-to-back calls),
+ * whose calls after the first run on kept instances reset to their snapshot
+ * (worker/core-reuse.ts): the test holds the sandbox to that too, so the
+ * checks cover the reset, not only a fresh instantiation.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { SandboxPool } from '../../runtime/run/sandbox-pool.ts';
-import type { HostServices } from '../../runtime/sandbox/index.ts';
+import { createSandbox, type HostServices } from '../../runtime/sandbox/index.ts';
 import { fixtureComponent, type Engine } from '../fixtures/tools/build.ts';
 import { makeDirs, SANDBOX_CACHE } from '../fixtures/tools/env.ts';
 import { tempDir } from '../helpers/cli.ts';
@@ -38,15 +40,13 @@ const services: HostServices = {
 
 for (const engine of ['spidermonkey', 'quickjs'] as const satisfies readonly Engine[]) {
   describe(`clean state between calls (${engine})`, () => {
-    const pool = new SandboxPool({ max: 2, idleMs: 60_000 });
-    after(() => pool.dispose());
-
     it('a global, a module variable, memory contents, a kept handle and an open file do not reach the next call', async () => {
       const data = join(scratch, engine);
       makeDirs(data);
       const component = await fixtureComponent('state-probe', engine);
-      const options = { component, grant: { fs: [{ hostPath: realpathSync(data), guestPath: '/data', write: true }] }, cacheDir: SANDBOX_CACHE };
-      const call = (tool: string, input: object) => pool.call(`state-${engine}`, options, services, tool, JSON.stringify(input)).then((o) => JSON.parse(o) as Record<string, unknown>);
+      const sandbox = await createSandbox({ component, grant: { fs: [{ hostPath: realpathSync(data), guestPath: '/data', write: true }] }, cacheDir: SANDBOX_CACHE, services });
+      after(() => sandbox.dispose());
+      const call = (tool: string, input: object) => sandbox.call(tool, JSON.stringify(input)).then((o) => JSON.parse(o) as Record<string, unknown>);
       const clean = { global: null, moduleCounter: 0, memoryNonZero: 0, keptDir: 'undefined', keptFile: 'undefined', keptStream: 'undefined' };
       assert.deepEqual(await call('look', {}), clean);
       for (let round = 0; round < 3; round++) {
@@ -57,6 +57,11 @@ for (const engine of ['spidermonkey', 'quickjs'] as const satisfies readonly Eng
         // The instance that left the file open is gone, and so is its fd (closed by the host, not the tool).
         assert.equal(fdsOn(join(realpathSync(data), 'open.txt')), 0);
       }
+      // Seven calls: the first on the instance made at start, the rest on it reset
+      // (a call that grew its memory would make the next one new).
+      const { reset, new: made } = sandbox.instances;
+      assert.equal(reset + made, 7);
+      assert.ok(reset >= 3, `calls on reset instances: ${reset} of 7`);
     });
   });
 }

@@ -30,6 +30,7 @@ import { createHttpImports, createSocketImports } from './net.ts';
 import { reportFsErrorsTo } from './fs-errors.ts';
 import { RefusalLog } from './refusals.ts';
 import { answerJspiProbeCheaply } from './jspi-probe.ts';
+import { CoreReuse } from './core-reuse.ts';
 
 const MAX_OPEN_FDS = 256;
 const MAX_LOG_MESSAGE = 8 * 1024;
@@ -78,7 +79,8 @@ function clip(s: unknown, max: number): string {
   return text.length > max ? text.slice(0, max) + '…' : text;
 }
 
-const memories: WebAssembly.Memory[] = [];
+/** The memories of the instance serving the call. */
+let memories: readonly WebAssembly.Memory[] = [];
 const memoryCapBytes = Math.floor(init.grant.limits.memoryBytes / 65536) * 65536;
 function memoryExhausted(): boolean {
   // A failed grow leaves the memory at its last successful size, up to one
@@ -125,9 +127,11 @@ function classify(e: unknown): WorkerError {
 
 /**
  * Every call gets a clean component instance: nothing a call leaves in the
- * tool's memory, globals or open files reaches the next call (which may come
- * from another agent). Instantiation happens right after the previous call,
- * while the worker is idle, so a call normally finds its instance ready.
+ * tool's memory, globals, tables or open files reaches the next call (which
+ * may come from another agent). The core instances are reset to their state
+ * after the first instantiation where the component allows it (core-reuse.ts),
+ * made anew otherwise; either happens right after the previous call, while
+ * the worker is idle, so a call normally finds its instance ready.
  * Per worker, built once: imports with no per-instance state (clocks, env,
  * captured output, network policy, host services bridge).
  */
@@ -136,7 +140,13 @@ const fds = new FdRegistry(init.fdTable, MAX_OPEN_FDS);
 const refusals = new RefusalLog();
 reportFsErrorsTo(refusals.recordFs);
 /** The instance the next call will use; set at start-up and after every call. */
-let ready: Promise<ToolHandler> | undefined;
+let ready: Promise<Ready> | undefined;
+
+interface Ready {
+  readonly handler: ToolHandler;
+  /** Made by resetting kept instances (core-reuse.ts), not by instantiating anew. */
+  readonly reset: boolean;
+}
 
 function sharedImports(): Record<string, unknown> {
   const grant = init.grant;
@@ -221,10 +231,11 @@ function reportRedactions(): void {
 }
 
 let shared: { imports: Record<string, unknown>; glue: Glue } | undefined;
+const core = new CoreReuse(init.modules, init.state.resettable ? init.state.modules : null, init.state.resettable ? undefined : init.state.reason);
 
 const fsStrategy = init.fs.strategy === 'linux-fd' ? linuxFdStrategy : portableStrategy(hostPlatform(), init.fs.lockDir);
 
-async function instantiateFresh(): Promise<ToolHandler> {
+async function instantiateFresh(): Promise<Ready> {
   if (!shared) shared = { imports: sharedImports(), glue: (await import(init.glueUrl)) as Glue };
   const grant = init.grant;
   const preopens: Preopen[] = grant.fs.map((g, i) => {
@@ -243,22 +254,19 @@ async function instantiateFresh(): Promise<ToolHandler> {
     if (!m) throw new Error(`the glue asked for an unknown core module ${name}`);
     return m;
   };
-  const instantiateCore = async (m: WebAssembly.Module, i?: WebAssembly.Imports) => {
-    const instance = await WebAssembly.instantiate(m, i);
-    for (const v of Object.values(instance.exports)) if (v instanceof WebAssembly.Memory) memories.push(v);
-    return instance;
-  };
-  const exports = await shared.glue.instantiate(getCoreModule, imports, instantiateCore);
+  const made = await core.instantiate((instantiateCore) => shared!.glue.instantiate(getCoreModule, imports, instantiateCore));
+  memories = made.memories;
+  const exports = made.result;
   const h = (exports['mpp:tool/handler@0.1.0'] ?? exports.handler) as ToolHandler | undefined;
   if (!h || typeof h.call !== 'function') throw Object.assign(new Error('the component does not export mpp:tool/handler'), { mppCode: 'MPP_E_TOOL_INVALID' });
   if (init.developmentSource !== undefined) loadDevelopmentSource(h, init.developmentSource);
-  return h;
+  return { handler: h, reset: made.reused };
 }
 
 /** Drops the instance that served a call (its files and memory) and prepares the next one. */
 function retireAndPrepareNext(): void {
   fds.closeAll();
-  memories.length = 0;
+  memories = [];
   ready = instantiateFresh();
   // A failure surfaces on the next call; never as an unhandled rejection.
   ready.catch(() => {});
@@ -274,18 +282,18 @@ async function runCall(msg: CallMessage): Promise<void> {
     post({ type: 'failed', id: msg.id, error: { code: 'MPP_E_INPUT_INVALID', message: 'The input is not valid JSON text.', fatal: false } });
     return;
   }
-  let handler: ToolHandler;
+  let instance: Ready;
   try {
     if (!ready) throw new Error('the worker has not started an instance');
-    handler = await ready;
+    instance = await ready;
   } catch (e) {
     post({ type: 'failed', id: msg.id, error: instantiationError(e) });
     return;
   }
   // The time limit bounds the tool's work, not the wait for its instance (a loaded machine).
-  post({ type: 'started', id: msg.id });
+  post({ type: 'started', id: msg.id, instance: instance.reset ? 'reset' : 'new' });
   try {
-    serve(handler, msg);
+    serve(instance.handler, msg);
   } finally {
     retireAndPrepareNext();
   }
