@@ -102,6 +102,8 @@ export interface CallOptions {
 }
 
 const NO_SERVICES: HostServices = { log: () => {} };
+/** More memories than any component's core modules define (QuickJS: 2): a worker offering more is not believed. */
+const MAX_SHARED_MEMORIES = 64;
 
 /**
  * The transpile cache holds JavaScript the host runs with full authority: a
@@ -397,6 +399,7 @@ export class ToolSandbox {
       glueUrl: this.#prepared.glueUrl,
       modules: this.#prepared.modules,
       state: this.#prepared.state,
+      snapshotMemories: this.#prepared.snapshot.memories,
       grant: this.grant,
       extensionUrl: (this.#opts.extensionUrl ?? ioExtensionUrl()).href,
       fdTable,
@@ -454,6 +457,12 @@ export class ToolSandbox {
         if (m.instance === 'reset' || m.instance === 'new') this.#instances[m.instance]++;
         live.pending.begin();
         return;
+      case 'snapshot': {
+        const share = this.#prepared.snapshot;
+        const valid = Array.isArray(m.memories) && m.memories.length <= MAX_SHARED_MEMORIES && m.memories.every((b) => b instanceof SharedArrayBuffer);
+        if (valid && !share.memories) share.memories = Object.freeze([...m.memories]);
+        return;
+      }
       case 'log':
         this.#log(m.record);
         return;

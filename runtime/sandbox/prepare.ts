@@ -37,6 +37,8 @@ export interface PreparedComponent extends Transpiled {
   readonly modules: Readonly<Record<string, WebAssembly.Module>>;
   /** Each module's state exports (worker/core-reuse.ts), or why the component's instances cannot be reset. */
   readonly state: ComponentState;
+  /** Filled once, by the first worker that keeps instances: its memories' snapshot, handed to later workers. */
+  readonly snapshot: { memories: readonly SharedArrayBuffer[] | undefined };
 }
 
 export type ComponentState =
@@ -46,6 +48,7 @@ export type ComponentState =
 interface Compiled {
   readonly modules: Record<string, WebAssembly.Module>;
   readonly state: ComponentState;
+  readonly snapshot: PreparedComponent['snapshot'];
 }
 
 interface CacheMeta {
@@ -256,7 +259,7 @@ function compileModules(t: Transpiled, memoryPages: number): Promise<Compiled> {
           throw new MppError('MPP_E_TOOL_INVALID', `Core module ${name} of the tool does not compile.`, { cause });
         }
       }
-      return { modules, state: state.state };
+      return { modules, state: state.state, snapshot: { memories: undefined } };
     })();
     remember(compiling, key, p);
   }
@@ -301,5 +304,5 @@ export async function prepareComponent(bytes: Uint8Array, opts: { cacheDir: stri
     t = await loadTranspiled(bytes, opts.cacheDir, digest, loading);
     compiled = await compileModules(t, memoryPages);
   }
-  return Object.freeze({ ...t, memoryPages, modules: compiled.modules, state: compiled.state });
+  return Object.freeze({ ...t, memoryPages, modules: compiled.modules, state: compiled.state, snapshot: compiled.snapshot });
 }

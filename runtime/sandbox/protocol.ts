@@ -17,6 +17,8 @@ export interface WorkerInit {
   readonly modules: Record<string, WebAssembly.Module>;
   /** Whether the modules' instances can be reset between calls, and where their state is (worker/core-reuse.ts). */
   readonly state: ComponentState;
+  /** The snapshot bytes of the modules' memories, shared by the workers of this package once the first made them (worker/core-reuse.ts). */
+  readonly snapshotMemories: readonly SharedArrayBuffer[] | undefined;
   readonly grant: Grant;
   /** Where the tool worker finds io-extension for the shim's IO worker. */
   readonly extensionUrl: string;
@@ -70,6 +72,8 @@ export type WorkerMessage =
   | { readonly type: 'result'; readonly id: number; readonly output: string }
   | { readonly type: 'failed'; readonly id: number; readonly error: WorkerError }
   | { readonly type: 'log'; readonly record: LogRecord }
+  /** Once, by the first worker of a package that keeps instances: its memories' snapshot for later workers. */
+  | { readonly type: 'snapshot'; readonly memories: readonly SharedArrayBuffer[] }
   /** Sent before the call's result: what was redacted from its outbound HTTP. */
   | { readonly type: 'redaction'; readonly direction: 'http'; readonly counts: RedactionCounts };
 

@@ -21,11 +21,13 @@ import { readByte, readName, readU32, readU64, SECTION, sections, skipBytes, ski
 
 export const STATE_EXPORT_PREFIX = 'mpp-state:';
 
+export type TableElement = 'funcref' | 'externref';
+
 export interface ModuleState {
   /** Export names of the memories, mutable globals and tables the module defines. */
   readonly memories: readonly string[];
   readonly globals: readonly string[];
-  readonly tables: readonly string[];
+  readonly tables: ReadonlyArray<{ readonly name: string; readonly element: TableElement }>;
 }
 
 export type ExposeResult =
@@ -60,13 +62,13 @@ function readLimits(r: Reader): { table64: boolean } {
   return { table64: (flags & 0x4) !== 0 };
 }
 
-function readTableType(r: Reader): boolean {
+/** A table type; returns its element type when JS can copy it faithfully (funcref, externref in a 32-bit table), else null. */
+function readTableType(r: Reader): TableElement | null {
   const t = readByte(r);
-  let plain = t === FUNCREF || t === EXTERNREF;
+  const plain = t === FUNCREF ? 'funcref' : t === EXTERNREF ? 'externref' : null;
   if (t === 0x63 || t === 0x64) skipLeb(r);
   else if (!plain && !(t >= 0x65 && t <= 0x74)) throw new RangeError(`unknown table element type 0x${t.toString(16)}`);
-  if (readLimits(r).table64) plain = false;
-  return plain;
+  return readLimits(r).table64 ? null : plain;
 }
 
 /** Skips a constant expression up to and including its `end`. */
@@ -103,7 +105,7 @@ function skipConstExpr(r: Reader): void {
 interface Defined {
   memories: number[];
   globals: number[];
-  tables: number[];
+  tables: Array<{ index: number; element: TableElement }>;
 }
 
 function collect(module: Uint8Array, all: ReturnType<typeof sections>): { defined: Defined; exportNames: string[] } {
@@ -128,8 +130,9 @@ function collect(module: Uint8Array, all: ReturnType<typeof sections>): { define
       const n = readU32(r);
       for (let i = 0; i < n; i++) {
         if (module[r.pos] === 0x40) throw new NotResettable('a table has an initialiser expression');
-        if (!readTableType(r)) throw new NotResettable('a table holds typed references or is 64-bit');
-        defined.tables.push(imported.tables + i);
+        const element = readTableType(r);
+        if (!element) throw new NotResettable('a table holds typed references or is 64-bit');
+        defined.tables.push({ index: imported.tables + i, element });
       }
     } else if (s.id === SECTION.memory) {
       const n = readU32(r);
@@ -207,16 +210,16 @@ export function exposeModuleState(module: Uint8Array): ExposeResult {
   if (exportNames.some((n) => n.startsWith(STATE_EXPORT_PREFIX))) {
     return { bytes: module, state: null, reason: `an export name already starts with ${STATE_EXPORT_PREFIX}` };
   }
-  const added: Array<{ name: string; kind: number; index: number }> = [
-    ...defined.memories.map((index) => ({ name: `${STATE_EXPORT_PREFIX}memory${index}`, kind: KIND.memory, index })),
-    ...defined.globals.map((index) => ({ name: `${STATE_EXPORT_PREFIX}global${index}`, kind: KIND.global, index })),
-    ...defined.tables.map((index) => ({ name: `${STATE_EXPORT_PREFIX}table${index}`, kind: KIND.table, index })),
-  ];
   const state: ModuleState = {
-    memories: added.filter((a) => a.kind === KIND.memory).map((a) => a.name),
-    globals: added.filter((a) => a.kind === KIND.global).map((a) => a.name),
-    tables: added.filter((a) => a.kind === KIND.table).map((a) => a.name),
+    memories: defined.memories.map((index) => `${STATE_EXPORT_PREFIX}memory${index}`),
+    globals: defined.globals.map((index) => `${STATE_EXPORT_PREFIX}global${index}`),
+    tables: defined.tables.map(({ index, element }) => ({ name: `${STATE_EXPORT_PREFIX}table${index}`, element })),
   };
+  const added: Array<{ name: string; kind: number; index: number }> = [
+    ...defined.memories.map((index, i) => ({ name: state.memories[i]!, kind: KIND.memory, index })),
+    ...defined.globals.map((index, i) => ({ name: state.globals[i]!, kind: KIND.global, index })),
+    ...defined.tables.map(({ index }, i) => ({ name: state.tables[i]!.name, kind: KIND.table, index })),
+  ];
   if (added.length === 0) return { bytes: module, state };
 
   const existing = all.find((s) => s.id === SECTION.export);

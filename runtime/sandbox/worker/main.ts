@@ -231,7 +231,10 @@ function reportRedactions(): void {
 }
 
 let shared: { imports: Record<string, unknown>; glue: Glue } | undefined;
-const core = new CoreReuse(init.modules, init.state.resettable ? init.state.modules : null, init.state.resettable ? undefined : init.state.reason);
+const core = new CoreReuse(init.modules, init.state.resettable ? init.state.modules : null, {
+  ...(init.state.resettable ? {} : { offReason: init.state.reason }),
+  shared: { memories: init.snapshotMemories, offer: (memories) => post({ type: 'snapshot', memories }) },
+});
 
 const fsStrategy = init.fs.strategy === 'linux-fd' ? linuxFdStrategy : portableStrategy(hostPlatform(), init.fs.lockDir);
 

@@ -18,7 +18,8 @@ const ENGINE = `(module
   (global $counter (mut i32) (i32.const 0))
   (global $ext (mut externref) (ref.null extern))
   (table $t 2 funcref)
-  (elem (i32.const 0) $ten $eleven)
+  (table $refs 1 externref)
+  (elem (table $t) (i32.const 0) func $ten $eleven)
   (func $ten (result i32) (i32.const 10))
   (func $eleven (result i32) (i32.const 11))
   (data (i32.const 16) "fresh")
@@ -30,7 +31,9 @@ const ENGINE = `(module
   (func (export "tick") (global.set $counter (i32.add (global.get $counter) (i32.const 1))))
   (func (export "scribble") (i32.store (i32.const 16) (i32.const 0x58585858)))
   (func (export "swap") (table.set $t (i32.const 0) (ref.func $eleven)))
-  (func (export "slot0") (result i32) (call_indirect (result i32) (i32.const 0)))
+  (func (export "slot0") (result i32) (call_indirect $t (result i32) (i32.const 0)))
+  (func (export "keep") (param externref) (table.set $refs (i32.const 0) (local.get 0)))
+  (func (export "kept") (result externref) (table.get $refs (i32.const 0)))
   (func (export "grow") (result i32) (memory.grow (i32.const 1)))
   (func (export "peek") (param i32) (result i32) (i32.load8_u (local.get 0)))
   (func (export "flag") (result i32) (global.get $flag))
@@ -95,6 +98,7 @@ function dirty(r: Run): void {
   r.engine.scribble!();
   r.engine.swap!();
   r.engine.setRef!({ secret: 1 });
+  r.engine.keep!({ secret: 2 });
   r.engine.setFlag!(0);
 }
 
@@ -103,6 +107,7 @@ function assertClean(r: Run): void {
   assert.equal(String.fromCharCode(...[16, 17, 18, 19, 20].map((i) => r.engine.peek!(i) as number)), 'fresh', 'data overwritten by a call');
   assert.equal(r.engine.slot0!(), 10, 'table entry set by a call');
   assert.equal(r.engine.getRef!(), null, 'reference held in a global');
+  assert.equal(r.engine.kept!(), null, 'reference held in a table');
   assert.equal(r.engine.flag!(), 1, "the glue's global");
   assert.equal(r.engine.bump!(), 1, 'counter in a global');
 }
@@ -186,9 +191,32 @@ describe('CoreReuse', () => {
     assert.deepEqual(second.result, [1], 'the start function ran again');
   });
 
+  it("the first worker's memory snapshot is shared with later ones, and used only when it equals their own", async () => {
+    const p = await prepare({ engine: ENGINE, user: USER });
+    const offered: SharedArrayBuffer[][] = [];
+    const first = new CoreReuse(p.modules, p.states, { shared: { memories: undefined, offer: (m) => offered.push(m) } });
+    await first.instantiate(glue(p));
+    assert.equal(offered.length, 1);
+    assert.equal(offered[0]!.length, 1);
+    assert.equal(String.fromCharCode(...new Uint8Array(offered[0]![0]!, 16, 5)), 'fresh');
+
+    // A later worker given the shared bytes offers none and restores from them.
+    const later = new CoreReuse(p.modules, p.states, { shared: { memories: offered[0], offer: () => assert.fail('offered twice') } });
+    dirty((await later.instantiate(glue(p))).result);
+    assertClean((await later.instantiate(glue(p))).result);
+
+    // Bytes that differ from the worker's own fresh memory are not used.
+    const wrong = new SharedArrayBuffer(offered[0]![0]!.byteLength);
+    new Uint8Array(wrong).set(new Uint8Array(offered[0]![0]!));
+    new Uint8Array(wrong)[16] = 0x58;
+    const other = new CoreReuse(p.modules, p.states, { shared: { memories: [wrong], offer: () => assert.fail('offered with shared bytes present') } });
+    dirty((await other.instantiate(glue(p))).result);
+    assertClean((await other.instantiate(glue(p))).result);
+  });
+
   it('without state exports (a module that cannot be reset) every instantiation is a full one', async () => {
     const p = await prepare({ engine: ENGINE, user: USER });
-    const core = new CoreReuse(p.modules, null, 'tool.core.wasm: the module has a passive data segment');
+    const core = new CoreReuse(p.modules, null, { offReason: 'tool.core.wasm: the module has a passive data segment' });
     const first = await core.instantiate(glue(p));
     dirty(first.result);
     const second = await core.instantiate(glue(p));
