@@ -16,7 +16,6 @@ import { parseGrant, type Grant, type GrantInput, type Limits } from './grant.ts
 import { availability, serveHostRequests, type HostServices, type LogRecord } from './host-services.ts';
 import { prepareComponent, type PreparedComponent } from './prepare.ts';
 import type { CallMessage, InstanceOrigin, WorkerError, WorkerInit, WorkerMessage } from './protocol.ts';
-import { closeLeakedFds, createFdTableBuffer } from './worker/fd-table.ts';
 import { filesystemFor, type FsStrategyName } from './fs-strategy.ts';
 import { removeEntriesOf } from './worker/fs-lock.ts';
 
@@ -361,10 +360,9 @@ export class ToolSandbox {
 
   /** Starts `live`'s worker and wires its output, messages, errors and exit to it. */
   #startLive(live: Live): void {
-    const fdTable = createFdTableBuffer();
     const hostSignal = new SharedArrayBuffer(4);
     const channel = new MessageChannel();
-    const worker = this.#startWorker(this.#workerInit(fdTable, hostSignal, channel.port2));
+    const worker = this.#startWorker(this.#workerInit(hostSignal, channel.port2));
     live.worker = worker;
     // -1 once the thread has stopped: read it now for the clean-up at exit.
     const threadId = worker.threadId;
@@ -386,15 +384,15 @@ export class ToolSandbox {
     worker.on('exit', () => {
       clearTimeout(startTimer);
       this.#onExit(live);
-      // fds are process-wide: close what the dead instance still held (only now that its thread is gone).
-      closeLeakedFds(fdTable);
+      // The files the dead instance still held were closed by Node as the thread ended
+      // (trackUnmanagedFds): closing them here again would close what reused their numbers.
       // A worker stopped inside a file operation leaves its lock entry: it can hold no more.
       if (this.#fs.strategy === 'portable' && this.grant.fs.length > 0) removeEntriesOf(this.#fs.lockDir, threadId);
       channel.port1.close();
     });
   }
 
-  #workerInit(fdTable: SharedArrayBuffer, hostSignal: SharedArrayBuffer, hostPort: MessagePort): WorkerInit {
+  #workerInit(hostSignal: SharedArrayBuffer, hostPort: MessagePort): WorkerInit {
     return {
       glueUrl: this.#prepared.glueUrl,
       modules: this.#prepared.modules,
@@ -402,7 +400,6 @@ export class ToolSandbox {
       snapshotMemories: this.#prepared.snapshot.memories,
       grant: this.grant,
       extensionUrl: (this.#opts.extensionUrl ?? ioExtensionUrl()).href,
-      fdTable,
       hostSignal,
       hostPort,
       services: availability(this.#services),
@@ -420,6 +417,9 @@ export class ToolSandbox {
       // defaults included) can read the host environment.
       env: {},
       execArgv: [],
+      // Node closes the fds the worker opened and left open when it ends, before
+      // 'exit' (worker/fd-table.ts): the default, relied on, so said.
+      trackUnmanagedFds: true,
       stdout: true,
       stderr: true,
       // Bounds the JS heap of the worker; wasm memory is bounded separately

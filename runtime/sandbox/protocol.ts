@@ -22,7 +22,6 @@ export interface WorkerInit {
   readonly grant: Grant;
   /** Where the tool worker finds io-extension for the shim's IO worker. */
   readonly extensionUrl: string;
-  readonly fdTable: SharedArrayBuffer;
   readonly hostSignal: SharedArrayBuffer;
   readonly hostPort: MessagePort;
   readonly services: { kv: boolean; identity: boolean; confirm: boolean };

@@ -5,7 +5,7 @@
  * test/fixtures/tools, real files, real sockets on loopback.
  */
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
@@ -185,6 +185,31 @@ describe(`filesystem escapes (${strategy} strategy)`, () => {
       assert.deepEqual(await probe(hog, 'read', { path: 'sub/inside.txt' }), { ok: true, text: 'inside' }, 'the next instance starts with its own quota');
     } finally {
       await hog.dispose();
+    }
+  });
+
+  it("a worker stopped while holding files leaves none open and closes none of the host's", async () => {
+    const fds = () => readdirSync('/proc/self/fd').length;
+    const hanger = await fsSandbox(fsGrant({ limits: { timeoutMs: 1_000 } }));
+    const hostFile = join(root, 'host-owned.txt');
+    writeFileSync(hostFile, 'host');
+    const held: number[] = [];
+    try {
+      const baseline = fds();
+      await assert.rejects(probe(hanger, 'open-and-hang', { path: 'sub/inside.txt', n: 64 }), (e: unknown) => isMppError(e) && e.code === 'MPP_E_TOOL_TIMEOUT');
+      // While the stopped worker's files are closed, the host opens its own: they take the
+      // numbers as they are freed, and must stay open (a second close of those numbers would close them).
+      for (let i = 0; i < 2_400 && (held.length < 64 || fds() > baseline + held.length + 16); i++) {
+        if (held.length < 64) held.push(openSync(hostFile, 'r'));
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      assert.ok(fds() <= baseline + held.length + 16, `${fds()} fds open, ${baseline} before the call and ${held.length} the host's`);
+      // Give a late close (the old host closed a dead worker's fds on its 'exit') time to land before looking.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      for (const fd of held) assert.equal(readlinkSync(`/proc/self/fd/${fd}`), hostFile, `host fd ${fd}`);
+    } finally {
+      for (const fd of held) closeSync(fd);
+      await hanger.dispose();
     }
   });
 

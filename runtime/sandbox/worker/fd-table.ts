@@ -1,100 +1,55 @@
 /**
- * Every host file descriptor a tool instance holds, recorded in memory the
- * parent thread can read.
+ * Every host file descriptor a tool instance holds, so that the instance can
+ * be held to a quota and retired with nothing left open (closeAll).
  *
- * Why: fds are process-wide. `worker.terminate()` (timeout, memory, crash)
- * does not close fds opened with `fs.openSync`; without this table a tool
- * could leak fds until the host runs out. After the worker has exited, the
- * parent closes whatever is still recorded (see `closeLeakedFds`).
+ * When the worker itself ends (time limit, memory, crash, cancellation), Node
+ * closes every fd the worker opened with `fs.open`/`fs.openSync` and did not
+ * close (the Worker option `trackUnmanagedFds`, which the host sets). Nobody
+ * else may close them: fd numbers are process-wide and reused at once, so a
+ * second close from the parent after the worker's exit closed whatever file
+ * the host, or another worker, had opened under that number in between — the
+ * host's install index (SQLite: "disk I/O error") or another worker's epoll
+ * descriptor (libuv aborted the process in uv__io_poll).
  *
- * Ordering keeps this safe when termination lands between two statements:
- * an fd is recorded only after `open` returned it, and unrecorded before
- * `close`; the worst case is one leaked fd, never closing an fd number that
- * someone else has reused. Only recorded fds are ever closed (by the worker
- * or, after it exited, by the parent), each exactly once.
+ * Ordering keeps the worker's own closes safe when termination lands between
+ * two statements: an fd is recorded only after `open` returned it, and
+ * unrecorded before `close`; only recorded fds are closed, each exactly once.
  */
 import { closeSync, openSync } from 'node:fs';
 import { FsError } from './fs-errors.ts';
 
-export const FD_TABLE_SLOTS = 1024;
-
-export function createFdTableBuffer(): SharedArrayBuffer {
-  const sab = new SharedArrayBuffer(FD_TABLE_SLOTS * 4);
-  new Int32Array(sab).fill(-1);
-  return sab;
-}
-
 export class FdRegistry {
-  readonly #slots: Int32Array;
+  readonly #open = new Set<number>();
   readonly #max: number;
-  #count = 0;
 
-  constructor(buffer: SharedArrayBuffer, maxOpen: number) {
-    this.#slots = new Int32Array(buffer);
-    this.#max = Math.min(maxOpen, this.#slots.length);
+  constructor(maxOpen: number) {
+    this.#max = maxOpen;
   }
 
   /** Opens `path`; refuses with `quota` when the instance holds too many fds. */
   open(path: string, flags: number, mode?: number): number {
-    if (this.#count >= this.#max) throw new FsError('quota');
+    if (this.#open.size >= this.#max) throw new FsError('quota');
     const fd = openSync(path, flags, mode);
-    const slot = this.#slots.indexOf(-1);
-    if (slot < 0) {
-      closeSync(fd);
-      throw new FsError('quota');
-    }
-    Atomics.store(this.#slots, slot, fd);
-    this.#count++;
+    this.#open.add(fd);
     return fd;
   }
 
   /** Closes every fd still recorded: an instance is retired, nothing of it may outlive it. */
   closeAll(): void {
-    for (let slot = 0; slot < this.#slots.length; slot++) {
-      const fd = Atomics.exchange(this.#slots, slot, -1);
-      if (fd < 0) continue;
-      try {
-        closeSync(fd);
-      } catch {
-        // Already closed: nothing to release.
-      }
-    }
-    this.#count = 0;
+    for (const fd of [...this.#open]) this.close(fd);
   }
 
   /**
    * Closes `fd` if this registry holds it. An fd number it does not hold
-   * (closed already, by closeAll or twice) is never closed: fd numbers are
-   * process-wide and reused at once, so that number may by now be another
-   * thread's file, socket or event-loop descriptor.
+   * (closed already, by closeAll or twice) is never closed: that number may
+   * by now be another thread's file, socket or event-loop descriptor.
    */
   close(fd: number): void {
-    const slot = this.#slots.indexOf(fd);
-    if (slot < 0) return;
-    Atomics.store(this.#slots, slot, -1);
-    this.#count--;
+    if (!this.#open.delete(fd)) return;
     try {
       closeSync(fd);
     } catch {
       // Already closed by the kernel's view: nothing to release.
     }
   }
-}
-
-/** Parent side, after the worker exited: closes the fds it left open. */
-export function closeLeakedFds(buffer: SharedArrayBuffer): number {
-  const slots = new Int32Array(buffer);
-  let closed = 0;
-  for (let i = 0; i < slots.length; i++) {
-    const fd = Atomics.exchange(slots, i, -1);
-    if (fd >= 0) {
-      try {
-        closeSync(fd);
-        closed++;
-      } catch {
-        // Not open any more.
-      }
-    }
-  }
-  return closed;
 }

@@ -135,7 +135,7 @@ function classify(e: unknown): WorkerError {
  * Per worker, built once: imports with no per-instance state (clocks, env,
  * captured output, network policy, host services bridge).
  */
-const fds = new FdRegistry(init.fdTable, MAX_OPEN_FDS);
+const fds = new FdRegistry(MAX_OPEN_FDS);
 /** Why the host refused the running call's latest WASI request (mpp:tool/refusal). */
 const refusals = new RefusalLog();
 reportFsErrorsTo(refusals.recordFs);
