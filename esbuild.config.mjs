@@ -38,9 +38,25 @@ await Promise.all([
     legalComments: 'none',
     logLevel: 'warning',
   }),
+  deferralBuild('dist'),
   ...extensionBuilds(),
 ]);
 chmodSync('dist/cli.js', 0o755);
+
+/** The tool worker's preload (runtime/sandbox/worker/defer-io-worker.cts): CommonJS, since `--require` loads it. */
+function deferralBuild(outdir) {
+  return build({
+    entryPoints: { 'sandbox-defer-io-worker': 'runtime/sandbox/worker/defer-io-worker.cts' },
+    outdir,
+    outExtension: { '.js': '.cjs' },
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+}
 
 /**
  * The VS Code extension ships no node_modules (and so no native module):
@@ -93,6 +109,7 @@ function extensionBuilds() {
       legalComments: 'none',
       logLevel: 'warning',
     }),
+    deferralBuild(out),
     build({
       entryPoints: { dialog: 'webview/main.ts', 'tool-form': 'webview/tool-form.ts' },
       outdir: 'dist/webview',

@@ -95,6 +95,7 @@ const esm: BuildOptions = { bundle: true, platform: 'node', target: 'node22', fo
 await build({ ...esm, entryPoints: [CHILD], outfile: join(bundleDir, 'mpp-child.js') });
 await build({ ...esm, entryPoints: [join(ROOT, 'runtime/sandbox/worker/main.ts')], outfile: join(bundleDir, 'sandbox-worker.js') });
 await build({ ...esm, entryPoints: [join(ROOT, 'runtime/sandbox/worker/io-extension.ts')], outfile: join(bundleDir, 'sandbox-io-extension.js') });
+await build({ ...esm, format: 'cjs', entryPoints: [join(ROOT, 'runtime/sandbox/worker/defer-io-worker.cts')], outfile: join(bundleDir, 'sandbox-defer-io-worker.cjs') });
 await build({ ...esm, entryPoints: [join(ROOT, 'bench/mcp/probe-worker.ts')], outfile: join(bundleDir, 'probe-worker.js') });
 const LAYOUTS = { source: CHILD, bundle: join(bundleDir, 'mpp-child.js') } as const;
 type Layout = keyof typeof LAYOUTS;

@@ -9,6 +9,7 @@
 import { realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
 import { MppError } from '../errors.ts';
 import { isWithin } from '../paths.ts';
 import { isPiiClass, type RedactionCounts } from '../privacy/redact.ts';
@@ -37,6 +38,17 @@ function besideThisModule(fromSource: string, bundled: string): URL {
  */
 export function workerEntryUrl(): URL {
   return besideThisModule('./worker/main.ts', './sandbox-worker.js');
+}
+
+/**
+ * The tool worker's execArgv: preloads worker/defer-io-worker.cts
+ * (`sandbox-defer-io-worker.cjs` when bundled), so the shim's IO worker starts
+ * at its first use. A CommonJS bundle that cannot say where it is runs
+ * without it (the IO worker then starts with the shim, as the shim does).
+ */
+function workerExecArgv(): string[] {
+  if (typeof MODULE_URL !== 'string') return [];
+  return ['--require', fileURLToPath(besideThisModule('./worker/defer-io-worker.cts', './sandbox-defer-io-worker.cjs'))];
 }
 
 /** The module the shim's IO worker loads (io-extension.ts; `sandbox-io-extension.js` when bundled). */
@@ -416,7 +428,7 @@ export class ToolSandbox {
       // The worker's process.env is empty: nothing in the worker (shim
       // defaults included) can read the host environment.
       env: {},
-      execArgv: [],
+      execArgv: workerExecArgv(),
       // Node closes the fds the worker opened and left open when it ends, before
       // 'exit' (worker/fd-table.ts): the default, relied on, so said.
       trackUnmanagedFds: true,
