@@ -1,4 +1,4 @@
-import { createSandbox, type CallOptions, type SandboxOptions, type ToolSandbox } from '../sandbox/index.ts';
+import { createSandbox, prewarmToolWorker, type CallOptions, type SandboxOptions, type ToolSandbox } from '../sandbox/index.ts';
 import type { HostServices } from '../sandbox/host-services.ts';
 import { isMppError } from '../errors.ts';
 import { KeptPackages } from '../store/kept-packages.ts';
@@ -72,6 +72,8 @@ export class SandboxPool {
   constructor(opts: PoolOptions) {
     this.#opts = opts;
     this.packages = new KeptPackages(opts.max);
+    // A long-running host: the first call of each new sandbox takes a worker started ahead.
+    prewarmToolWorker();
   }
 
   /**

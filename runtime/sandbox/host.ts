@@ -9,7 +9,6 @@
 import { realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
 import { MppError } from '../errors.ts';
 import { isWithin } from '../paths.ts';
 import { isPiiClass, type RedactionCounts } from '../privacy/redact.ts';
@@ -19,42 +18,9 @@ import { prepareComponent, type PreparedComponent } from './prepare.ts';
 import type { CallMessage, InstanceOrigin, WorkerError, WorkerInit, WorkerMessage } from './protocol.ts';
 import { filesystemFor, type FsStrategyName } from './fs-strategy.ts';
 import { removeEntriesOf } from './worker/fs-lock.ts';
+import { ioExtensionUrl, startToolWorker, stopWorker, whenNoneStopping, workerEntryUrl } from './tool-worker.ts';
 
-// undefined in a CommonJS bundle (esbuild empties import.meta there): such
-// hosts pass workerUrl/extensionUrl explicitly.
-const MODULE_URL: string | undefined = import.meta.url;
-
-function besideThisModule(fromSource: string, bundled: string): URL {
-  if (typeof MODULE_URL !== 'string') {
-    throw new MppError('MPP_E_INTERNAL', 'The sandbox cannot locate its worker: pass workerUrl and extensionUrl.');
-  }
-  return new URL(MODULE_URL.endsWith('.ts') ? fromSource : bundled, MODULE_URL);
-}
-
-/**
- * The worker entry. From source it is worker/main.ts (Node strips the types);
- * in a bundle it is `sandbox-worker.js` next to the bundle that contains this
- * module, built by esbuild as its own entry point.
- */
-export function workerEntryUrl(): URL {
-  return besideThisModule('./worker/main.ts', './sandbox-worker.js');
-}
-
-/**
- * The tool worker's execArgv: preloads worker/defer-io-worker.cts
- * (`sandbox-defer-io-worker.cjs` when bundled), so the shim's IO worker starts
- * at its first use. A CommonJS bundle that cannot say where it is runs
- * without it (the IO worker then starts with the shim, as the shim does).
- */
-function workerExecArgv(): string[] {
-  if (typeof MODULE_URL !== 'string') return [];
-  return ['--require', fileURLToPath(besideThisModule('./worker/defer-io-worker.cts', './sandbox-defer-io-worker.cjs'))];
-}
-
-/** The module the shim's IO worker loads (io-extension.ts; `sandbox-io-extension.js` when bundled). */
-export function ioExtensionUrl(): URL {
-  return besideThisModule('./worker/io-extension.ts', './sandbox-io-extension.js');
-}
+export { ioExtensionUrl, prewarmToolWorker, workerEntryUrl } from './tool-worker.ts';
 
 export interface SandboxOptions {
   /** The tool's WebAssembly component. */
@@ -162,29 +128,6 @@ export function checkInputSize(input: string, limits: Limits): void {
       detail: { bytes, limit: limits.maxInputBytes },
     });
   }
-}
-
-/**
- * Workers of this process still tearing down after terminate(). A worker
- * starts only once none is: Node aborted the whole host (`uv__io_poll:
- * Assertion 'errno == EINTR' failed`) when a worker started while another
- * was being torn down after failed calls (issue 13; reproduced by
- * test/integration/fatal-calls.test.ts). Waiting costs a call that follows
- * a killed one the few milliseconds a teardown takes.
- */
-const stopping = new Set<Promise<unknown>>();
-
-function stopWorker(worker: Worker): Promise<unknown> {
-  const stopped = worker.terminate().catch(() => undefined);
-  stopping.add(stopped);
-  void stopped.then(() => stopping.delete(stopped));
-  return stopped;
-}
-
-/** Runs `start` now, or once every worker being stopped is gone. */
-function whenNoneStopping(start: () => void): void {
-  if (stopping.size === 0) start();
-  else void Promise.all(stopping).then(() => whenNoneStopping(start));
 }
 
 function newLive(): Live {
@@ -422,22 +365,7 @@ export class ToolSandbox {
   }
 
   #startWorker(init: WorkerInit): Worker {
-    return new Worker(this.#opts.workerUrl ?? workerEntryUrl(), {
-      workerData: init,
-      transferList: [init.hostPort],
-      // The worker's process.env is empty: nothing in the worker (shim
-      // defaults included) can read the host environment.
-      env: {},
-      execArgv: workerExecArgv(),
-      // Node closes the fds the worker opened and left open when it ends, before
-      // 'exit' (worker/fd-table.ts): the default, relied on, so said.
-      trackUnmanagedFds: true,
-      stdout: true,
-      stderr: true,
-      // Bounds the JS heap of the worker; wasm memory is bounded separately
-      // by the cap compiled into the module (resourceLimits does not see it).
-      resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32, stackSizeMb: 4 },
-    });
+    return startToolWorker(this.#opts.workerUrl ?? workerEntryUrl(), init);
   }
 
   /** The worker's own stdout/stderr (not the tool's, which the worker captures): debug lines, bounded. */

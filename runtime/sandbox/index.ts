@@ -9,7 +9,7 @@
  */
 import { ToolSandbox, type CallOptions, type SandboxOptions } from './host.ts';
 
-export { ToolSandbox, checkInputSize, workerEntryUrl, ioExtensionUrl, type CallOptions, type SandboxOptions } from './host.ts';
+export { ToolSandbox, checkInputSize, workerEntryUrl, ioExtensionUrl, prewarmToolWorker, type CallOptions, type SandboxOptions } from './host.ts';
 export { parseGrant, DEFAULT_LIMITS, type Grant, type GrantInput, type FsGrant, type NetGrant, type Limits, type PrivacyGrant } from './grant.ts';
 export {
   HostServiceError,

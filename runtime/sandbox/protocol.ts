@@ -37,6 +37,17 @@ export interface WorkerInit {
   readonly developmentSource?: string;
 }
 
+/** workerData of a spare worker (../tool-worker.ts): it waits for an InitMessage. */
+export interface SpareInit {
+  readonly spare: true;
+}
+
+/** The one message a spare gets before any call: the sandbox it now serves (hostPort transferred). */
+export interface InitMessage {
+  readonly type: 'init';
+  readonly init: WorkerInit;
+}
+
 export interface CallMessage {
   readonly type: 'call';
   readonly id: number;

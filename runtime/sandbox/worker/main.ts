@@ -15,7 +15,7 @@ import { fstatSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { io as shimIo } from '@bytecodealliance/preview2-shim';
 import type { LogLevel, LogRecord } from '../host-services.ts';
-import { LOG_LEVELS, type CallMessage, type WorkerError, type WorkerInit, type WorkerMessage } from '../protocol.ts';
+import { LOG_LEVELS, type CallMessage, type InitMessage, type SpareInit, type WorkerError, type WorkerInit, type WorkerMessage } from '../protocol.ts';
 import { Capture, createCliImports, ToolExit } from './cli.ts';
 import { FdRegistry } from './fd-table.ts';
 import { linuxFdStrategy } from './fs-at.ts';
@@ -42,8 +42,16 @@ interface ToolHandler {
 }
 
 answerJspiProbeCheaply();
-const init = workerData as WorkerInit;
 const port = parentPort!;
+const init = await initOf(workerData as WorkerInit | SpareInit);
+
+/** This worker's sandbox: in workerData, or, for a spare started ahead (../tool-worker.ts), in its first message. */
+function initOf(data: WorkerInit | SpareInit): Promise<WorkerInit> {
+  if (!('spare' in data)) return Promise.resolve(data);
+  return new Promise((resolve) => {
+    port.once('message', (m: InitMessage) => resolve(m.init));
+  });
+}
 const post = (m: WorkerMessage) => port.postMessage(m);
 
 // Per-call log budget: text beyond it is dropped, with one notice.
