@@ -10,8 +10,9 @@
  * Measured (medians; one process drives everything, children where a fresh
  * process is the point):
  *   cold (i)   in a running host: fresh child process, sandbox module loaded,
- *              nothing compiled; timed from just before createSandbox to the
- *              first result (transpile output already on disk).
+ *              nothing compiled, a spare tool worker up (as the sandbox pool of
+ *              mpp mcp and the editor keeps one); timed from just before
+ *              createSandbox to the first result (transpile output on disk).
  *   cold (ii)  whole fresh process: spawn `node bench/mcp/mpp-child.ts` ->
  *              createSandbox -> call -> printed result, timed by this process.
  *   both also with the host and worker bundled by esbuild (how they ship).
@@ -171,9 +172,10 @@ for (let r = 0; r <= RUNS; r++) {
   if (r > 0) mcpColdRuns.push(m);
   for (const engine of ENGINES) {
     for (const layout of LAYOUT_NAMES) {
+      const host = await runChild([LAYOUTS[layout], 'cold-host', wasm[engine]!, cacheDir]);
       const run = await runChild([LAYOUTS[layout], 'cold', wasm[engine]!, cacheDir]);
       if (r === 0) continue;
-      (coldIn[`${engine}:${layout}`] ??= []).push(run.json.inHost!);
+      (coldIn[`${engine}:${layout}`] ??= []).push(host.json.inHost!);
       (coldProc[`${engine}:${layout}`] ??= []).push(run.spawnToResult);
     }
   }

@@ -6,6 +6,9 @@
  *     createSandbox + first `greet` call, timed from just before createSandbox
  *     (the parent times spawn -> this line). Nothing compiled in this process;
  *     the transpile output is already on disk.
+ *   node bench/mcp/mpp-child.ts cold-host <component.wasm> <cacheDir>
+ *     the same in a running host: a spare tool worker started (as the sandbox
+ *     pool starts one) and 1 s idle before the timing starts.
  *   node bench/mcp/mpp-child.ts phases <component.wasm> <cacheDir>
  *     the same, split into parts (host: module import, read, digest, cache
  *     lookup, compile; worker: start, code load, glue import, instantiate,
@@ -32,8 +35,14 @@ const check = (out: string) => {
   if (out !== EXPECTED) throw new Error(`unexpected output ${out}`);
 };
 
-if (mode === 'cold') {
+if (mode === 'cold' || mode === 'cold-host') {
   const component = new Uint8Array(readFileSync(wasmPath));
+  if (mode === 'cold-host') {
+    // A running host: its sandbox pool started a spare tool worker (runtime/sandbox/tool-worker.ts)
+    // and the host was idle for a moment before the call came.
+    sandbox.prewarmToolWorker();
+    await new Promise((r) => setTimeout(r, 1000));
+  }
   const t0 = performance.now();
   const sb = await sandbox.createSandbox({ component, grant: GRANT, cacheDir });
   const out = await sb.call('greet', INPUT);
