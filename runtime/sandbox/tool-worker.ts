@@ -75,11 +75,12 @@ function spawn(url: URL, workerData: WorkerInit | SpareInit, transferList: Messa
 
 /**
  * Workers of this process still tearing down after terminate(). A worker
- * starts only once none is: Node aborted the whole host (`uv__io_poll:
- * Assertion 'errno == EINTR' failed`) when a worker started while another
- * was being torn down after failed calls (issue 13; reproduced by
- * test/integration/fatal-calls.test.ts). Waiting costs a call that follows
- * a killed one the few milliseconds a teardown takes.
+ * starts only once none is: the guard first put against Node aborting the
+ * whole host (`uv__io_poll: Assertion 'errno == EINTR' failed`) after failed
+ * calls (issue 13), whose cause was later found to be the host closing a
+ * dead worker's descriptors a second time (worker/fd-table.ts). Kept: it
+ * costs a call that follows a killed one only the few milliseconds a
+ * teardown takes.
  */
 const stopping = new Set<Promise<unknown>>();
 
