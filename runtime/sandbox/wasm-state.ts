@@ -21,13 +21,11 @@ import { readByte, readName, readU32, readU64, SECTION, sections, skipBytes, ski
 
 export const STATE_EXPORT_PREFIX = 'mpp-state:';
 
-export type TableElement = 'funcref' | 'externref';
-
 export interface ModuleState {
   /** Export names of the memories, mutable globals and tables the module defines. */
   readonly memories: readonly string[];
   readonly globals: readonly string[];
-  readonly tables: ReadonlyArray<{ readonly name: string; readonly element: TableElement }>;
+  readonly tables: readonly string[];
 }
 
 export type ExposeResult =
@@ -62,13 +60,13 @@ function readLimits(r: Reader): { table64: boolean } {
   return { table64: (flags & 0x4) !== 0 };
 }
 
-/** A table type; returns its element type when JS can copy it faithfully (funcref, externref in a 32-bit table), else null. */
-function readTableType(r: Reader): TableElement | null {
+/** A table type; returns whether JS can read and write its entries faithfully (funcref or externref, 32-bit). */
+function readTableType(r: Reader): boolean {
   const t = readByte(r);
-  const plain = t === FUNCREF ? 'funcref' : t === EXTERNREF ? 'externref' : null;
+  const plain = t === FUNCREF || t === EXTERNREF;
   if (t === 0x63 || t === 0x64) skipLeb(r);
   else if (!plain && !(t >= 0x65 && t <= 0x74)) throw new RangeError(`unknown table element type 0x${t.toString(16)}`);
-  return readLimits(r).table64 ? null : plain;
+  return !readLimits(r).table64 && plain;
 }
 
 /** Skips a constant expression up to and including its `end`. */
@@ -105,7 +103,7 @@ function skipConstExpr(r: Reader): void {
 interface Defined {
   memories: number[];
   globals: number[];
-  tables: Array<{ index: number; element: TableElement }>;
+  tables: number[];
 }
 
 function collect(module: Uint8Array, all: ReturnType<typeof sections>): { defined: Defined; exportNames: string[] } {
@@ -130,9 +128,8 @@ function collect(module: Uint8Array, all: ReturnType<typeof sections>): { define
       const n = readU32(r);
       for (let i = 0; i < n; i++) {
         if (module[r.pos] === 0x40) throw new NotResettable('a table has an initialiser expression');
-        const element = readTableType(r);
-        if (!element) throw new NotResettable('a table holds typed references or is 64-bit');
-        defined.tables.push({ index: imported.tables + i, element });
+        if (!readTableType(r)) throw new NotResettable('a table holds typed references or is 64-bit');
+        defined.tables.push(imported.tables + i);
       }
     } else if (s.id === SECTION.memory) {
       const n = readU32(r);
@@ -213,12 +210,12 @@ export function exposeModuleState(module: Uint8Array): ExposeResult {
   const state: ModuleState = {
     memories: defined.memories.map((index) => `${STATE_EXPORT_PREFIX}memory${index}`),
     globals: defined.globals.map((index) => `${STATE_EXPORT_PREFIX}global${index}`),
-    tables: defined.tables.map(({ index, element }) => ({ name: `${STATE_EXPORT_PREFIX}table${index}`, element })),
+    tables: defined.tables.map((index) => `${STATE_EXPORT_PREFIX}table${index}`),
   };
   const added: Array<{ name: string; kind: number; index: number }> = [
     ...defined.memories.map((index, i) => ({ name: state.memories[i]!, kind: KIND.memory, index })),
     ...defined.globals.map((index, i) => ({ name: state.globals[i]!, kind: KIND.global, index })),
-    ...defined.tables.map(({ index }, i) => ({ name: state.tables[i]!.name, kind: KIND.table, index })),
+    ...defined.tables.map((index, i) => ({ name: state.tables[i]!, kind: KIND.table, index })),
   ];
   if (added.length === 0) return { bytes: module, state };
 

@@ -36,7 +36,7 @@ describe('exposeModuleState', () => {
       (table $own 4 funcref)
       (memory 1 2)
       (export "kept" (global $counter)))`);
-    assert.deepEqual(r.state, { memories: ['mpp-state:memory0'], globals: ['mpp-state:global2', 'mpp-state:global3'], tables: [{ name: 'mpp-state:table1', element: 'funcref' }] });
+    assert.deepEqual(r.state, { memories: ['mpp-state:memory0'], globals: ['mpp-state:global2', 'mpp-state:global3'], tables: ['mpp-state:table1'] });
     const env = { g: new WebAssembly.Global({ value: 'i32', mutable: true }, 1), t: new WebAssembly.Table({ element: 'anyfunc', initial: 1 }) };
     const { exports } = new WebAssembly.Instance(new WebAssembly.Module(r.bytes as Uint8Array<ArrayBuffer>), { env });
     assert.equal((exports['mpp-state:global2'] as WebAssembly.Global).value, 7n);
