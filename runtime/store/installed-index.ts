@@ -87,19 +87,19 @@ export function referenced(db: Database): { files: Set<string>; components: Set<
   return { files: new Set(rows.map((r) => r.file_sha256)), components: new Set(rows.map((r) => r.component_sha256)) };
 }
 
+export interface InstalledDigest {
+  readonly name: string;
+  readonly digest: string;
+  readonly installedAt: string;
+}
+
 /**
- * Each installed package's name and digest, without parsing a manifest: a
- * cheap signature of what is installed, for watchers that poll. Creates
- * nothing when no index exists.
+ * Each installed package's name, digest and install time, without parsing a
+ * manifest: a cheap signature of what is installed, for hosts that poll
+ * (through the index they hold open, kept-packages.ts).
  */
-export function installedDigests(home: string): { name: string; digest: string; installedAt: string }[] {
-  if (!indexExists(home)) return [];
-  const db = openIndex(home);
-  try {
-    return db.prepare('SELECT name, digest, installed_at AS installedAt FROM installed_packages ORDER BY name').all() as unknown as { name: string; digest: string; installedAt: string }[];
-  } finally {
-    db.close();
-  }
+export function digestsIn(db: Database): InstalledDigest[] {
+  return db.prepare('SELECT name, digest, installed_at AS installedAt FROM installed_packages ORDER BY name').all() as unknown as InstalledDigest[];
 }
 
 /** Inserts or replaces the row of `record.name`. Call inside a transaction. */

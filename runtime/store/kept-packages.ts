@@ -13,7 +13,7 @@
 import { homePaths } from '../home.ts';
 import { HeldHandle } from '../state/held-handle.ts';
 import type { Database } from '../state/sqlite.ts';
-import { openIndex } from './installed-index.ts';
+import { digestsIn, openIndex, type InstalledDigest } from './installed-index.ts';
 import { loadInstalled, installedSummary, type LoadedPackage } from './packages.ts';
 import type { TrustStore } from '../trust/store.ts';
 
@@ -50,6 +50,12 @@ export class KeptPackages {
     this.#kept.set(key, { fileSha256: loaded.record.fileSha256, trust: trustState, loaded });
     while (this.#kept.size > this.#max) this.#kept.delete(this.#kept.keys().next().value as string);
     return loaded;
+  }
+
+  /** What is installed (name, digest, install time), read through the held index: none when there is no index. */
+  digests(home: string): InstalledDigest[] {
+    const db = this.#index.get(homePaths(home).db, () => openIndex(home), false);
+    return db ? digestsIn(db) : [];
   }
 
   /** Forgets every kept package (the next load of each reads and verifies its bytes again) and closes the held index. */
