@@ -155,6 +155,10 @@ describe('mpp mcp', () => {
     it('tells the client when a package is installed or uninstalled, and lists it', async () => {
       const changed = () => new Promise<void>((resolve) => s.client.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve()));
       const LATER = mcpToolName('probes/later', 'echo');
+      // The server tells a client once per list it saw: an earlier test's install may already have
+      // been told (the watcher ticking between its install and uninstall). Listing first makes this
+      // test's change the news.
+      await s.client.listTools();
       let next = changed();
       await cli(['install', file('later.mpp')]);
       await next;
