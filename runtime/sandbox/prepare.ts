@@ -15,8 +15,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isMppError, MppError } from '../errors.ts';
 import { SUPPORTED_IMPORTS } from './protocol.ts';
-import { capModuleMemory, WASM_PAGE_BYTES } from './wasm-memory.ts';
-import { exposeModuleState, type ModuleState } from './wasm-state.ts';
+import { memoryCapEdit } from './wasm-memory.ts';
+import { applyEdits, sections, WASM_PAGE_BYTES, type Section, type SectionEdit } from './wasm-sections.ts';
+import { stateExportEdit, type ModuleState } from './wasm-state.ts';
 import { parseJson } from '../format/strict-json.ts';
 
 const CACHE_FORMAT = 1;
@@ -233,14 +234,15 @@ export async function transpileComponent(bytes: Uint8Array, cacheDir: string, kn
 
 /**
  * Reads, caps, exposes state (when every module allows it) and compiles the
- * core modules; cached per transpiled entry and cap.
+ * core modules; cached per transpiled entry and cap. Both rewrites are made
+ * in one copy of each module.
  */
 function compileModules(t: Transpiled, memoryPages: number): Promise<Compiled> {
   const key = `${t.dir}\0${memoryPages}`;
   let p = recall(compiling, key);
   if (!p) {
     p = (async () => {
-      const capped: Record<string, Uint8Array> = {};
+      const read: Record<string, { raw: Buffer; all: Section[]; cap?: SectionEdit }> = {};
       for (const name of t.coreModules) {
         let raw: Buffer;
         try {
@@ -248,13 +250,17 @@ function compileModules(t: Transpiled, memoryPages: number): Promise<Compiled> {
         } catch (cause) {
           throw new MppError('MPP_E_TOOL_INVALID', `Core module ${name} of the tool cannot be read from the cache.`, { cause });
         }
-        capped[name] = capModuleMemory(raw, memoryPages).bytes;
+        const all = malformedAsInvalid(name, () => sections(raw));
+        const { edit } = memoryCapEdit(raw, all, memoryPages);
+        read[name] = { raw, all, ...(edit ? { cap: edit } : {}) };
       }
-      const state = exposeState(capped);
+      const state = exposeState(read);
       const modules: Record<string, WebAssembly.Module> = {};
       for (const name of t.coreModules) {
+        const { raw, cap } = read[name]!;
+        const edits = [cap, state.exports[name]].filter((e): e is SectionEdit => e !== undefined);
         try {
-          modules[name] = await WebAssembly.compile((state.exposed[name] ?? capped[name]!) as Uint8Array<ArrayBuffer>);
+          modules[name] = await WebAssembly.compile(applyEdits(raw, edits) as Uint8Array<ArrayBuffer>);
         } catch (cause) {
           throw new MppError('MPP_E_TOOL_INVALID', `Core module ${name} of the tool does not compile.`, { cause });
         }
@@ -266,22 +272,25 @@ function compileModules(t: Transpiled, memoryPages: number): Promise<Compiled> {
   return p;
 }
 
-/** The modules with their state exported, or (none rewritten) why one of them cannot be reset: reuse is all or nothing. */
-function exposeState(capped: Readonly<Record<string, Uint8Array>>): { exposed: Record<string, Uint8Array>; state: ComponentState } {
-  const exposed: Record<string, Uint8Array> = {};
+function malformedAsInvalid<T>(name: string, read: () => T): T {
+  try {
+    return read();
+  } catch (cause) {
+    throw new MppError('MPP_E_TOOL_INVALID', `Core module ${name} of the tool is malformed: ${(cause as Error).message}.`, { cause });
+  }
+}
+
+/** Each module's state export edit, or (no module rewritten) why one of them cannot be reset: reuse is all or nothing. */
+function exposeState(read: Readonly<Record<string, { raw: Buffer; all: Section[] }>>): { exports: Record<string, SectionEdit | undefined>; state: ComponentState } {
+  const exports: Record<string, SectionEdit | undefined> = {};
   const states: Record<string, ModuleState> = {};
-  for (const [name, bytes] of Object.entries(capped)) {
-    let r;
-    try {
-      r = exposeModuleState(bytes);
-    } catch (cause) {
-      throw new MppError('MPP_E_TOOL_INVALID', `Core module ${name} of the tool is malformed: ${(cause as Error).message}.`, { cause });
-    }
-    if (!r.state) return { exposed: {}, state: { resettable: false, reason: `${name}: ${r.reason}` } };
-    exposed[name] = r.bytes;
+  for (const [name, { raw, all }] of Object.entries(read)) {
+    const r = malformedAsInvalid(name, () => stateExportEdit(raw, all));
+    if (!r.state) return { exports: {}, state: { resettable: false, reason: `${name}: ${r.reason}` } };
+    exports[name] = r.edit;
     states[name] = r.state;
   }
-  return { exposed, state: { resettable: true, modules: states } };
+  return { exports, state: { resettable: true, modules: states } };
 }
 
 /**

@@ -12,7 +12,7 @@
  * exporting module declares, and that module is capped too.
  */
 import { MppError } from '../errors.ts';
-import { readU32, readU64, SECTION, sections, spliceSection, WASM_PAGE_BYTES, writeU32, type Reader } from './wasm-sections.ts';
+import { applyEdits, readU32, readU64, SECTION, sections, WASM_PAGE_BYTES, writeU32, type Reader, type Section, type SectionEdit } from './wasm-sections.ts';
 
 export { WASM_PAGE_BYTES };
 
@@ -30,17 +30,23 @@ export interface MemoryCapResult {
  * for a malformed module or a 64-bit/shared memory.
  */
 export function capModuleMemory(module: Uint8Array, maxPages: number): MemoryCapResult {
-  if (!Number.isInteger(maxPages) || maxPages < 1 || maxPages > 65536) {
-    throw new RangeError(`maxPages: expected an integer in 1..65536, got ${maxPages}`);
-  }
-  let all;
+  let all: Section[];
   try {
     all = sections(module);
   } catch (e) {
     throw new MppError('MPP_E_TOOL_INVALID', `A core module of the component is malformed: ${(e as Error).message}.`, { cause: e });
   }
+  const { edit, definedMemories } = memoryCapEdit(module, all, maxPages);
+  return { bytes: edit ? applyEdits(module, [edit]) : module, definedMemories };
+}
+
+/** The memory section capModuleMemory writes, as an edit (prepare.ts makes it with the others in one copy); none when the module defines no memory. */
+export function memoryCapEdit(module: Uint8Array, all: readonly Section[], maxPages: number): { edit?: SectionEdit; definedMemories: number } {
+  if (!Number.isInteger(maxPages) || maxPages < 1 || maxPages > 65536) {
+    throw new RangeError(`maxPages: expected an integer in 1..65536, got ${maxPages}`);
+  }
   const section = all.find((s) => s.id === SECTION.memory);
-  if (!section) return { bytes: module, definedMemories: 0 };
+  if (!section) return { definedMemories: 0 };
   const r: Reader = { bytes: module, pos: section.bodyStart };
   try {
     const count = readU32(r);
@@ -66,7 +72,7 @@ export function capModuleMemory(module: Uint8Array, maxPages: number): MemoryCap
       writeU32(body, Math.min(max, maxPages));
     }
     if (r.pos !== section.bodyEnd) throw new RangeError('memory section size mismatch');
-    return { bytes: spliceSection(module, section.start, section.bodyEnd, SECTION.memory, body), definedMemories: count };
+    return { edit: { from: section.start, to: section.bodyEnd, id: SECTION.memory, body }, definedMemories: count };
   } catch (e) {
     if (e instanceof MppError) throw e;
     throw new MppError('MPP_E_TOOL_INVALID', `A core module of the component is malformed: ${(e as Error).message}.`, { cause: e });

@@ -109,14 +109,41 @@ export function sections(module: Uint8Array): Section[] {
   return out;
 }
 
-/** `module` with the bytes from `from` to `to` replaced by a section `id` holding `body`. */
-export function spliceSection(module: Uint8Array, from: number, to: number, id: number, body: readonly number[]): Uint8Array {
-  const header: number[] = [id];
-  writeU32(header, body.length);
-  const out = new Uint8Array(from + header.length + body.length + (module.length - to));
-  out.set(module.subarray(0, from), 0);
-  out.set(header, from);
-  out.set(body, from + header.length);
-  out.set(module.subarray(to), from + header.length + body.length);
+/** New bytes for one section: the bytes from `from` to `to` (a whole section, or none to insert at `from`) become section `id` holding `body`. */
+export interface SectionEdit {
+  readonly from: number;
+  readonly to: number;
+  readonly id: number;
+  readonly body: readonly number[];
+}
+
+/**
+ * `module` with every edit made, in one copy (a 12 MB engine module is
+ * copied once however many sections change). Edits must not overlap.
+ */
+export function applyEdits(module: Uint8Array, edits: readonly SectionEdit[]): Uint8Array {
+  if (edits.length === 0) return module;
+  const sorted = [...edits].sort((a, b) => a.from - b.from);
+  const headers = sorted.map((e) => {
+    const h: number[] = [e.id];
+    writeU32(h, e.body.length);
+    return h;
+  });
+  let size = module.length;
+  sorted.forEach((e, i) => (size += headers[i]!.length + e.body.length - (e.to - e.from)));
+  const out = new Uint8Array(size);
+  let read = 0;
+  let write = 0;
+  sorted.forEach((e, i) => {
+    if (e.from < read) throw new RangeError('overlapping section edits');
+    out.set(module.subarray(read, e.from), write);
+    write += e.from - read;
+    out.set(headers[i]!, write);
+    write += headers[i]!.length;
+    out.set(e.body, write);
+    write += e.body.length;
+    read = e.to;
+  });
+  out.set(module.subarray(read), write);
   return out;
 }

@@ -17,7 +17,7 @@
  *
  * Only the export section changes; every other section is copied unchanged.
  */
-import { readByte, readName, readU32, readU64, SECTION, sections, skipBytes, skipLeb, spliceSection, writeName, writeU32, type Reader } from './wasm-sections.ts';
+import { applyEdits, readByte, readName, readU32, readU64, SECTION, sections, skipBytes, skipLeb, writeName, writeU32, type Reader, type Section, type SectionEdit } from './wasm-sections.ts';
 
 export const STATE_EXPORT_PREFIX = 'mpp-state:';
 
@@ -31,6 +31,9 @@ export interface ModuleState {
 export type ExposeResult =
   | { readonly bytes: Uint8Array; readonly state: ModuleState }
   | { readonly bytes: Uint8Array; readonly state: null; readonly reason: string };
+
+/** What exposeModuleState writes, as an edit of the export section (none when nothing is added), or why the module cannot be reset. */
+export type StateEdit = { readonly edit?: SectionEdit; readonly state: ModuleState } | { readonly state: null; readonly reason: string };
 
 const KIND = { func: 0, table: 1, memory: 2, global: 3, tag: 4 } as const;
 const NUM_TYPES = new Set([0x7f, 0x7e, 0x7d, 0x7c]);
@@ -106,7 +109,7 @@ interface Defined {
   tables: number[];
 }
 
-function collect(module: Uint8Array, all: ReturnType<typeof sections>): { defined: Defined; exportNames: string[] } {
+function collect(module: Uint8Array, all: readonly Section[]): { defined: Defined; exportNames: string[] } {
   const defined: Defined = { memories: [], globals: [], tables: [] };
   const imported = { memories: 0, globals: 0, tables: 0 };
   const exportNames: string[] = [];
@@ -195,17 +198,23 @@ function collect(module: Uint8Array, all: ReturnType<typeof sections>): { define
  * malformed module (which would not compile either).
  */
 export function exposeModuleState(module: Uint8Array): ExposeResult {
-  const all = sections(module);
+  const r = stateExportEdit(module, sections(module));
+  if (!r.state) return { bytes: module, state: null, reason: r.reason };
+  return { bytes: r.edit ? applyEdits(module, [r.edit]) : module, state: r.state };
+}
+
+/** exposeModuleState's export section as an edit of `module` (prepare.ts makes it with the memory cap in one copy). */
+export function stateExportEdit(module: Uint8Array, all: readonly Section[]): StateEdit {
   let found;
   try {
     found = collect(module, all);
   } catch (e) {
-    if (e instanceof NotResettable) return { bytes: module, state: null, reason: e.message };
+    if (e instanceof NotResettable) return { state: null, reason: e.message };
     throw e;
   }
   const { defined, exportNames } = found;
   if (exportNames.some((n) => n.startsWith(STATE_EXPORT_PREFIX))) {
-    return { bytes: module, state: null, reason: `an export name already starts with ${STATE_EXPORT_PREFIX}` };
+    return { state: null, reason: `an export name already starts with ${STATE_EXPORT_PREFIX}` };
   }
   const state: ModuleState = {
     memories: defined.memories.map((index) => `${STATE_EXPORT_PREFIX}memory${index}`),
@@ -217,7 +226,7 @@ export function exposeModuleState(module: Uint8Array): ExposeResult {
     ...defined.globals.map((index, i) => ({ name: state.globals[i]!, kind: KIND.global, index })),
     ...defined.tables.map((index, i) => ({ name: state.tables[i]!, kind: KIND.table, index })),
   ];
-  if (added.length === 0) return { bytes: module, state };
+  if (added.length === 0) return { state };
 
   const existing = all.find((s) => s.id === SECTION.export);
   const body: number[] = [];
@@ -232,9 +241,9 @@ export function exposeModuleState(module: Uint8Array): ExposeResult {
     body.push(a.kind);
     writeU32(body, a.index);
   }
-  if (existing) return { bytes: spliceSection(module, existing.start, existing.bodyEnd, SECTION.export, body), state };
+  if (existing) return { edit: { from: existing.start, to: existing.bodyEnd, id: SECTION.export, body }, state };
   // No export section: it goes before the first section that must follow it.
   const after = new Set<number>([SECTION.start, SECTION.element, SECTION.dataCount, SECTION.code, SECTION.data]);
   const at = all.find((s) => after.has(s.id))?.start ?? module.length;
-  return { bytes: spliceSection(module, at, at, SECTION.export, body), state };
+  return { edit: { from: at, to: at, id: SECTION.export, body }, state };
 }
