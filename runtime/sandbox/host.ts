@@ -190,7 +190,7 @@ export class ToolSandbox {
     return this.#prepared.digest;
   }
 
-  /** How many calls ran on kept instances reset to their snapshot, and how many on new ones (spec/sandbox.md §8). */
+  /** How many calls ran on kept instances reset to their snapshot, and how many on new ones (spec/sandbox.md §5). */
   get instances(): Readonly<Record<InstanceOrigin, number>> {
     return { ...this.#instances };
   }

@@ -32,8 +32,8 @@ export interface Instantiated<T> {
   readonly result: T;
   /** Every memory the instances hold, for the out-of-memory check. */
   readonly memories: readonly WebAssembly.Memory[];
-  /** Whether this instantiation reused kept instances. */
-  readonly reused: boolean;
+  /** Whether this instantiation reset kept instances (else it made new ones). */
+  readonly reset: boolean;
 }
 
 /** The glue did something the kept instances cannot stand for. */
@@ -217,7 +217,7 @@ export class CoreReuse {
       try {
         const result = await this.#reuse(kept, run);
         this.#kept = kept;
-        return { result, memories: kept.snapshot.memories.map((m) => m.memory), reused: true };
+        return { result, memories: kept.snapshot.memories.map((m) => m.memory), reset: true };
       } catch (e) {
         // The glue may wrap what instantiateCore threw: any failure over kept
         // instances ends reuse (the glue would do the same again); a full
@@ -230,14 +230,13 @@ export class CoreReuse {
 
   async #fresh<T>(run: (instantiateCore: InstantiateCore) => Promise<T>): Promise<Instantiated<T>> {
     const memories: WebAssembly.Memory[] = [];
-    if (this.#off !== undefined) {
-      const result = await run(async (module, imports) => {
-        const instance = await WebAssembly.instantiate(module, imports);
-        for (const v of Object.values(instance.exports)) if (v instanceof WebAssembly.Memory) memories.push(v);
-        return instance;
-      });
-      return { result, memories, reused: false };
-    }
+    /** A core instance made as is, its memories noted. */
+    const plain: InstantiateCore = async (module, imports) => {
+      const instance = await WebAssembly.instantiate(module, imports);
+      for (const v of Object.values(instance.exports)) if (v instanceof WebAssembly.Memory && !memories.includes(v)) memories.push(v);
+      return instance;
+    };
+    if (this.#off !== undefined) return { result: await run(plain), memories, reset: false };
     const slots: Slot[] = [];
     const made: MadeGlobal[] = [];
     const ours = new Set<unknown>();
@@ -247,7 +246,7 @@ export class CoreReuse {
     const instantiateCore: InstantiateCore = async (module, imports) => {
       if (!this.#states.has(module)) {
         unprepared = true;
-        return WebAssembly.instantiate(module, imports);
+        return plain(module, imports);
       }
       const bound = new Map<string, Rebindable>();
       const fixed = new Map<string, unknown>();
@@ -269,11 +268,8 @@ export class CoreReuse {
           }
         }
       }
-      const instance = await WebAssembly.instantiate(module, wrapped as WebAssembly.Imports);
-      for (const v of Object.values(instance.exports)) {
-        ours.add(v);
-        if (v instanceof WebAssembly.Memory && !memories.includes(v)) memories.push(v);
-      }
+      const instance = await plain(module, wrapped as WebAssembly.Imports);
+      for (const v of Object.values(instance.exports)) ours.add(v);
       slots.push({ module, instance, bound, fixed });
       return instance;
     };
@@ -296,7 +292,7 @@ export class CoreReuse {
     } else {
       this.#kept = { slots, made, snapshot: takeSnapshot(slots, this.#states, this.#shared), verified: false };
     }
-    return { result, memories, reused: false };
+    return { result, memories, reset: false };
   }
 
   async #reuse<T>(kept: Kept, run: (instantiateCore: InstantiateCore) => Promise<T>): Promise<T> {

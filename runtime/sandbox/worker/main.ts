@@ -271,7 +271,7 @@ async function instantiateFresh(): Promise<Ready> {
   const h = (exports['mpp:tool/handler@0.1.0'] ?? exports.handler) as ToolHandler | undefined;
   if (!h || typeof h.call !== 'function') throw Object.assign(new Error('the component does not export mpp:tool/handler'), { mppCode: 'MPP_E_TOOL_INVALID' });
   if (init.developmentSource !== undefined) loadDevelopmentSource(h, init.developmentSource);
-  return { handler: h, reset: made.reused };
+  return { handler: h, reset: made.reset };
 }
 
 /** Drops the instance that served a call (its files and memory) and prepares the next one. */

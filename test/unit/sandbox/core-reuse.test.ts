@@ -117,11 +117,11 @@ describe('CoreReuse', () => {
     const p = await prepare({ engine: ENGINE, user: USER });
     const core = new CoreReuse(p.modules, p.states);
     const first = await core.instantiate(glue(p));
-    assert.equal(first.reused, false);
+    assert.equal(first.reset, false);
     dirty(first.result);
     for (let round = 0; round < 3; round++) {
       const next = await core.instantiate(glue(p));
-      assert.equal(next.reused, true, core.offReason);
+      assert.equal(next.reset, true, core.offReason);
       assert.equal(next.result.engine, first.result.engine, 'the kept instance');
       assertClean(next.result);
       // Host calls reach this run's glue only.
@@ -143,12 +143,12 @@ describe('CoreReuse', () => {
     const first = await core.instantiate(glue(p));
     assert.equal(first.result.engine.grow!(), 1);
     const second = await core.instantiate(glue(p));
-    assert.equal(second.reused, false);
+    assert.equal(second.reset, false);
     assert.notEqual(second.result.engine, first.result.engine);
     assert.equal((second.result.engine.memory as unknown as WebAssembly.Memory).buffer.byteLength, 65536);
     dirty(second.result);
     const third = await core.instantiate(glue(p));
-    assert.equal(third.reused, true);
+    assert.equal(third.reset, true);
     assertClean(third.result);
   });
 
@@ -157,10 +157,10 @@ describe('CoreReuse', () => {
     const core = new CoreReuse(p.modules, p.states);
     dirty((await core.instantiate(glue(p))).result);
     const other = await core.instantiate(glue(p, { extraImport: true }));
-    assert.equal(other.reused, false);
+    assert.equal(other.reset, false);
     assert.match(core.offReason ?? '', /other imports/);
     assertClean(other.result);
-    assert.equal((await core.instantiate(glue(p))).reused, false, 'reuse stays off');
+    assert.equal((await core.instantiate(glue(p))).reset, false, 'reuse stays off');
   });
 
   it('a glue whose instantiation changes the state (an initialiser it calls) is caught at the first reuse', async () => {
@@ -171,7 +171,7 @@ describe('CoreReuse', () => {
     assert.equal(first.result.engine.bump!(), 2);
     const again = await core.instantiate(glue(p, init));
     // Reused, the initialiser would have run twice (counter 3): a full instantiation instead.
-    assert.equal(again.reused, false);
+    assert.equal(again.reset, false);
     assert.match(core.offReason ?? '', /changed/);
     assert.equal(again.result.engine.bump!(), 2);
   });
@@ -187,7 +187,7 @@ describe('CoreReuse', () => {
     assert.deepEqual((await core.instantiate(run)).result, [1]);
     assert.match(core.offReason ?? '', /host#note while it is instantiated/);
     const second = await core.instantiate(run);
-    assert.equal(second.reused, false);
+    assert.equal(second.reset, false);
     assert.deepEqual(second.result, [1], 'the start function ran again');
   });
 
@@ -220,7 +220,7 @@ describe('CoreReuse', () => {
     const first = await core.instantiate(glue(p));
     dirty(first.result);
     const second = await core.instantiate(glue(p));
-    assert.equal(second.reused, false);
+    assert.equal(second.reset, false);
     assert.notEqual(second.result.engine, first.result.engine);
     assertClean(second.result);
     assert.match(core.offReason ?? '', /passive data segment/);
