@@ -150,7 +150,7 @@ export async function runCommand(page: Page, title: string): Promise<void> {
 }
 
 /** Answers an open quick input (a file path, a text, a pick) by typing and pressing Enter. */
-export async function answerQuickInput(page: Page, text: string, pick?: string): Promise<void> {
+export async function answerQuickInput(page: Page, text: string, pick?: string, pickTimeout = 60_000): Promise<void> {
   const input = page.locator('.quick-input-widget .quick-input-box input');
   if (!pick) {
     await input.waitFor({ timeout: 60_000 });
@@ -164,9 +164,29 @@ export async function answerQuickInput(page: Page, text: string, pick?: string):
     .waitFor({ timeout: 10_000 })
     .then(() => input.fill(text))
     .then(() => true, () => false);
-  await row.waitFor({ timeout: 60_000 });
+  await row.waitFor({ timeout: pickTimeout });
   if (typed) await page.keyboard.press('Enter');
   else await row.click();
+}
+
+/**
+ * Runs a command that asks for a pick, and picks `pick` (filtering by `text`). A quick pick closes when the
+ * workbench moves focus while it opens (seen on a loaded CI machine: the row stayed in the DOM, hidden); the
+ * pick was then never made, so the command is run again, up to 3 times.
+ */
+export async function runCommandAndPick(page: Page, title: string, text: string, pick: string): Promise<void> {
+  let last: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await runCommand(page, title);
+    try {
+      await answerQuickInput(page, text, pick, 30_000);
+      return;
+    } catch (e) {
+      last = e;
+      await page.keyboard.press('Escape');
+    }
+  }
+  throw last;
 }
 
 /** The content of the webview panel whose tab has `title`. */

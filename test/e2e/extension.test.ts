@@ -26,7 +26,7 @@ import { openAuditLog } from '../../runtime/audit/log.ts';
 import { mpp, ROOT } from '../helpers/cli.ts';
 import { makePackage } from '../helpers/packages.ts';
 import { servedRegistry, stop } from '../helpers/registry.ts';
-import { answerQuickInput, notification, packExtension, runCommand, screenshot, startEditor, webview, type Editor } from './editor.ts';
+import { answerQuickInput, notification, packExtension, runCommand, runCommandAndPick, screenshot, startEditor, webview, type Editor } from './editor.ts';
 
 const run = promisify(execFile);
 
@@ -91,8 +91,7 @@ describe('the extension in VS Code (code-server)', { timeout: 900_000 }, () => {
 
   it('inspects the package: tools, signatures, files', async () => {
     const { page } = editor;
-    await runCommand(page, 'MPP: Inspect Package…');
-    await answerQuickInput(page, 'e2e/editor', 'e2e/editor');
+    await runCommandAndPick(page, 'MPP: Inspect Package…', 'e2e/editor', 'e2e/editor');
     const view = await webview(page, 'MPP: Inspect');
     await view.getByText('e2e/editor@1.0.0').waitFor();
     await view.getByText('wipe — destructive').waitFor();
@@ -105,8 +104,7 @@ describe('the extension in VS Code (code-server)', { timeout: 900_000 }, () => {
   async function runTool(page: Editor['page'], id: string, input: string): Promise<void> {
     // The form of an earlier run has the same title: closed first, so the new one is the one found.
     await closeEditors(page);
-    await runCommand(page, 'MPP: Run Tool…');
-    await answerQuickInput(page, id, id);
+    await runCommandAndPick(page, 'MPP: Run Tool…', id, id);
     const form = await webview(page, `MPP: Run ${id}`);
     await form.locator('vscode-button', { hasText: 'Edit as JSON' }).click();
     await form.locator('[data-field="raw-json"] textarea').fill(input);
@@ -154,8 +152,7 @@ describe('the extension in VS Code (code-server)', { timeout: 900_000 }, () => {
 
   it('revokes every permission: the next call that needs one is refused', async () => {
     const { page } = editor;
-    await runCommand(page, 'MPP: Revoke All Permissions…');
-    await answerQuickInput(page, 'e2e/editor', 'e2e/editor');
+    await runCommandAndPick(page, 'MPP: Revoke All Permissions…', 'e2e/editor', 'e2e/editor');
     await page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Revoke All' }).click();
     await notification(page, 'revoked every permission of e2e/editor');
     // Nothing left granted is no decision: the user decides again before the next call.
@@ -171,8 +168,7 @@ describe('the extension in VS Code (code-server)', { timeout: 900_000 }, () => {
 
   it('consent deny: the package is refused', async () => {
     const { page } = editor;
-    await runCommand(page, 'MPP: Manage Permissions…');
-    await answerQuickInput(page, 'e2e/editor', 'e2e/editor');
+    await runCommandAndPick(page, 'MPP: Manage Permissions…', 'e2e/editor', 'e2e/editor');
     const consent = await webview(page, 'MPP: Permissions');
     await consent.getByText('Permissions of e2e/editor').waitFor();
     await screenshot(page, '07-manage-permissions');
@@ -184,8 +180,7 @@ describe('the extension in VS Code (code-server)', { timeout: 900_000 }, () => {
 
   it('grants again from Manage Permissions', async () => {
     const { page } = editor;
-    await runCommand(page, 'MPP: Manage Permissions…');
-    await answerQuickInput(page, 'e2e/editor', 'e2e/editor');
+    await runCommandAndPick(page, 'MPP: Manage Permissions…', 'e2e/editor', 'e2e/editor');
     const consent = await webview(page, 'MPP: Permissions');
     await consent.getByText('Permissions of e2e/editor').waitFor();
     await consent.locator('vscode-button', { hasText: 'Allow all' }).click();
