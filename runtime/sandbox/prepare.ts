@@ -16,11 +16,12 @@ import { pathToFileURL } from 'node:url';
 import { isMppError, MppError } from '../errors.ts';
 import { SUPPORTED_IMPORTS } from './protocol.ts';
 import { memoryCapEdit } from './wasm-memory.ts';
-import { applyEdits, sections, WASM_PAGE_BYTES, type Section, type SectionEdit } from './wasm-sections.ts';
+import { applyEdits, sections, SECTION, WASM_PAGE_BYTES, type Section, type SectionEdit } from './wasm-sections.ts';
+import { codeWritesTables } from './wasm-code.ts';
 import { stateExportEdit, type ModuleState } from './wasm-state.ts';
 import { parseJson } from '../format/strict-json.ts';
 
-const CACHE_FORMAT = 1;
+const CACHE_FORMAT = 2;
 const GLUE_NAME = 'tool';
 
 export interface Transpiled {
@@ -29,6 +30,8 @@ export interface Transpiled {
   readonly glueUrl: string;
   readonly imports: readonly string[];
   readonly coreModules: readonly string[];
+  /** Core modules whose code may write a table (wasm-code.ts), found once when transpiled: the pass costs ~50 ms for a 12 MB engine. */
+  readonly tableWriters: readonly string[];
 }
 
 export interface PreparedComponent extends Transpiled {
@@ -57,6 +60,7 @@ interface CacheMeta {
   transpiler: string;
   imports: string[];
   coreModules: string[];
+  tableWriters: string[];
 }
 
 /**
@@ -111,7 +115,7 @@ async function readCache(dir: string): Promise<CacheMeta | null> {
   try {
     const meta = parseJson(await readFile(join(dir, 'meta.json'), 'utf8')) as CacheMeta;
     if (meta.format !== CACHE_FORMAT || meta.transpiler !== (await transpilerVersion())) return null;
-    if (!Array.isArray(meta.imports) || !Array.isArray(meta.coreModules)) return null;
+    if (!Array.isArray(meta.imports) || !Array.isArray(meta.coreModules) || !Array.isArray(meta.tableWriters)) return null;
     // The glue is loaded by the worker, where a missing file would look like a broken tool.
     await access(join(dir, `${GLUE_NAME}.js`));
     await access(join(dir, 'package.json'));
@@ -135,6 +139,10 @@ async function transpileInto(bytes: Uint8Array, cacheDir: string, digest: string
     transpiler: await transpilerVersion(),
     imports: [...result.imports],
     coreModules: Object.keys(result.files).filter((n) => n.endsWith('.wasm')).sort(),
+    tableWriters: Object.entries(result.files)
+      .filter(([n, data]) => n.endsWith('.wasm') && mayWriteTables(data))
+      .map(([n]) => n)
+      .sort(),
   };
   const tmp = join(cacheDir, `.${digest}.${randomBytes(6).toString('hex')}`);
   await mkdir(tmp, { recursive: true, mode: 0o700 });
@@ -157,6 +165,15 @@ async function transpileInto(bytes: Uint8Array, cacheDir: string, digest: string
     await rm(tmp, { recursive: true, force: true });
   }
   return meta;
+}
+
+/** Whether the module's code may write a table; a module this cannot read counts as one that may. */
+function mayWriteTables(module: Uint8Array): boolean {
+  try {
+    return codeWritesTables(module, sections(module).find((s) => s.id === SECTION.code));
+  } catch {
+    return true;
+  }
 }
 
 /** Written and fsync'd before the folder is renamed into place, so a power loss cannot leave a truncated module behind a valid meta.json. */
@@ -215,6 +232,7 @@ function loadTranspiled(bytes: Uint8Array, cacheDir: string, digest: string, dam
       glueUrl: pathToFileURL(join(dir, `${GLUE_NAME}.js`)).href,
       imports: Object.freeze(meta.imports),
       coreModules: Object.freeze(meta.coreModules),
+      tableWriters: Object.freeze(meta.tableWriters),
     });
   })();
   remember(transpiling, key, p);
@@ -254,7 +272,7 @@ function compileModules(t: Transpiled, memoryPages: number): Promise<Compiled> {
         const { edit } = memoryCapEdit(raw, all, memoryPages);
         read[name] = { raw, all, ...(edit ? { cap: edit } : {}) };
       }
-      const state = exposeState(read);
+      const state = exposeState(read, t.tableWriters);
       const modules: Record<string, WebAssembly.Module> = {};
       for (const name of t.coreModules) {
         const { raw, cap } = read[name]!;
@@ -281,11 +299,11 @@ function malformedAsInvalid<T>(name: string, read: () => T): T {
 }
 
 /** Each module's state export edit, or (no module rewritten) why one of them cannot be reset: reuse is all or nothing. */
-function exposeState(read: Readonly<Record<string, { raw: Buffer; all: Section[] }>>): { exports: Record<string, SectionEdit | undefined>; state: ComponentState } {
+function exposeState(read: Readonly<Record<string, { raw: Buffer; all: Section[] }>>, tableWriters: readonly string[]): { exports: Record<string, SectionEdit | undefined>; state: ComponentState } {
   const exports: Record<string, SectionEdit | undefined> = {};
   const states: Record<string, ModuleState> = {};
   for (const [name, { raw, all }] of Object.entries(read)) {
-    const r = malformedAsInvalid(name, () => stateExportEdit(raw, all));
+    const r = malformedAsInvalid(name, () => stateExportEdit(raw, all, { codeWritesTables: tableWriters.includes(name) }));
     if (!r.state) return { exports: {}, state: { resettable: false, reason: `${name}: ${r.reason}` } };
     exports[name] = r.edit;
     states[name] = r.state;

@@ -13,10 +13,13 @@
  *     tables with an initialiser (JS cannot read or write them faithfully);
  *   - an export name that already uses the prefix below.
  * Imported memories, globals and tables belong to the module that defines
- * them (or to the glue, which makes them anew per instantiation).
+ * them (or to the glue, which makes them anew per instantiation). A table the
+ * module neither exports nor can write from its code (wasm-code.ts) keeps
+ * what instantiation put in it, and is left out.
  *
  * Only the export section changes; every other section is copied unchanged.
  */
+import { codeWritesTables } from './wasm-code.ts';
 import { applyEdits, readByte, readName, readU32, readU64, SECTION, sections, skipBytes, skipLeb, writeName, writeU32, type Reader, type Section, type SectionEdit } from './wasm-sections.ts';
 
 export const STATE_EXPORT_PREFIX = 'mpp-state:';
@@ -109,10 +112,11 @@ interface Defined {
   tables: number[];
 }
 
-function collect(module: Uint8Array, all: readonly Section[]): { defined: Defined; exportNames: string[] } {
+function collect(module: Uint8Array, all: readonly Section[], writesTables: () => boolean): { defined: Defined; exportNames: string[] } {
   const defined: Defined = { memories: [], globals: [], tables: [] };
   const imported = { memories: 0, globals: 0, tables: 0 };
   const exportNames: string[] = [];
+  const exportedTables = new Set<number>();
   for (const s of all) {
     const r: Reader = { bytes: module, pos: s.bodyStart };
     if (s.id === SECTION.import) {
@@ -150,8 +154,9 @@ function collect(module: Uint8Array, all: readonly Section[]): { defined: Define
     } else if (s.id === SECTION.export) {
       for (let n = readU32(r); n > 0; n--) {
         exportNames.push(readName(r));
-        readByte(r);
-        readU32(r);
+        const kind = readByte(r);
+        const index = readU32(r);
+        if (kind === KIND.table) exportedTables.add(index);
       }
     } else if (s.id === SECTION.data) {
       for (let n = readU32(r); n > 0; n--) {
@@ -188,6 +193,10 @@ function collect(module: Uint8Array, all: readonly Section[]): { defined: Define
       }
     }
   }
+  // A table only this module can reach, which its code cannot write, holds what instantiation put in it: nothing to put back.
+  if (defined.tables.some((t) => !exportedTables.has(t)) && !writesTables()) {
+    defined.tables = defined.tables.filter((t) => exportedTables.has(t));
+  }
   return { defined, exportNames };
 }
 
@@ -203,11 +212,14 @@ export function exposeModuleState(module: Uint8Array): ExposeResult {
   return { bytes: r.edit ? applyEdits(module, [r.edit]) : module, state: r.state };
 }
 
-/** exposeModuleState's export section as an edit of `module` (prepare.ts makes it with the memory cap in one copy). */
-export function stateExportEdit(module: Uint8Array, all: readonly Section[]): StateEdit {
+/**
+ * exposeModuleState's export section as an edit of `module` (prepare.ts makes it with the memory cap in one copy).
+ * `codeWritesTables`: what codeWritesTables found for this module earlier; absent, it is found now.
+ */
+export function stateExportEdit(module: Uint8Array, all: readonly Section[], known: { codeWritesTables?: boolean } = {}): StateEdit {
   let found;
   try {
-    found = collect(module, all);
+    found = collect(module, all, () => known.codeWritesTables ?? codeWritesTables(module, all.find((s) => s.id === SECTION.code)));
   } catch (e) {
     if (e instanceof NotResettable) return { state: null, reason: e.message };
     throw e;

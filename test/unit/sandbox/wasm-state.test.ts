@@ -35,6 +35,7 @@ describe('exposeModuleState', () => {
       (global $ref (mut externref) (ref.null extern))
       (table $own 4 funcref)
       (memory 1 2)
+      (func (table.set $own (i32.const 0) (ref.null func)))
       (export "kept" (global $counter)))`);
     assert.deepEqual(r.state, { memories: ['mpp-state:memory0'], globals: ['mpp-state:global2', 'mpp-state:global3'], tables: ['mpp-state:table1'] });
     const env = { g: new WebAssembly.Global({ value: 'i32', mutable: true }, 1), t: new WebAssembly.Table({ element: 'anyfunc', initial: 1 }) };
