@@ -17,10 +17,13 @@
  * calls interleaved between subjects so machine load hits all alike; calls
  * per second sequentially and with --concurrency calls in flight; the
  * governed path's own cost (ToolHost minus sandbox, paced --gap ms apart so
- * both find their instance ready) beside one durable write paced alike. The goals of
+ * both find their instance ready) beside one durable write paced alike; the
+ * cold start in a running host: a fresh `mpp mcp` lists its tools, sits idle
+ * for a moment (it prepares the listed packages ahead), and its first call
+ * is timed, beside a plain server's spawn + initialize + first call. The goals of
  * issue 12 are printed with whether each is met.
  *
- *   node bench/mcp-server.ts [--calls 100] [--warmup 10] [--concurrency 4] [--gap 60]
+ *   node bench/mcp-server.ts [--calls 100] [--warmup 10] [--concurrency 4] [--gap 60] [--cold-runs 5]
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -47,11 +50,16 @@ import { printGoals } from './goals.ts';
 import { EXPECTED, GRANT, INPUT } from './mcp/workload.ts';
 import { median, ms, percentile } from './stats.ts';
 
-const { values } = parseArgs({ options: { calls: { type: 'string', default: '100' }, warmup: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '4' }, gap: { type: 'string', default: '60' } } });
+const { values } = parseArgs({
+  options: { calls: { type: 'string', default: '100' }, warmup: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '4' }, gap: { type: 'string', default: '60' }, 'cold-runs': { type: 'string', default: '5' } },
+});
 const CALLS = Number(values.calls);
 const WARMUP = Number(values.warmup);
 const CONCURRENCY = Number(values.concurrency);
 const GAP = Number(values.gap);
+const COLD_RUNS = Number(values['cold-runs']);
+/** How long a fresh `mpp mcp` sits after listing its tools before the first call: an agent's think time. */
+const COLD_IDLE_MS = 1500;
 const BLOCK = 25;
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -96,7 +104,9 @@ await build({ platform: 'node', target: 'node22', format: 'esm', logLevel: 'warn
 
 type Call = () => Promise<void>;
 
-async function mcpClient(args: string[]): Promise<{ call: (tool: string) => Promise<void>; close: () => Promise<void> }> {
+const PLAIN_COLD = 'plain MCP server: spawn + initialize + first call';
+
+async function mcpClient(args: string[]): Promise<{ call: (tool: string) => Promise<void>; list: () => Promise<unknown>; close: () => Promise<void> }> {
   const client = new Client({ name: 'mpp-bench', version: '0.0.0' });
   await client.connect(new StdioClientTransport({ command: process.execPath, args, env, cwd: workspace, stderr: 'ignore' }));
   return {
@@ -104,6 +114,7 @@ async function mcpClient(args: string[]): Promise<{ call: (tool: string) => Prom
       const r = await client.callTool({ name: tool, arguments: INPUT });
       if (JSON.stringify(r.structuredContent) !== EXPECTED) throw new Error(`${args[0]} returned ${JSON.stringify(r)}`);
     },
+    list: () => client.listTools(),
     close: () => client.close(),
   };
 }
@@ -177,6 +188,26 @@ for (const [name, call] of Object.entries(SUBJECTS)) {
   );
   concurrent[name] = (CALLS / (performance.now() - t0)) * 1000;
 }
+log(`cold: ${COLD_RUNS} runs (+1 discarded) of a fresh mpp mcp per engine (tools listed, ${COLD_IDLE_MS} ms idle, then the first call) and a fresh plain server, interleaved…`);
+const cold: Record<string, number[]> = {};
+for (let r = 0; r <= COLD_RUNS; r++) {
+  // The plain server's cold start: spawn + initialize + first call.
+  let t = performance.now();
+  const fresh = await mcpClient([join(serverDir, 'server.js')]);
+  await fresh.call('greet');
+  if (r > 0) (cold[PLAIN_COLD] ??= []).push(performance.now() - t);
+  await fresh.close();
+  for (const engine of ENGINES) {
+    const host = await mcpClient([CLI, 'mcp', '--workspace', workspace]);
+    await host.list();
+    await new Promise((resolve) => setTimeout(resolve, COLD_IDLE_MS));
+    t = performance.now();
+    await host.call(mcpToolName(PKGS[engine], 'greet'));
+    if (r > 0) (cold[`mpp mcp ${engine}`] ??= []).push(performance.now() - t);
+    await host.close();
+  }
+}
+
 await mppMcp.close();
 await plain.close();
 for (const sandbox of sandboxes) await sandbox.dispose();
@@ -213,7 +244,9 @@ console.table(
 );
 const durable = med('durable audit write');
 const durablePaced = median(paced['durable audit write']!);
+const plainCold = median(cold[PLAIN_COLD]!);
 const rows = ENGINES.flatMap((e) => {
+  const firstCall = median(cold[`mpp mcp ${e}`]!);
   const overhead = median(paced[`ToolHost ${e}`]!) - median(paced[`sandbox ${e}`]!);
   return [
     { what: `governed call via mpp mcp, median (${e})`, measured: `${ms(med(`mpp mcp ${e}`))} ms`, goal: '<= 5 ms', met: med(`mpp mcp ${e}`) <= 5 },
@@ -225,6 +258,12 @@ const rows = ENGINES.flatMap((e) => {
       measured: `${ms(overhead)} ms (one durable write, paced alike: ${ms(durablePaced)} ms)`,
       goal: '<= durable write + 1 ms',
       met: overhead <= durablePaced + 1,
+    },
+    {
+      what: `cold (i): first call in a running mpp mcp, tools listed and ${COLD_IDLE_MS} ms idle (${e})`,
+      measured: `${ms(firstCall)} ms (${(plainCold / firstCall).toFixed(1)}x faster than a plain server's cold start, ${ms(plainCold)} ms)`,
+      goal: '<= 50 ms and >= 5x faster',
+      met: firstCall <= 50 && plainCold / firstCall >= 5,
     },
   ];
 });

@@ -13,6 +13,8 @@
  *              nothing compiled, a spare tool worker up (as the sandbox pool of
  *              mpp mcp and the editor keeps one); timed from just before
  *              createSandbox to the first result (transpile output on disk).
+ *              The sandbox layer only: a running mpp mcp also compiles the
+ *              packages it listed ahead, timed by bench/mcp-server.ts.
  *   cold (ii)  whole fresh process: spawn `node bench/mcp/mpp-child.ts` ->
  *              createSandbox -> call -> printed result, timed by this process.
  *   both also with the host and worker bundled by esbuild (how they ship).
@@ -333,8 +335,9 @@ const byEngine = (f: (e: Engine) => number) => Object.fromEntries(ENGINES.map((e
 const rows = [
   // Issue 12: first call of an installed tool in a running host <= 50 ms and >= 5x faster than MCP's
   // spawn + initialize + first call; a fresh process no slower than that MCP cold start.
-  ratioRow('cold (i) running host, source', byEngine((e) => median(coldIn[`${e}:source`]!)), mcpCold_, '<= 50 ms and MCP/MPP >= 5', faster, (r, v) => r >= 5 && v <= 50),
-  ratioRow('cold (i) running host, bundled', byEngine((e) => median(coldIn[`${e}:bundle`]!)), mcpCold_, '<= 50 ms and MCP/MPP >= 5', faster, (r, v) => r >= 5 && v <= 50),
+  // The sandbox alone, nothing prepared ahead; bench/mcp-server.ts times the host's own first call (it prepares listed packages ahead).
+  ratioRow('cold (i) running host, sandbox only, source', byEngine((e) => median(coldIn[`${e}:source`]!)), mcpCold_, '<= 50 ms and MCP/MPP >= 5', faster, (r, v) => r >= 5 && v <= 50),
+  ratioRow('cold (i) running host, sandbox only, bundled', byEngine((e) => median(coldIn[`${e}:bundle`]!)), mcpCold_, '<= 50 ms and MCP/MPP >= 5', faster, (r, v) => r >= 5 && v <= 50),
   ratioRow('cold (ii) fresh process, source', byEngine((e) => median(coldProc[`${e}:source`]!)), mcpCold_, 'MCP/MPP >= 1', faster, (r) => r >= 1),
   ratioRow('cold (ii) fresh process, bundled', byEngine((e) => median(coldProc[`${e}:bundle`]!)), mcpCold_, 'MCP/MPP >= 1', faster, (r) => r >= 1),
   ratioRow('new instance, modules compiled, bundled', byEngine((e) => median(secondStart[e]!)), mcpCold_, '-', faster, () => true),

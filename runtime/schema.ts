@@ -12,16 +12,21 @@ const ajv = new Ajv2020({ strict: true, allErrors: false, allowUnionTypes: false
  * declare their validators at load time, and a command that never validates
  * (`mpp --version`, `mpp list`) should not pay ajv's compilation.
  */
-export type Validator<T> = ((data: unknown) => data is T) & { errors?: ErrorObject[] | null };
+export type Validator<T> = ((data: unknown) => data is T) & {
+  errors?: ErrorObject[] | null;
+  /** Compiles it now: a long-running host does so while idle, not on a request's path. */
+  prepare(): void;
+};
 
 export function compileSchema<T>(schema: object, ref?: string): Validator<T> {
   let compiled: ValidateFunction<T> | undefined;
-  const validate: Validator<T> = ((data: unknown) => {
+  const validate = ((data: unknown) => {
     compiled ??= compileNow<T>(schema, ref);
     const ok = compiled(data);
     validate.errors = compiled.errors;
     return ok;
   }) as Validator<T>;
+  validate.prepare = () => void (compiled ??= compileNow<T>(schema, ref));
   return validate;
 }
 

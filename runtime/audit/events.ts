@@ -199,6 +199,11 @@ export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = Object.freeze(
 const defs = eventSchema.$defs as Record<string, object>;
 const validators = new Map(AUDIT_EVENT_TYPES.map((t) => [t as string, compileSchema<AuditEvent>({ ...defs[t], $defs: defs })]));
 
+/** Compiles the validators of these event types now (a long-running host, while idle: the first call records an `invoke`). */
+export function prepareEventValidators(types: readonly AuditEventType[]): void {
+  for (const t of types) validators.get(t)?.prepare();
+}
+
 /** Why `value` is not a valid audit event, or undefined when it is one. */
 function whyInvalid(value: unknown): string | undefined {
   const type = (value as { type?: unknown } | null)?.type;

@@ -4,7 +4,7 @@ import { MppError, isMppError } from '../errors.ts';
 import type { Manifest, ToolDefinition } from '../format/manifest.ts';
 import { homePaths } from '../home.ts';
 import { sha256Hex } from '../hash.ts';
-import type { AuditAgent, AuditEvent } from '../audit/events.ts';
+import { prepareEventValidators, type AuditAgent, type AuditEvent } from '../audit/events.ts';
 import { AttestationLedger, type AttestationBinding } from '../attest/attestation.ts';
 import { loadOrCreateHostKey } from '../attest/host-key.ts';
 import { resolveCaller, unverifiedCaller, type CallerClaim } from '../identity/credential.ts';
@@ -19,7 +19,7 @@ import { orgHostPolicy, orgLimits, refuseCapability, refusePackage, refuseSource
 import { checkForwardBacklog } from '../audit/forward/forwarder.ts';
 import type { Limits } from '../sandbox/grant.ts';
 import { effectiveClasses, type RedactionCounts as PiiCounts } from '../privacy/index.ts';
-import { checkInput, checkInputSize, findTool, invokeTool } from '../run/invoke.ts';
+import { checkInput, checkInputSize, findTool, invokeTool, prepareToolComponent } from '../run/invoke.ts';
 import type { SandboxPool } from '../run/sandbox-pool.ts';
 import type { Caller, ConfirmService, HostServices, LogRecord } from '../sandbox/host-services.ts';
 import { HostServiceError } from '../sandbox/host-services.ts';
@@ -124,6 +124,15 @@ type InvokeEvent = Extract<AuditEvent, { type: 'invoke' }>;
 /** The fields a call's `started` record and its outcome record share. */
 type InvokeBase = Pick<InvokeEvent, 'package' | 'version' | 'digest' | 'tool' | 'agent' | 'inputSha256'>;
 
+/** The limits a call of `manifest` runs under: the package's, lowered by the call's (editor settings, flags) and the organisation's ceilings. */
+function limitsInForce(manifest: Manifest, call: Pick<ToolCall, 'timeoutMs' | 'memoryBytes'>, org: OrgPolicy | undefined): Limits {
+  const ceiling = orgLimits(org);
+  const lower = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
+  const timeoutMs = lower(call.timeoutMs, ceiling.timeoutMs);
+  const memoryBytes = lower(call.memoryBytes, ceiling.memoryBytes);
+  return effectiveLimits(manifest, { ...(timeoutMs ? { timeoutMs } : {}), ...(memoryBytes ? { memoryBytes } : {}) });
+}
+
 export class ToolHost {
   readonly #opts: ToolHostOptions;
 
@@ -167,8 +176,22 @@ export class ToolHost {
     return Object.freeze({ output: redacted.value, caller, durationMs, redactions: redacted.counts, notices: c.notices });
   }
 
+  /**
+   * Makes ready, while the host is idle, what the first call of an installed
+   * package would otherwise wait for: its bytes read and verified (kept by
+   * the pool) and its core modules compiled under the memory limit a call
+   * with `limits` would have. Refuses as a call would (an unknown package, a
+   * key no longer trusted); nothing is granted, run or recorded.
+   */
+  async prepare(installed: string, limits: Pick<ToolCall, 'timeoutMs' | 'memoryBytes'> = {}): Promise<void> {
+    // What every call records: its validators compiled, 16 ms on the first call otherwise.
+    prepareEventValidators(['invoke', 'deny']);
+    const pkg = this.#package({ target: { installed } });
+    await prepareToolComponent(pkg, limitsInForce(pkg.manifest, limits, loadOrgPolicy()), homePaths(this.#opts.home).componentCache);
+  }
+
   /** Package: an installed one verified on every load (a long-running host keeps the verified bytes in memory: sandbox.md §5), or one that just passed the gatekeeper. */
-  #package(call: ToolCall): VerifiedPackage {
+  #package(call: Pick<ToolCall, 'target'>): VerifiedPackage {
     if (!('installed' in call.target)) return call.target.verified;
     const trust = TrustStore.load(this.#opts.home);
     const loaded = this.#opts.sandboxes ? this.#opts.sandboxes.packages.load(this.#opts.home, call.target.installed, trust) : loadInstalled(this.#opts.home, call.target.installed, trust);
@@ -228,11 +251,7 @@ export class ToolHost {
 
   /** Input: the limits in force (the organisation's ceilings among them), then size and schema, before any human is asked (never confirm a call that cannot run). */
   #input(c: CallContext): Limits {
-    const ceiling = orgLimits(c.org);
-    const lower = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
-    const timeoutMs = lower(c.call.timeoutMs, ceiling.timeoutMs);
-    const memoryBytes = lower(c.call.memoryBytes, ceiling.memoryBytes);
-    const limits = effectiveLimits(c.pkg.manifest, { ...(timeoutMs ? { timeoutMs } : {}), ...(memoryBytes ? { memoryBytes } : {}) });
+    const limits = limitsInForce(c.pkg.manifest, c.call, c.org);
     try {
       checkInputSize(c.call.input, limits);
       checkInput(c.tool, c.call.input);

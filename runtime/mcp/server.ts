@@ -89,6 +89,10 @@ const ToolsCallRequest = z.looseObject({ method: z.literal('tools/call') }).chec
   throw new McpError(ErrorCode.InvalidParams, `Invalid tools/call request: ${where}: ${issue?.message ?? 'malformed'}.`);
 }) as unknown as typeof CallToolRequestSchema;
 
+/** Components compiled ahead per session, and how long the session is idle before each. */
+const PREPARED_AHEAD = 4;
+const PREPARE_AFTER_MS = 50;
+
 /** `_meta` key of an error result: the MPP error as JSON (code, message, hint, detail). */
 export const MCP_ERROR_META = 'mpp.dev/error';
 const ARGUMENTS_SHOWN = 2000;
@@ -200,6 +204,65 @@ export function createMppMcpServer(opts: MppMcpServerOptions): Server {
     return offeredFor.tools;
   };
 
+  const toolHost = (): ToolHost => {
+    const canElicit = Boolean(server.getClientCapabilities()?.elicitation?.form);
+    // The host's own dialogs, when it has them, are a channel the agent cannot answer; elicitation goes through the client.
+    const confirmer = opts.confirmer ?? (canElicit ? elicitingConfirmer(server) : undefined);
+    return new ToolHost({
+      home: opts.home,
+      // Without the host's consent UI nobody can be asked: grants are made with `mpp grant` or in the editor.
+      ...(opts.consent ? { consent: opts.consent, consentSource: 'editor' as const } : {}),
+      ...(confirmer ? { confirmer } : {}),
+      ...(opts.policy ? { policy: opts.policy } : {}),
+      audit: opts.audit,
+      ...(opts.auditGrouped ? { auditGrouped: opts.auditGrouped } : {}),
+      sandboxes,
+      ...(opts.log ? { log: opts.log } : {}),
+    });
+  };
+
+  // The packages a client was just shown are made ready while the session is idle (sandbox.md §5):
+  // verified and compiled ahead, so a first call waits for neither. At most PREPARED_AHEAD
+  // components (a SpiderMonkey one holds ~40 MB of compiled code), most recently installed first.
+  const prepared = new Set<string>();
+  let inFlight = 0;
+  let preparing: NodeJS.Timeout | undefined;
+  /** A newer listing replaces the queue of an older one. */
+  let listing = 0;
+  const prepareAhead = (tools: readonly OfferedTool[]): void => {
+    clearTimeout(preparing);
+    const mine = ++listing;
+    const queue = [...new Map(tools.map((t) => [t.package.componentSha256, t.package])).values()]
+      .filter((p) => !prepared.has(p.componentSha256))
+      .sort((a, b) => b.installedAt.localeCompare(a.installedAt))
+      .slice(0, Math.max(0, PREPARED_AHEAD - prepared.size));
+    const next = (): void => {
+      const p = mine === listing ? queue.shift() : undefined;
+      if (!p) return;
+      preparing = setTimeout(() => {
+        // Idle means no call running: one that is would wait for the package's hashing.
+        if (inFlight > 0) {
+          queue.unshift(p);
+          return next();
+        }
+        const t0 = performance.now();
+        toolHost()
+          .prepare(p.name, opts.limits)
+          .then(
+            () => {
+              prepared.add(p.componentSha256);
+              opts.log?.(p.name, { level: 'debug', source: 'sandbox', message: `${p.name} ${p.version} prepared for its first call in ${Math.round(performance.now() - t0)} ms` });
+            },
+            // A call reports the same refusal, with its code, to whoever makes it.
+            () => {},
+          )
+          .finally(next);
+      }, PREPARE_AFTER_MS);
+      preparing.unref();
+    };
+    next();
+  };
+
   server.setRequestHandler(ListToolsRequestSchema, () => {
     let tools: OfferedTool[];
     try {
@@ -211,6 +274,7 @@ export function createMppMcpServer(opts: MppMcpServerOptions): Server {
       throw new McpError(ErrorCode.InternalError, `${err.code}: ${err.message}`, err.toJSON());
     }
     listed = signature(tools);
+    prepareAhead(tools);
     return { tools: tools.map(mcpToolDefinition) };
   });
 
@@ -222,22 +286,9 @@ export function createMppMcpServer(opts: MppMcpServerOptions): Server {
           hint: 'List the tools again: the package may have been uninstalled, or this server was started with --package/--tool that leave it out.',
         });
       }
-      const canElicit = Boolean(server.getClientCapabilities()?.elicitation?.form);
-      // The host's own dialogs, when it has them, are a channel the agent cannot answer; elicitation goes through the client.
-      const confirmer = opts.confirmer ?? (canElicit ? elicitingConfirmer(server) : undefined);
-      const host = new ToolHost({
-        home: opts.home,
-        // Without the host's consent UI nobody can be asked: grants are made with `mpp grant` or in the editor.
-        ...(opts.consent ? { consent: opts.consent, consentSource: 'editor' as const } : {}),
-        ...(confirmer ? { confirmer } : {}),
-        ...(opts.policy ? { policy: opts.policy } : {}),
-        audit: opts.audit,
-        ...(opts.auditGrouped ? { auditGrouped: opts.auditGrouped } : {}),
-        sandboxes,
-        ...(opts.log ? { log: opts.log } : {}),
-      });
       const done = opts.onCall?.(`${target.package.name}/${target.tool.name}`);
-      const result = await host
+      inFlight++;
+      const result = await toolHost()
         .call({
           target: { installed: target.package.name },
           tool: target.tool.name,
@@ -248,7 +299,10 @@ export function createMppMcpServer(opts: MppMcpServerOptions): Server {
           // notifications/cancelled: the call stops (its worker is stopped) and is audited as MPP_E_CANCELLED.
           signal: extra.signal,
         })
-        .finally(done);
+        .finally(() => {
+          inFlight--;
+          done?.();
+        });
       const output = result.output as Record<string, unknown>;
       return {
         content: [{ type: 'text', text: JSON.stringify(output) }, ...result.notices.map((n) => ({ type: 'text' as const, text: `Notice: ${n}` }))],
@@ -281,6 +335,7 @@ export function createMppMcpServer(opts: MppMcpServerOptions): Server {
   };
   server.onclose = () => {
     clearInterval(timer);
+    clearTimeout(preparing);
     if (!opts.sandboxes) void sandboxes.dispose();
   };
   return server;

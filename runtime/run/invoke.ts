@@ -1,7 +1,7 @@
 import { MppError } from '../errors.ts';
 import type { ToolDefinition } from '../format/manifest.ts';
 import { describeToolSchemaErrors, toolSchemaValidator } from '../schema.ts';
-import { runTool } from '../sandbox/index.ts';
+import { prepareComponent, runTool } from '../sandbox/index.ts';
 import { sha256Hex } from '../hash.ts';
 import type { SandboxPool } from './sandbox-pool.ts';
 import type { GrantInput, Limits } from '../sandbox/grant.ts';
@@ -74,6 +74,16 @@ export function checkOutput(tool: ToolDefinition, output: string): unknown {
     });
   }
   return value;
+}
+
+/**
+ * Transpiles (disk cache) and compiles (process cache) the component of a
+ * verified package under `limits`, as its first call would: that call then
+ * finds the modules compiled.
+ */
+export async function prepareToolComponent(pkg: VerifiedPackage, limits: Limits, cacheDir: string): Promise<void> {
+  assertVerified(pkg);
+  await prepareComponent(pkg.entries.component.data, { cacheDir, memoryBytes: limits.memoryBytes, digest: entrySha256(pkg.digest, COMPONENT_ENTRY) });
 }
 
 /**

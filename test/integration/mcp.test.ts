@@ -184,6 +184,27 @@ describe('mpp mcp', () => {
     });
   });
 
+  it('prepares the packages it listed for their first call while idle, recording, granting and running nothing', async (t) => {
+    const records = () => {
+      const log = openAuditLog(home, { readOnly: true });
+      try {
+        return log.query({}).length;
+      } finally {
+        log.close();
+      }
+    };
+    const before = records();
+    const s = await connect(t, { name: 'mcp-prepare-client' });
+    assert.doesNotMatch(s.stderr(), /prepared for its first call/, 'nothing is prepared before the client is shown the tools');
+    await s.client.listTools();
+    // probes/misc and probes/slow hold one component: compiled once. (A bound, not an expectation: a loaded machine is slow.)
+    for (const until = Date.now() + 120_000; !/prepared for its first call/.test(s.stderr()) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(s.stderr().match(/prepared for its first call/g)?.length, 1, s.stderr());
+    assert.match(s.stderr(), /\[sandbox\] debug: probes\/(misc|slow) 1\.0\.0 prepared for its first call in \d+ ms/);
+    assert.equal(records(), before, 'preparing is not a call: nothing is recorded');
+    await echoes(s.call, 'after preparing');
+  });
+
   describe('confirmations through elicitation', () => {
     it('a declined elicitation refuses the call', async (t) => {
       const s = await connect(t, { answer: { action: 'decline' } });
