@@ -19,12 +19,12 @@ import { orgHostPolicy, orgLimits, refuseCapability, refusePackage, refuseSource
 import { checkForwardBacklog } from '../audit/forward/forwarder.ts';
 import type { Limits } from '../sandbox/grant.ts';
 import { effectiveClasses, type RedactionCounts as PiiCounts } from '../privacy/index.ts';
-import { checkInput, checkInputSize, findTool, invokeTool, prepareToolComponent } from '../run/invoke.ts';
+import { checkInput, checkInputSize, findTool, invokeTool, prepareToolComponent, warmTool, type Invocation } from '../run/invoke.ts';
 import type { SandboxPool } from '../run/sandbox-pool.ts';
 import type { Caller, ConfirmService, HostServices, LogRecord } from '../sandbox/host-services.ts';
 import { HostServiceError } from '../sandbox/host-services.ts';
 import { AgentRegistry } from '../state/agents.ts';
-import { GrantStore, GLOBAL_SCOPE, workspaceScope } from '../state/grants.ts';
+import { GrantStore, GLOBAL_SCOPE, workspaceScope, type GrantRecord } from '../state/grants.ts';
 import { openKvStore } from '../state/kv.ts';
 import { loadInstalled } from '../store/packages.ts';
 import type { VerifiedPackage } from '../trust/gatekeeper.ts';
@@ -124,6 +124,26 @@ type InvokeEvent = Extract<AuditEvent, { type: 'invoke' }>;
 /** The fields a call's `started` record and its outcome record share. */
 type InvokeBase = Pick<InvokeEvent, 'package' | 'version' | 'digest' | 'tool' | 'agent' | 'inputSha256'>;
 
+/**
+ * Values the user granted (an API token in an environment variable) may go to the granted hosts;
+ * anywhere else (output, logs, confirmations, errors) they are redacted: they were handed to the tool, not to the agent.
+ */
+function privacyOf(m: Manifest, policy: HostPolicy, granted: UserGrant): Privacy {
+  return { classes: effectiveClasses(m, policy.privacyMinimum), allow: Object.values(granted.grant.env ?? {}) };
+}
+
+/** The sandbox's grant: what the user granted, under the limits and privacy rules in force (one shape: the sandbox pool keys kept sandboxes by it). */
+function sandboxGrant(granted: UserGrant, limits: Limits, privacy: Privacy): Invocation['grant'] {
+  return { ...granted.grant, limits, privacy: { classes: [...privacy.classes], allow: [...privacy.allow] } };
+}
+
+/** What the stored decisions say for `m` in `scope` before anyone is asked: a record whose every permission was revoked is no decision. */
+function storedDecision(store: GrantStore, m: Manifest, publisher: string, scope: ReturnType<typeof workspaceScope>): { readonly record: GrantRecord | undefined; readonly revoked: boolean } {
+  const stored = store.effective(m.name, publisher, scope);
+  const revoked = stored !== undefined && undecided(m, stored);
+  return { record: revoked ? undefined : stored, revoked };
+}
+
 /** The limits a call of `manifest` runs under: the package's, lowered by the call's (editor settings, flags) and the organisation's ceilings. */
 function limitsInForce(manifest: Manifest, call: Pick<ToolCall, 'timeoutMs' | 'memoryBytes'>, org: OrgPolicy | undefined): Limits {
   const ceiling = orgLimits(org);
@@ -178,16 +198,32 @@ export class ToolHost {
 
   /**
    * Makes ready, while the host is idle, what the first call of an installed
-   * package would otherwise wait for: its bytes read and verified (kept by
-   * the pool) and its core modules compiled under the memory limit a call
-   * with `limits` would have. Refuses as a call would (an unknown package, a
-   * key no longer trusted); nothing is granted, run or recorded.
+   * package in `workspace` would otherwise wait for: its bytes read and
+   * verified (kept by the pool), its core modules compiled under the limits
+   * a call would have, and, where the stored decisions already give the grant
+   * a call would run with (nobody would be asked) and a pool keeps sandboxes,
+   * its sandbox started under exactly that grant ('started'; else
+   * 'compiled'). A later decision is another grant, hence another sandbox: a
+   * call never runs in one started for a grant it does not have. Refuses as a
+   * call would (an unknown package, a key no longer trusted); nothing is
+   * asked, granted, run or recorded.
    */
-  async prepare(installed: string, limits: Pick<ToolCall, 'timeoutMs' | 'memoryBytes'> = {}): Promise<void> {
+  async prepare(installed: string, opts: { readonly workspace: string } & Pick<ToolCall, 'timeoutMs' | 'memoryBytes'>): Promise<'started' | 'compiled'> {
     // What every call records: its validators compiled, 16 ms on the first call otherwise.
     prepareEventValidators(['invoke', 'deny']);
+    const org = loadOrgPolicy();
     const pkg = this.#package({ target: { installed } });
-    await prepareToolComponent(pkg, limitsInForce(pkg.manifest, limits, loadOrgPolicy()), homePaths(this.#opts.home).componentCache);
+    const limits = limitsInForce(pkg.manifest, opts, org);
+    const cacheDir = homePaths(this.#opts.home).componentCache;
+    const pool = this.#opts.sandboxes;
+    const decided = pool ? this.#decidedGrant(pkg, opts.workspace) : undefined;
+    if (!pool || !decided) {
+      await prepareToolComponent(pkg, limits, cacheDir);
+      return 'compiled';
+    }
+    const granted = restrictGrant(org, decided).grant;
+    await warmTool({ pkg, grant: sandboxGrant(granted, limits, privacyOf(pkg.manifest, this.#policy(org), granted)), kv: granted.kv !== undefined, cacheDir, pool });
+    return 'started';
   }
 
   /** Package: an installed one verified on every load (a long-running host keeps the verified bytes in memory: sandbox.md §5), or one that just passed the gatekeeper. */
@@ -286,12 +322,8 @@ export class ToolHost {
     (this.#opts.auditGrouped ?? this.#opts.audit)({ type: 'invoke', ...base, ...outcome });
   }
 
-  /**
-   * Values the user granted (an API token in an environment variable) may go to the granted hosts;
-   * anywhere else (output, logs, confirmations, errors) they are redacted: they were handed to the tool, not to the agent.
-   */
   #privacy(c: CallContext, granted: UserGrant): Privacy {
-    return { classes: effectiveClasses(c.pkg.manifest, c.policy.privacyMinimum), allow: Object.values(granted.grant.env ?? {}) };
+    return privacyOf(c.pkg.manifest, c.policy, granted);
   }
 
   /** Redaction: everything the tool says passes the filters before it is shown, sent or recorded. */
@@ -315,7 +347,7 @@ export class ToolHost {
         pkg: c.pkg,
         tool: c.tool,
         input: c.call.input,
-        grant: { ...granted.grant, limits, privacy: { classes: [...privacy.classes], allow: [...privacy.allow] } },
+        grant: sandboxGrant(granted, limits, privacy),
         services,
         cacheDir: homePaths(this.#opts.home).componentCache,
         ...(this.#opts.sandboxes ? { pool: this.#opts.sandboxes } : {}),
@@ -377,22 +409,51 @@ export class ToolHost {
   }
 
   /** The grant for this call: one given on the command line, or the user's recorded decision (asking for one if needed). */
+  /** Where `${workspace}`, `~` and the MPP home point, for turning capabilities into a grant. */
+  #grantContext(workspace: string) {
+    return { workspace, home: this.#opts.userHome ?? homedir(), mppHome: this.#opts.home, env: this.#opts.env ?? process.env };
+  }
+
+  /** The grant store: a long-running host holds it open between calls; otherwise it is opened for this one (`release` closes it). */
+  #grantStore(): { readonly store: GrantStore; release(): void } {
+    const held = this.#opts.sandboxes?.grants;
+    const store = held?.get(homePaths(this.#opts.home).db, () => GrantStore.open(this.#opts.home), true) ?? GrantStore.open(this.#opts.home);
+    return { store, release: () => (held ? undefined : store.close()) };
+  }
+
+  /**
+   * The grant a call of `pkg` in `workspace` would run with now without
+   * asking anyone (the same reading of the stored decisions as #grant);
+   * undefined when the call would ask first or be refused.
+   */
+  #decidedGrant(pkg: VerifiedPackage, workspace: string): UserGrant | undefined {
+    const m = pkg.manifest;
+    const ctx = this.#grantContext(workspace);
+    const { store, release } = this.#grantStore();
+    try {
+      const { record } = storedDecision(store, m, pkg.publisher.keyid, workspaceScope(workspace));
+      if (!record) return declaredCapabilities(m).length === 0 ? grantFromCapabilities(m, [], ctx) : undefined;
+      if (record.decision !== 'granted' || (this.#opts.consent && unreviewed(m, record).length > 0)) return undefined;
+      return grantFromCapabilities(m, record.capabilities, ctx);
+    } finally {
+      release();
+    }
+  }
+
   async #grant(c: CallContext): Promise<UserGrant> {
     const { call, pkg, caller, tool, notices } = c;
     const m = pkg.manifest;
-    const ctx = { workspace: call.workspace, home: this.#opts.userHome ?? homedir(), mppHome: this.#opts.home, env: this.#opts.env ?? process.env };
+    const ctx = this.#grantContext(call.workspace);
     if (call.oneOffGrant) {
       return userGrant(m, { ...call.oneOffGrant, workspace: ctx.workspace, home: ctx.home, mppHome: ctx.mppHome }, ctx.env);
     }
     const scope = workspaceScope(call.workspace);
     const publisher = pkg.publisher;
-    // A long-running host holds the store open between calls; otherwise it is opened for this one.
-    const held = this.#opts.sandboxes?.grants;
-    const store = held?.get(homePaths(this.#opts.home).db, () => GrantStore.open(this.#opts.home), true) ?? GrantStore.open(this.#opts.home);
+    const { store, release } = this.#grantStore();
     try {
-      const stored = store.effective(m.name, publisher.keyid, scope);
-      const revoked = stored !== undefined && undecided(m, stored);
-      let record = revoked ? undefined : stored;
+      const decided = storedDecision(store, m, publisher.keyid, scope);
+      const revoked = decided.revoked;
+      let record = decided.record;
       const deny = (code: 'MPP_E_CONSENT_REQUIRED' | 'MPP_E_CONSENT_DENIED', reason: string): void =>
         this.#opts.audit({ type: 'deny', package: m.name, tool: tool.name, agent: agentOf(caller), code, reason });
       // A package that asks for nothing can only compute on its input: it runs
@@ -435,7 +496,7 @@ export class ToolHost {
       }
       return grantFromCapabilities(m, record.capabilities, ctx);
     } finally {
-      if (!held) store.close();
+      release();
     }
   }
 

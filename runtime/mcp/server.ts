@@ -89,7 +89,7 @@ const ToolsCallRequest = z.looseObject({ method: z.literal('tools/call') }).chec
   throw new McpError(ErrorCode.InvalidParams, `Invalid tools/call request: ${where}: ${issue?.message ?? 'malformed'}.`);
 }) as unknown as typeof CallToolRequestSchema;
 
-/** Components compiled ahead per session, and how long the session is idle before each. */
+/** Packages prepared ahead per session, and how long the session is idle before each. */
 const PREPARED_AHEAD = 4;
 const PREPARE_AFTER_MS = 50;
 
@@ -222,8 +222,9 @@ export function createMppMcpServer(opts: MppMcpServerOptions): Server {
   };
 
   // The packages a client was just shown are made ready while the session is idle (sandbox.md §5):
-  // verified and compiled ahead, so a first call waits for neither. At most PREPARED_AHEAD
-  // components (a SpiderMonkey one holds ~40 MB of compiled code), most recently installed first.
+  // verified, compiled and, where the stored decisions give the grant, their sandbox started, so a
+  // first call waits for none of it. At most PREPARED_AHEAD packages (a SpiderMonkey one holds
+  // ~40 MB of compiled code and ~36 MB a sandbox), most recently installed first.
   const prepared = new Set<string>();
   let inFlight = 0;
   let preparing: NodeJS.Timeout | undefined;
@@ -232,8 +233,8 @@ export function createMppMcpServer(opts: MppMcpServerOptions): Server {
   const prepareAhead = (tools: readonly OfferedTool[]): void => {
     clearTimeout(preparing);
     const mine = ++listing;
-    const queue = [...new Map(tools.map((t) => [t.package.componentSha256, t.package])).values()]
-      .filter((p) => !prepared.has(p.componentSha256))
+    const queue = [...new Map(tools.map((t) => [t.package.name, t.package])).values()]
+      .filter((p) => !prepared.has(`${p.name}\0${p.digest}`))
       .sort((a, b) => b.installedAt.localeCompare(a.installedAt))
       .slice(0, Math.max(0, PREPARED_AHEAD - prepared.size));
     const next = (): void => {
@@ -247,11 +248,12 @@ export function createMppMcpServer(opts: MppMcpServerOptions): Server {
         }
         const t0 = performance.now();
         toolHost()
-          .prepare(p.name, opts.limits)
+          .prepare(p.name, { workspace: opts.workspace, ...opts.limits })
           .then(
-            () => {
-              prepared.add(p.componentSha256);
-              opts.log?.(p.name, { level: 'debug', source: 'sandbox', message: `${p.name} ${p.version} prepared for its first call in ${Math.round(performance.now() - t0)} ms` });
+            (how) => {
+              prepared.add(`${p.name}\0${p.digest}`);
+              const what = how === 'started' ? 'sandbox started under its stored grant' : 'compiled; its grant is decided at its first call';
+              opts.log?.(p.name, { level: 'debug', source: 'sandbox', message: `${p.name} ${p.version} prepared for its first call in ${Math.round(performance.now() - t0)} ms (${what})` });
             },
             // A call reports the same refusal, with its code, to whoever makes it.
             () => {},

@@ -95,21 +95,38 @@ export async function prepareToolComponent(pkg: VerifiedPackage, limits: Limits,
 export async function invokeTool(inv: Invocation): Promise<unknown> {
   assertVerified(inv.pkg);
   const tool = inv.tool;
-  const options = {
-    component: inv.pkg.entries.component.data,
-    componentDigest: entrySha256(inv.pkg.digest, COMPONENT_ENTRY),
-    grant: inv.grant,
-    cacheDir: inv.cacheDir,
-    ...developmentSourceOf(inv.pkg),
-  };
+  const options = sandboxOptions(inv.pkg, inv.grant, inv.cacheDir);
   const call = inv.signal ? { signal: inv.signal } : {};
   if (inv.pool) {
-    // One kept sandbox per component and exact grant: a changed grant never reuses one. The
-    // kv grant is not in `grant` (its store comes with the services), so its presence is keyed too.
-    // Development packages share one engine component: their source is keyed as well.
-    const source = inv.pkg.entries.development ? entrySha256(inv.pkg.digest, DEVELOPMENT_SOURCE_ENTRY) : null;
-    const key = sha256Hex(JSON.stringify([options.componentDigest, inv.grant, inv.services.kv !== undefined, ...(source ? [source] : [])]));
+    const key = poolKey(inv.pkg, options, inv.services.kv !== undefined);
     return checkOutput(tool, await inv.pool.call(key, options, inv.services, tool.name, inv.input, call));
   }
   return checkOutput(tool, await runTool({ ...options, services: inv.services, tool: tool.name, input: inv.input, ...call }));
+}
+
+/** Starts, ahead of the first call, the kept sandbox a call under exactly this grant would use (ToolHost.prepare). */
+export async function warmTool(w: { readonly pkg: VerifiedPackage; readonly grant: Invocation['grant']; readonly kv: boolean; readonly cacheDir: string; readonly pool: SandboxPool }): Promise<void> {
+  assertVerified(w.pkg);
+  const options = sandboxOptions(w.pkg, w.grant, w.cacheDir);
+  await w.pool.warm(poolKey(w.pkg, options, w.kv), options, w.kv);
+}
+
+function sandboxOptions(pkg: VerifiedPackage, grant: Invocation['grant'], cacheDir: string) {
+  return {
+    component: pkg.entries.component.data,
+    componentDigest: entrySha256(pkg.digest, COMPONENT_ENTRY),
+    grant,
+    cacheDir,
+    ...developmentSourceOf(pkg),
+  };
+}
+
+/**
+ * One kept sandbox per component and exact grant: a changed grant never reuses one. The
+ * kv grant is not in `grant` (its store comes with the services), so its presence is keyed too.
+ * Development packages share one engine component: their source is keyed as well.
+ */
+function poolKey(pkg: VerifiedPackage, options: ReturnType<typeof sandboxOptions>, kv: boolean): string {
+  const source = pkg.entries.development ? entrySha256(pkg.digest, DEVELOPMENT_SOURCE_ENTRY) : null;
+  return sha256Hex(JSON.stringify([options.componentDigest, options.grant, kv, ...(source ? [source] : [])]));
 }

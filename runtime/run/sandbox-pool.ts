@@ -82,20 +82,7 @@ export class SandboxPool {
    * identity and confirm; kv exactly when the grant allows it.
    */
   call(key: string, options: Omit<SandboxOptions, 'services'>, services: HostServices, tool: string, input: string, call: CallOptions = {}): Promise<string> {
-    let entry = this.#entries.get(key);
-    if (!entry) {
-      const forward = new Forwarder();
-      const sandbox = createSandbox({ ...options, services: forward.services(services.kv !== undefined) });
-      const created: Entry = { sandbox, forward, queue: Promise.resolve(), timer: undefined };
-      // A failed start drops this entry only, not a newer one under the same key.
-      sandbox.catch(() => {
-        if (this.#entries.get(key) === created) void this.#drop(key);
-      });
-      entry = created;
-      this.#entries.set(key, entry);
-      this.#evict();
-    }
-    const e = entry;
+    const e = this.#entries.get(key) ?? this.#create(key, options, services.kv !== undefined);
     // Most recently used last: Map iteration order is the eviction order.
     this.#entries.delete(key);
     this.#entries.set(key, e);
@@ -111,15 +98,43 @@ export class SandboxPool {
         throw err;
       } finally {
         e.forward.current = undefined;
-        // An entry evicted or dropped meanwhile stays dropped; its timer would stop a newer entry under the same key.
-        if (this.#entries.get(key) === e) {
-          e.timer = setTimeout(() => this.#drop(key), this.#opts.idleMs);
-          e.timer.unref();
-        }
+        this.#idle(key, e);
       }
     });
     e.queue = run.catch(() => {});
     return run;
+  }
+
+  /**
+   * Starts the sandbox `call` would make under `key`, ahead of its first
+   * call (its instance made, nothing run); stopped like any other after
+   * idleMs unused. Never makes room: with the pool full, nothing is started.
+   */
+  async warm(key: string, options: Omit<SandboxOptions, 'services'>, kv: boolean): Promise<void> {
+    if (this.#entries.has(key) || this.#entries.size >= this.#opts.max) return;
+    const e = this.#create(key, options, kv);
+    this.#idle(key, e);
+    await e.sandbox;
+  }
+
+  #create(key: string, options: Omit<SandboxOptions, 'services'>, kv: boolean): Entry {
+    const forward = new Forwarder();
+    const sandbox = createSandbox({ ...options, services: forward.services(kv) });
+    const created: Entry = { sandbox, forward, queue: Promise.resolve(), timer: undefined };
+    // A failed start drops this entry only, not a newer one under the same key.
+    sandbox.catch(() => {
+      if (this.#entries.get(key) === created) void this.#drop(key);
+    });
+    this.#entries.set(key, created);
+    this.#evict();
+    return created;
+  }
+
+  /** Stops `e` after idleMs unused. An entry evicted or dropped meanwhile stays dropped: its timer would stop a newer entry under the same key. */
+  #idle(key: string, e: Entry): void {
+    if (this.#entries.get(key) !== e) return;
+    e.timer = setTimeout(() => this.#drop(key), this.#opts.idleMs);
+    e.timer.unref();
   }
 
   /** Stops every kept sandbox. */
