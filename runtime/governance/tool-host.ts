@@ -202,8 +202,8 @@ export class ToolHost {
    * verified (kept by the pool), its core modules compiled under the limits
    * a call would have, and, where the stored decisions already give the grant
    * a call would run with (nobody would be asked) and a pool keeps sandboxes,
-   * its sandbox started under exactly that grant ('started'; else
-   * 'compiled'). A later decision is another grant, hence another sandbox: a
+   * its sandbox started under exactly that grant ('started'; else, or
+   * with the pool full, 'compiled'). A later decision is another grant, hence another sandbox: a
    * call never runs in one started for a grant it does not have. Refuses as a
    * call would (an unknown package, a key no longer trusted); nothing is
    * asked, granted, run or recorded.
@@ -222,8 +222,11 @@ export class ToolHost {
       return 'compiled';
     }
     const granted = restrictGrant(org, decided).grant;
-    await warmTool({ pkg, grant: sandboxGrant(granted, limits, privacyOf(pkg.manifest, this.#policy(org), granted)), kv: granted.kv !== undefined, cacheDir, pool });
-    return 'started';
+    const started = await warmTool({ pkg, grant: sandboxGrant(granted, limits, privacyOf(pkg.manifest, this.#policy(org), granted)), kv: granted.kv !== undefined, cacheDir, pool });
+    if (started) return 'started';
+    // No room in the pool (it never stops a kept sandbox for one that may not be used): compiled only.
+    await prepareToolComponent(pkg, limits, cacheDir);
+    return 'compiled';
   }
 
   /** Package: an installed one verified on every load (a long-running host keeps the verified bytes in memory: sandbox.md §5), or one that just passed the gatekeeper. */

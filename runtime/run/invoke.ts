@@ -104,11 +104,11 @@ export async function invokeTool(inv: Invocation): Promise<unknown> {
   return checkOutput(tool, await runTool({ ...options, services: inv.services, tool: tool.name, input: inv.input, ...call }));
 }
 
-/** Starts, ahead of the first call, the kept sandbox a call under exactly this grant would use (ToolHost.prepare). */
-export async function warmTool(w: { readonly pkg: VerifiedPackage; readonly grant: Invocation['grant']; readonly kv: boolean; readonly cacheDir: string; readonly pool: SandboxPool }): Promise<void> {
+/** Starts, ahead of the first call, the kept sandbox a call under exactly this grant would use (ToolHost.prepare); false when the pool has no room. */
+export function warmTool(w: { readonly pkg: VerifiedPackage; readonly grant: Invocation['grant']; readonly kv: boolean; readonly cacheDir: string; readonly pool: SandboxPool }): Promise<boolean> {
   assertVerified(w.pkg);
   const options = sandboxOptions(w.pkg, w.grant, w.cacheDir);
-  await w.pool.warm(poolKey(w.pkg, options, w.kv), options, w.kv);
+  return w.pool.warm(poolKey(w.pkg, options, w.kv), options, w.kv);
 }
 
 function sandboxOptions(pkg: VerifiedPackage, grant: Invocation['grant'], cacheDir: string) {

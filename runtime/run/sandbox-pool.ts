@@ -108,13 +108,22 @@ export class SandboxPool {
   /**
    * Starts the sandbox `call` would make under `key`, ahead of its first
    * call (its instance made, nothing run); stopped like any other after
-   * idleMs unused. Never makes room: with the pool full, nothing is started.
+   * idleMs unused. Never makes room: with the pool full, nothing is started
+   * (false). True once a sandbox is ready under `key`.
    */
-  async warm(key: string, options: Omit<SandboxOptions, 'services'>, kv: boolean): Promise<void> {
-    if (this.#entries.has(key) || this.#entries.size >= this.#opts.max) return;
+  async warm(key: string, options: Omit<SandboxOptions, 'services'>, kv: boolean): Promise<boolean> {
+    const kept = this.#entries.get(key);
+    if (kept) return kept.sandbox.then(() => true);
+    if (this.#entries.size >= this.#opts.max) return false;
     const e = this.#create(key, options, kv);
     this.#idle(key, e);
     await e.sandbox;
+    return true;
+  }
+
+  /** How many sandboxes are kept (started or starting). */
+  get size(): number {
+    return this.#entries.size;
   }
 
   #create(key: string, options: Omit<SandboxOptions, 'services'>, kv: boolean): Entry {
