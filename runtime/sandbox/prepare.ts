@@ -20,6 +20,7 @@ import { applyEdits, sections, SECTION, WASM_PAGE_BYTES, type Section, type Sect
 import { codeWritesTables } from './wasm-code.ts';
 import { stateExportEdit, type ModuleState } from './wasm-state.ts';
 import { parseJson } from '../format/strict-json.ts';
+import { readComponent } from '../format/component.ts';
 
 const CACHE_FORMAT = 2;
 const GLUE_NAME = 'tool';
@@ -319,6 +320,13 @@ function exposeState(read: Readonly<Record<string, { raw: Buffer; all: Section[]
  */
 export async function prepareComponent(bytes: Uint8Array, opts: { cacheDir: string; memoryBytes: number; digest?: string }): Promise<PreparedComponent> {
   checkBytes(bytes);
+  // The gatekeeper checked a package's component already; this holds the sandbox API to the same (synchronous only) for any bytes.
+  try {
+    readComponent(bytes);
+  } catch (cause) {
+    if (!isMppError(cause)) throw cause;
+    throw new MppError('MPP_E_TOOL_INVALID', cause.message, { ...(cause.hint ? { hint: cause.hint } : {}), cause });
+  }
   const digest = opts.digest ?? sha256Hex(bytes);
   const memoryPages = Math.min(65536, Math.floor(opts.memoryBytes / WASM_PAGE_BYTES));
   const loading = loadTranspiled(bytes, opts.cacheDir, digest);

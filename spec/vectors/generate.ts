@@ -292,6 +292,12 @@ export function generateVectors(): { keys: VectorKey[]; vectors: Vector[]; files
   add('world-handler-wrong-version', 'The component exports mpp:tool/handler@1.1.0 instead of 0.1.x.', withComponent(renamed('export', 'mpp:tool/handler@0.1.0', 'mpp:tool/handler@1.1.0')), 'MPP_E_EXPORT_NOT_ALLOWED');
   add('world-extra-export', 'The component exports another interface (mpp:tool/monitor@0.1.0) in place of the handler.', withComponent(renamed('export', 'mpp:tool/handler@0.1.0', 'mpp:tool/monitor@0.1.0')), 'MPP_E_EXPORT_NOT_ALLOWED');
   add('world-handler-missing', 'The component has no top-level export at all.', withComponent(withoutSections(11)), 'MPP_E_HANDLER_MISSING');
+  // Synchronous only (format.md §8): component-model async lets guest code run after its call returned.
+  const withCanon = (body: number[]) => withComponent(Buffer.concat([real, Uint8Array.of(8, ...leb128(body.length), ...body)]));
+  add('world-async-lift', 'A canon lift with the async option (component-model async), after the valid sections.', withCanon([1, 0x00, 0x00, 0x00, 1, 0x06, 0x00]), 'MPP_E_INVALID_COMPONENT');
+  add('world-task-return', 'A canon task.return built-in (component-model async), after the valid sections.', withCanon([1, 0x09, 0x01, 0x00, 0x00]), 'MPP_E_INVALID_COMPONENT');
+  const nested = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00, 8, 4, 1, 0x0e, 0x00, 0x00];
+  add('world-nested-stream', 'A nested component whose canon section makes a stream (stream.new), after the valid sections.', withComponent(Buffer.concat([real, Uint8Array.of(4, ...leb128(nested.length), ...nested)])), 'MPP_E_INVALID_COMPONENT');
 
   // Names
   const named = (name: string, extra: Partial<CraftEntry> = {}) => craftZip([...[...plain].map(([n, data]) => ({ name: n, data, method: n === 'tool.wasm' ? 0 : 8 })), { name, data: Buffer.from('x'), ...extra }]);

@@ -328,7 +328,8 @@ function serve(handler: ToolHandler, msg: CallMessage): void {
   reportRedactions();
   const limit = init.grant.limits.maxOutputBytes;
   if (typeof output !== 'string') {
-    post({ type: 'failed', id: msg.id, error: { code: 'MPP_E_OUTPUT_INVALID', message: 'The tool returned something other than a string.', fatal: false } });
+    // A promise (an async-lifted export) would keep running guest code after the call: the worker goes with it.
+    post({ type: 'failed', id: msg.id, error: { code: 'MPP_E_OUTPUT_INVALID', message: 'The tool returned something other than a string.', fatal: true } });
     return;
   }
   // Length in UTF-16 units bounds UTF-8 bytes from below (x1) and above (x3):

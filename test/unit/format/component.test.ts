@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { isMppError } from '../../../runtime/errors.ts';
 import { COMPONENT_LIMITS, readComponentInterface } from '../../../runtime/format/component.ts';
 import { TOOL_WORLD } from '../../../runtime/format/tool-world.ts';
@@ -100,5 +101,60 @@ describe('component import/export reader and world check', () => {
     const bytes = component(['mpp:tool/log@0.1.0']);
     const withNested = Uint8Array.from([...bytes.subarray(0, 8), ...nested, ...section(0, [4, ...Buffer.from('junk'), 0xff]), ...bytes.subarray(8)]);
     assert.deepEqual(readComponentInterface(withNested).imports.map((i) => i.name), ['mpp:tool/log@0.1.0']);
+  });
+});
+
+describe('synchronous components only', () => {
+  const read = async (wat: string) => readComponentInterface((await parse(wat)) as Uint8Array);
+  const CORE = '(core module $m (func (export "f") (result i32) (i32.const 0)) (func (export "cb") (param i32 i32 i32) (result i32) (i32.const 0))) (core instance $i (instantiate $m))';
+  const refused = async (wat: string, named: RegExp) =>
+    assert.rejects(read(wat), (e: unknown) => {
+      assert.ok(isMppError(e), String(e));
+      assert.equal(e.code, 'MPP_E_INVALID_COMPONENT');
+      assert.match(e.message, named);
+      assert.match(e.message, /a call's work could outlive the call/);
+      return true;
+    });
+
+  it('accepts the canonical functions a synchronous tool uses: lift, lower with their options, and the resource built-ins', async () => {
+    await read(`(component
+      (import "f" (func $f (param "s" string)))
+      (type $r (resource (rep i32)))
+      (core module $libc (memory (export "mem") 1) (func (export "realloc") (param i32 i32 i32 i32) (result i32) (i32.const 0)))
+      (core instance $libc (instantiate $libc))
+      (alias core export $libc "mem" (core memory $mem))
+      (alias core export $libc "realloc" (core func $realloc))
+      (core func (canon lower (func $f) (memory $mem) string-encoding=utf8))
+      (core func (canon resource.new $r)) (core func (canon resource.drop $r)) (core func (canon resource.rep $r))
+      ${CORE}
+      (func (result u32) (canon lift (core func $i "f"))))`);
+  });
+
+  for (const [what, wat, named] of [
+    ['an async lift with a callback', `(component ${CORE} (func (result u32) (canon lift (core func $i "f") async (callback (core func $i "cb")))))`, /an async canon lift/],
+    ['an async lower', '(component (import "f" (func $f)) (core func (canon lower (func $f) async)))', /an async canon lower/],
+    ['task.return', '(component (core func (canon task.return)))', /built-in 0x9 /],
+    ['stream.new', '(component (type $s (stream u8)) (core func (canon stream.new $s)))', /built-in 0xe /],
+    ['future.new', '(component (type $f (future u8)) (core func (canon future.new $f)))', /built-in 0x15 /],
+    ['waitable-set.new', '(component (core func (canon waitable-set.new)))', /built-in 0x1f /],
+    ['waitable.join', '(component (core func (canon waitable.join)))', /built-in 0x23 /],
+    ['context.get', '(component (core func (canon context.get i32 0)))', /built-in 0xa /],
+    ['thread.yield', '(component (core func (canon thread.yield)))', /built-in 0xc /],
+    ['subtask.drop', '(component (core func (canon subtask.drop)))', /built-in 0xd /],
+    ['task.return in a component nested two deep', '(component (component (component (core func (canon task.return)))))', /built-in 0x9 /],
+  ] as const) {
+    it(`refuses ${what}`, () => refused(wat, named));
+  }
+
+  it('fails closed on what it cannot read: a canon of an unknown form, leftover bytes, a nested component without its preamble, nesting past the bound', () => {
+    const bad = (bytes: number[], why: string) =>
+      assert.throws(() => readComponentInterface(Uint8Array.from(bytes)), (e: unknown) => isMppError(e) && e.code === 'MPP_E_INVALID_COMPONENT', why);
+    bad([...PREAMBLE, ...section(8, [1, 0x00, 0x01, 0x00, 0x00, 0x00])], 'a lift of an unknown form');
+    bad([...PREAMBLE, ...section(8, [1, 0x02, 0x00, 0x99])], 'bytes after the last entry');
+    bad([...PREAMBLE, ...section(8, [1, 0x01, 0x00, 0x00, 0x01, 0x06])], 'an option after the ones it knows');
+    bad([...PREAMBLE, ...section(4, [0x01, 0x02, 0x03])], 'a nested component without a preamble');
+    let nested: number[] = [...PREAMBLE];
+    for (let i = 0; i < 17; i++) nested = [...PREAMBLE, ...section(4, nested)];
+    bad(nested, 'nested 17 deep');
   });
 });
