@@ -19,7 +19,9 @@ import {
   type ToolSandbox,
 } from '../../runtime/sandbox/index.ts';
 import { fixtureComponent } from '../fixtures/tools/build.ts';
-import { tempDir } from '../helpers/cli.ts';
+import { ROOT, tempDir } from '../helpers/cli.ts';
+import { readArchive } from '../../runtime/format/read.ts';
+import { COMPONENT_ENTRY } from '../../runtime/format/layout.ts';
 import { FS_STRATEGIES, makeDirs, SANDBOX_CACHE, startServer, type TestServer } from '../fixtures/tools/env.ts';
 
 async function rejectsWith(p: Promise<unknown> | (() => unknown), code: string): Promise<void> {
@@ -265,5 +267,12 @@ describe('grants and components the host refuses', () => {
 
   it('refuses bytes that are not a component', async () => {
     await rejectsWith(createSandbox({ component: new TextEncoder().encode('definitely not wasm'), grant: {}, cacheDir: SANDBOX_CACHE }), 'MPP_E_TOOL_INVALID');
+  });
+
+  it('refuses a component that uses component-model async, as the gatekeeper does (its tasks could outlive a call)', async () => {
+    for (const vector of ['world-async-lift', 'world-task-return', 'world-nested-stream']) {
+      const component = readArchive(readFileSync(join(ROOT, 'spec', 'vectors', 'packages', `${vector}.mpp`))).get(COMPONENT_ENTRY)!.data;
+      await assert.rejects(createSandbox({ component, grant: {}, cacheDir: SANDBOX_CACHE }), (e: unknown) => isMppError(e) && e.code === 'MPP_E_TOOL_INVALID' && /could outlive the call/.test(e.message), vector);
+    }
   });
 });
