@@ -247,11 +247,12 @@ export function createMppMcpServer(opts: MppMcpServerOptions): Server {
           return next();
         }
         const t0 = performance.now();
+        // Once per package and version a session, failed or not: a tool that never starts would otherwise cost its start limit at every listing.
+        prepared.add(`${p.name}\0${p.digest}`);
         toolHost()
           .prepare(p.name, { workspace: opts.workspace, ...opts.limits })
           .then(
             (how) => {
-              prepared.add(`${p.name}\0${p.digest}`);
               const what = how === 'started' ? 'sandbox started under its stored grant' : 'compiled; its grant is decided at its first call';
               opts.log?.(p.name, { level: 'debug', source: 'sandbox', message: `${p.name} ${p.version} prepared for its first call in ${Math.round(performance.now() - t0)} ms (${what})` });
             },
