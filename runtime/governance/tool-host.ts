@@ -203,7 +203,10 @@ export class ToolHost {
    * a call would have, and, where the stored decisions already give the grant
    * a call would run with (nobody would be asked) and a pool keeps sandboxes,
    * its sandbox started under exactly that grant ('started'; else, or
-   * with the pool full, 'compiled'). A later decision is another grant, hence another sandbox: a
+   * with the pool full, 'compiled'). Making that first instance may call
+   * nothing of the host (SandboxOptions.ahead): no tool code acts with its
+   * grant before it is called. Not for development packages, nor for what
+   * the organisation's policy refuses. A later decision is another grant, hence another sandbox: a
    * call never runs in one started for a grant it does not have. Refuses as a
    * call would (an unknown package, a key no longer trusted); nothing is
    * asked, granted, run or recorded.
@@ -213,10 +216,13 @@ export class ToolHost {
     prepareEventValidators(['invoke', 'deny']);
     const org = loadOrgPolicy();
     const pkg = this.#package({ target: { installed } });
+    // What the organisation refuses is not made ready either.
+    refusePackage(org, { name: pkg.manifest.name, version: pkg.manifest.version, publisherKeyid: pkg.publisher.keyid });
     const limits = limitsInForce(pkg.manifest, opts, org);
     const cacheDir = homePaths(this.#opts.home).componentCache;
     const pool = this.#opts.sandboxes;
-    const decided = pool ? this.#decidedGrant(pkg, opts.workspace) : undefined;
+    // A development package's source runs whenever an instance is made: not before someone calls it.
+    const decided = pool && !pkg.entries.development ? this.#decidedGrant(pkg, opts.workspace) : undefined;
     if (!pool || !decided) {
       await prepareToolComponent(pkg, limits, cacheDir);
       return 'compiled';

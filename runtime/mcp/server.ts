@@ -223,47 +223,51 @@ export function createMppMcpServer(opts: MppMcpServerOptions): Server {
 
   // The packages a client was just shown are made ready while the session is idle (sandbox.md §5):
   // verified, compiled and, where the stored decisions give the grant, their sandbox started, so a
-  // first call waits for none of it. At most PREPARED_AHEAD packages (a SpiderMonkey one holds
-  // ~40 MB of compiled code and ~36 MB a sandbox), most recently installed first.
-  const prepared = new Set<string>();
+  // first call waits for none of it. At most PREPARED_AHEAD packages a session (a SpiderMonkey one
+  // holds ~40 MB of compiled code and ~36 MB a sandbox), most recently installed first, one at a
+  // time, each once (failed or not: a tool that never starts would cost its start limit again).
+  const tried = new Set<string>();
+  let waiting: InstalledRecord[] = [];
   let inFlight = 0;
+  let running = false;
+  let closed = false;
   let preparing: NodeJS.Timeout | undefined;
-  /** A newer listing replaces the queue of an older one. */
-  let listing = 0;
   const prepareAhead = (tools: readonly OfferedTool[]): void => {
+    // A newer listing replaces what an older one left waiting.
+    waiting = [...new Map(tools.map((t) => [t.package.name, t.package])).values()]
+      .filter((p) => !tried.has(`${p.name}\0${p.digest}`))
+      .sort((a, b) => b.installedAt.localeCompare(a.installedAt));
+    if (!running) schedule();
+  };
+  const schedule = (): void => {
     clearTimeout(preparing);
-    const mine = ++listing;
-    const queue = [...new Map(tools.map((t) => [t.package.name, t.package])).values()]
-      .filter((p) => !prepared.has(`${p.name}\0${p.digest}`))
-      .sort((a, b) => b.installedAt.localeCompare(a.installedAt))
-      .slice(0, Math.max(0, PREPARED_AHEAD - prepared.size));
-    const next = (): void => {
-      const p = mine === listing ? queue.shift() : undefined;
-      if (!p) return;
-      preparing = setTimeout(() => {
-        // Idle means no call running: one that is would wait for the package's hashing.
-        if (inFlight > 0) {
-          queue.unshift(p);
-          return next();
-        }
-        const t0 = performance.now();
-        // Once per package and version a session, failed or not: a tool that never starts would otherwise cost its start limit at every listing.
-        prepared.add(`${p.name}\0${p.digest}`);
-        toolHost()
-          .prepare(p.name, { workspace: opts.workspace, ...opts.limits })
-          .then(
-            (how) => {
-              const what = how === 'started' ? 'sandbox started under its stored grant' : 'compiled; its grant is decided at its first call';
-              opts.log?.(p.name, { level: 'debug', source: 'sandbox', message: `${p.name} ${p.version} prepared for its first call in ${Math.round(performance.now() - t0)} ms (${what})` });
-            },
-            // A call reports the same refusal, with its code, to whoever makes it.
-            () => {},
-          )
-          .finally(next);
-      }, PREPARE_AFTER_MS);
-      preparing.unref();
-    };
-    next();
+    preparing = setTimeout(prepareNext, PREPARE_AFTER_MS);
+    preparing.unref();
+  };
+  const prepareNext = (): void => {
+    if (closed || tried.size >= PREPARED_AHEAD) return;
+    // Idle means no call running: one that is would wait for the package's hashing.
+    if (inFlight > 0) return schedule();
+    const p = waiting.shift();
+    if (!p) return;
+    tried.add(`${p.name}\0${p.digest}`);
+    running = true;
+    const t0 = performance.now();
+    toolHost()
+      .prepare(p.name, { workspace: opts.workspace, ...opts.limits })
+      .then(
+        (how) => {
+          const what = how === 'started' ? 'sandbox started under its stored grant' : 'compiled; its grant is decided at its first call';
+          opts.log?.(p.name, { level: 'debug', source: 'sandbox', message: `${p.name} ${p.version} prepared for its first call in ${Math.round(performance.now() - t0)} ms (${what})` });
+        },
+        // A call reports an MPP refusal, with its code, to whoever makes it; anything else is a bug to see.
+        (e: unknown) => logUnexpected(`preparing ${p.name}`, e),
+      )
+      .catch(() => {})
+      .finally(() => {
+        running = false;
+        if (waiting.length > 0) schedule();
+      });
   };
 
   server.setRequestHandler(ListToolsRequestSchema, () => {
@@ -338,6 +342,7 @@ export function createMppMcpServer(opts: MppMcpServerOptions): Server {
   };
   server.onclose = () => {
     clearInterval(timer);
+    closed = true;
     clearTimeout(preparing);
     if (!opts.sandboxes) void sandboxes.dispose();
   };

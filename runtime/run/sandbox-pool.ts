@@ -64,6 +64,7 @@ class Forwarder {
 export class SandboxPool {
   readonly #opts: PoolOptions;
   readonly #entries = new Map<string, Entry>();
+  #disposed = false;
   /** The verified packages these sandboxes run, kept in memory for as long as the pool (sandbox.md §5). */
   readonly packages: KeptPackages;
   /** The grant store, held open for as long as the pool (a decision any process commits is read by the next call). */
@@ -107,15 +108,16 @@ export class SandboxPool {
 
   /**
    * Starts the sandbox `call` would make under `key`, ahead of its first
-   * call (its instance made, nothing run); stopped like any other after
+   * call (its instance made; SandboxOptions.ahead: making it may call
+   * nothing of the host, else it fails); stopped like any other after
    * idleMs unused. Never makes room: with the pool full, nothing is started
    * (false). True once a sandbox is ready under `key`.
    */
   async warm(key: string, options: Omit<SandboxOptions, 'services'>, kv: boolean): Promise<boolean> {
     const kept = this.#entries.get(key);
     if (kept) return kept.sandbox.then(() => true);
-    if (this.#entries.size >= this.#opts.max) return false;
-    const e = this.#create(key, options, kv);
+    if (this.#disposed || this.#entries.size >= this.#opts.max) return false;
+    const e = this.#create(key, { ...options, ahead: true }, kv);
     this.#idle(key, e);
     await e.sandbox;
     return true;
@@ -146,8 +148,9 @@ export class SandboxPool {
     e.timer.unref();
   }
 
-  /** Stops every kept sandbox. */
+  /** Stops every kept sandbox; none is started ahead after this (a prepare still running when its host closes). */
   async dispose(): Promise<void> {
+    this.#disposed = true;
     this.packages.clear();
     this.grants.close();
     const keys = [...this.#entries.keys()];

@@ -40,6 +40,14 @@ export interface SandboxOptions {
   readonly fsStrategy?: FsStrategyName;
   /** A development package's bundled source (its tool.dev.js), run by the generic engine it ships. */
   readonly developmentSource?: string;
+  /**
+   * Started ahead of any call (a long-running host preparing while idle): the
+   * first instance must call nothing of the host while it is made, or the
+   * start fails (MPP_E_TOOL_INVALID), so no tool code runs with its grant
+   * before someone calls it. A development package's source runs whenever an
+   * instance is made: such a sandbox is not started ahead (MPP_E_USAGE).
+   */
+  readonly ahead?: boolean;
   /** Override the worker entry and IO extension (bundlers). */
   readonly workerUrl?: URL;
   readonly extensionUrl?: URL;
@@ -163,6 +171,7 @@ export class ToolSandbox {
   #queue: Promise<unknown> = Promise.resolve();
   #nextId = 1;
   #disposed = false;
+  #startedOnce = false;
   readonly #instances: Record<InstanceOrigin, number> = { reset: 0, new: 0 };
 
   private constructor(prepared: PreparedComponent, grant: Grant, opts: SandboxOptions, fs: WorkerInit['fs']) {
@@ -180,6 +189,7 @@ export class ToolSandbox {
     refuseGrantOverCache(grant, opts.cacheDir);
     const fs = filesystemFor(grant, opts.cacheDir, opts.fsStrategy);
     const prepared = await prepareComponent(opts.component, { cacheDir: opts.cacheDir, memoryBytes: grant.limits.memoryBytes, ...(opts.componentDigest ? { digest: opts.componentDigest } : {}) });
+    if (opts.ahead && opts.developmentSource !== undefined) throw new MppError('MPP_E_USAGE', 'A development package runs its source whenever an instance is made: its sandbox is not started ahead of a call.');
     const sandbox = new ToolSandbox(prepared, grant, opts, fs);
     await sandbox.#ensureLive().ready;
     return sandbox;
@@ -318,6 +328,7 @@ export class ToolSandbox {
     const hostSignal = new SharedArrayBuffer(4);
     const channel = new MessageChannel();
     const worker = this.#startWorker(this.#workerInit(hostSignal, channel.port2));
+    this.#startedOnce = true;
     live.worker = worker;
     // -1 once the thread has stopped: read it now for the clean-up at exit.
     const threadId = worker.threadId;
@@ -361,6 +372,8 @@ export class ToolSandbox {
       logBudgetBytes: this.#opts.logBudgetBytes ?? 256 * 1024,
       fs: this.#fs,
       ...(this.#opts.developmentSource !== undefined ? { developmentSource: this.#opts.developmentSource } : {}),
+      // Only the first worker: one started after a call failed is for calls that were made.
+      ...(this.#opts.ahead && !this.#startedOnce ? { ahead: true } : {}),
     };
   }
 

@@ -35,6 +35,8 @@ export interface WorkerInit {
   readonly fs: { readonly strategy: FsStrategyName; readonly lockDir: string; readonly roots: readonly FileId[] };
   /** A development package's source, loaded into every fresh instance (worker/development.ts). */
   readonly developmentSource?: string;
+  /** Started ahead of any call (SandboxOptions.ahead): the first instance may call nothing of the host while it is made. */
+  readonly ahead?: true;
 }
 
 /** workerData of a spare worker (../tool-worker.ts): it waits for an InitMessage. */

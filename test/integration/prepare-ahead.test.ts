@@ -23,6 +23,10 @@ import { TrustStore } from '../../runtime/trust/store.ts';
 import { addTrustedKey } from '../helpers/trust.ts';
 import { fixtureComponent } from '../fixtures/tools/build.ts';
 import { tempDir } from '../helpers/cli.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ORG_POLICY_ADD_ENV, ORG_POLICY_FILE } from '../../runtime/policy/org-policy.ts';
+import { createSandbox } from '../../runtime/sandbox/index.ts';
 
 const any = { type: 'object' } as const;
 
@@ -112,6 +116,27 @@ describe('ToolHost.prepare', () => {
     assert.equal(await s.host.prepare('probes/a', { workspace: s.ws }), 'started');
     // A bound, not an expectation: a loaded machine is slow.
     for (const until = Date.now() + 60_000; s.sandboxes.size > 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(s.sandboxes.size, 0);
+  });
+
+  it("prepares nothing the organisation's policy refuses", async (t) => {
+    const s = await setup(t);
+    await s.install('probes/blocked');
+    const org = tempDir(t, 'prepare-ahead-org');
+    writeFileSync(join(org, ORG_POLICY_FILE), JSON.stringify({ mppOrgPolicy: 1, name: 'Acme', packages: { block: [{ name: 'probes/blocked', reason: 'test' }] } }));
+    process.env[ORG_POLICY_ADD_ENV] = org;
+    t.after(() => delete process.env[ORG_POLICY_ADD_ENV]);
+    await assert.rejects(s.host.prepare('probes/blocked', { workspace: s.ws }), (e: unknown) => isMppError(e) && e.code === 'MPP_E_POLICY_PACKAGE_BLOCKED');
+    assert.equal(s.sandboxes.size, 0);
+  });
+
+  it('never starts a development sandbox ahead: its source runs whenever an instance is made', async (t) => {
+    const s = await setup(t);
+    const cacheDir = tempDir(t, 'prepare-ahead-cache');
+    await assert.rejects(
+      createSandbox({ component: await fixtureComponent('echo'), grant: {}, cacheDir, developmentSource: 'throw new Error("ran ahead")', ahead: true }),
+      (e: unknown) => isMppError(e) && e.code === 'MPP_E_USAGE',
+    );
     assert.equal(s.sandboxes.size, 0);
   });
 

@@ -39,6 +39,9 @@ export interface Instantiated<T> {
 /** The glue did something the kept instances cannot stand for. */
 class LayoutMismatch extends Error {}
 
+/** An instance made ahead of any call would have run something of the host (CoreReuse's `ahead`). */
+export class AheadRefused extends Error {}
+
 interface Rebindable {
   fn: (...args: unknown[]) => unknown;
 }
@@ -191,10 +194,13 @@ export class CoreReuse {
   #off: string | undefined;
 
   readonly #shared: SharedSnapshot | undefined;
+  /** The next fresh instantiation is made ahead of any call: a host import called while it runs fails it. */
+  #refuseHostCalls: boolean;
 
   /** `states` is null when a module of the component cannot be reset; every instantiation is then a full one. */
-  constructor(modules: Readonly<Record<string, WebAssembly.Module>>, states: Readonly<Record<string, ModuleState>> | null, opts: { offReason?: string; shared?: SharedSnapshot } = {}) {
+  constructor(modules: Readonly<Record<string, WebAssembly.Module>>, states: Readonly<Record<string, ModuleState>> | null, opts: { offReason?: string; shared?: SharedSnapshot; ahead?: boolean } = {}) {
     this.#shared = opts.shared;
+    this.#refuseHostCalls = opts.ahead === true;
     const byModule = new Map<WebAssembly.Module, ModuleState>();
     if (states) for (const [name, m] of Object.entries(modules)) if (states[name]) byModule.set(m, states[name]);
     this.#states = byModule;
@@ -229,6 +235,10 @@ export class CoreReuse {
   }
 
   async #fresh<T>(run: (instantiateCore: InstantiateCore) => Promise<T>): Promise<Instantiated<T>> {
+    const refuseHostCalls = this.#refuseHostCalls;
+    this.#refuseHostCalls = false;
+    // Only the trampolines below see host calls: without them nothing proves instantiation calls none.
+    if (refuseHostCalls && this.#off !== undefined) throw new AheadRefused(`its instances cannot be reset (${this.#off}), so nothing shows that making one calls no host import`);
     const memories: WebAssembly.Memory[] = [];
     /** A core instance made as is, its memories noted. */
     const plain: InstantiateCore = async (module, imports) => {
@@ -259,7 +269,10 @@ export class CoreReuse {
             const ref: Rebindable = { fn: value as Rebindable['fn'] };
             bound.set(key, ref);
             out[name] = (...args: unknown[]) => {
-              if (instantiating) hostCalled ??= key.replace('\0', '#');
+              if (instantiating) {
+                hostCalled ??= key.replace('\0', '#');
+                if (refuseHostCalls) throw new AheadRefused(`it calls ${hostCalled} while an instance is made`);
+              }
               return ref.fn(...args);
             };
           } else {

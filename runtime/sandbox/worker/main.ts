@@ -30,7 +30,7 @@ import { createHttpImports, createSocketImports } from './net.ts';
 import { reportFsErrorsTo } from './fs-errors.ts';
 import { RefusalLog } from './refusals.ts';
 import { answerJspiProbeCheaply } from './jspi-probe.ts';
-import { CoreReuse } from './core-reuse.ts';
+import { AheadRefused, CoreReuse } from './core-reuse.ts';
 
 const MAX_OPEN_FDS = 256;
 const MAX_LOG_MESSAGE = 8 * 1024;
@@ -242,6 +242,7 @@ let shared: { imports: Record<string, unknown>; glue: Glue } | undefined;
 const core = new CoreReuse(init.modules, init.state.resettable ? init.state.modules : null, {
   ...(init.state.resettable ? {} : { offReason: init.state.reason }),
   shared: { memories: init.snapshotMemories, offer: (memories) => post({ type: 'snapshot', memories }) },
+  ahead: init.ahead === true,
 });
 
 const fsStrategy = init.fs.strategy === 'linux-fd' ? linuxFdStrategy : portableStrategy(hostPlatform(), init.fs.lockDir);
@@ -349,6 +350,7 @@ function serve(handler: ToolHandler, msg: CallMessage): void {
 }
 
 function instantiationError(e: unknown): WorkerError {
+  if (e instanceof AheadRefused) return { code: 'MPP_E_TOOL_INVALID', message: `The tool's sandbox was not started ahead of a call: ${clip(e.message, 512)}.`, fatal: true };
   const code = (e as { mppCode?: WorkerError['code'] }).mppCode ?? 'MPP_E_TOOL_INVALID';
   return { code, message: `The tool could not be instantiated: ${clip(e instanceof Error ? e.message : e, 512)}`, fatal: true };
 }

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { exposeModuleState, type ModuleState } from '../../../runtime/sandbox/wasm-state.ts';
-import { CoreReuse, type InstantiateCore } from '../../../runtime/sandbox/worker/core-reuse.ts';
+import { AheadRefused, CoreReuse, type InstantiateCore } from '../../../runtime/sandbox/worker/core-reuse.ts';
 
 const ENGINE = `(module
   (import "host" "note" (func $note (param i32)))
@@ -189,6 +189,22 @@ describe('CoreReuse', () => {
     const second = await core.instantiate(run);
     assert.equal(second.reset, false);
     assert.deepEqual(second.result, [1], 'the start function ran again');
+  });
+
+  it('made ahead of any call: a host import called while instantiating fails it, and nothing proves it for a component that cannot be reset', async () => {
+    const p = await prepare({ starter: STARTS_WITH_HOST, engine: ENGINE, user: USER });
+    const notes: number[] = [];
+    const starter = (instantiateCore: InstantiateCore) => instantiateCore(p.modules.starter!, { host: { note: (n: number) => notes.push(n) } });
+    const ahead = new CoreReuse({ starter: p.modules.starter! }, { starter: p.states.starter! }, { ahead: true });
+    await assert.rejects(ahead.instantiate(starter), (e: unknown) => e instanceof AheadRefused && /host#note while an instance is made/.test(e.message));
+    assert.deepEqual(notes, [], 'the host import did not run');
+    // Only the first instantiation is made ahead: once a call came, a new instance is made as always.
+    await ahead.instantiate(starter);
+    assert.deepEqual(notes, [1]);
+    const pure = new CoreReuse(p.modules, p.states, { ahead: true });
+    assert.equal((await pure.instantiate(glue(p))).reset, false, 'an instantiation that calls nothing of the host is made ahead');
+    const unresettable = new CoreReuse(p.modules, null, { ahead: true, offReason: 'a passive segment' });
+    await assert.rejects(unresettable.instantiate(glue(p)), (e: unknown) => e instanceof AheadRefused && /cannot be reset \(a passive segment\)/.test(e.message));
   });
 
   it("the first worker's memory snapshot is shared with later ones, and used only when it equals their own", async () => {
