@@ -417,7 +417,6 @@ export class ToolHost {
     }
   }
 
-  /** The grant for this call: one given on the command line, or the user's recorded decision (asking for one if needed). */
   /** Where `${workspace}`, `~` and the MPP home point, for turning capabilities into a grant. */
   #grantContext(workspace: string) {
     return { workspace, home: this.#opts.userHome ?? homedir(), mppHome: this.#opts.home, env: this.#opts.env ?? process.env };
@@ -449,6 +448,7 @@ export class ToolHost {
     }
   }
 
+  /** The grant for this call: one given on the command line, or the user's recorded decision (asking for one if needed). */
   async #grant(c: CallContext): Promise<UserGrant> {
     const { call, pkg, caller, tool, notices } = c;
     const m = pkg.manifest;
