@@ -140,6 +140,17 @@ export async function runCommand(page: Page, title: string): Promise<void> {
       await input.fill(`>${title}`);
       await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 10_000 });
       await page.keyboard.press('Enter');
+      // The palette must have let go before anything answers the command's own input: while it is still drawn,
+      // its box would take the answer (seen on a loaded CI machine: the file path went to the palette, and the
+      // command's file dialog, opened a moment later, waited unanswered). Hidden, or showing another input, is gone.
+      await page.waitForFunction(
+        () => {
+          const box = document.querySelector<HTMLInputElement>('.quick-input-widget .quick-input-box input');
+          return box === null || box.offsetParent === null || !box.value.startsWith('>');
+        },
+        undefined,
+        { timeout: 30_000 },
+      );
       return;
     } catch (e) {
       last = e;
