@@ -160,7 +160,31 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   throw last;
 }
 
-/** Answers an open quick input (a file path, a text, a pick) by typing and pressing Enter. */
+/**
+ * Answers VS Code's own file dialog (a quick input in the browser) with `path`. The dialog fills in its folder
+ * and lists it after it is drawn; a path typed before that is overwritten, and Enter then opens the folder. So
+ * the path is typed once the dialog shows its folder, and typed again while the dialog stays open (3 times).
+ */
+export async function answerFileDialog(page: Page, path: string): Promise<void> {
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  let last: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      if (attempt > 0 && !(await input.isVisible())) return; // the last Enter was taken, later than waited for
+      await input.waitFor({ timeout: 60_000 });
+      await page.waitForFunction(() => (document.querySelector<HTMLInputElement>('.quick-input-widget .quick-input-box input')?.value ?? '').endsWith('/'), undefined, { timeout: 30_000 });
+      await input.fill(path);
+      await page.keyboard.press('Enter');
+      await input.waitFor({ state: 'hidden', timeout: 15_000 });
+      return;
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw last;
+}
+
+/** Answers an open quick input (a text, a pick) by typing and pressing Enter. */
 export async function answerQuickInput(page: Page, text: string, pick?: string, pickTimeout = 60_000): Promise<void> {
   const input = page.locator('.quick-input-widget .quick-input-box input');
   if (!pick) {

@@ -26,7 +26,7 @@ import { openAuditLog } from '../../runtime/audit/log.ts';
 import { mpp, ROOT } from '../helpers/cli.ts';
 import { makePackage } from '../helpers/packages.ts';
 import { servedRegistry, stop } from '../helpers/registry.ts';
-import { answerQuickInput, notification, packExtension, runCommand, runCommandAndPick, screenshot, startEditor, webview, type Editor } from './editor.ts';
+import { answerFileDialog, answerQuickInput, notification, packExtension, runCommand, runCommandAndPick, screenshot, startEditor, webview, type Editor } from './editor.ts';
 
 const run = promisify(execFile);
 
@@ -67,7 +67,7 @@ describe('the extension in VS Code (code-server)', { timeout: 900_000 }, () => {
   it('installs a package, trusting its new publisher key in the trust dialog', async () => {
     const { page } = editor;
     await runCommand(page, 'MPP: Install Package from File…');
-    await answerQuickInput(page, packageFile);
+    await answerFileDialog(page, packageFile);
     const trust = await webview(page, 'MPP: Trust Publisher');
     await trust.getByText('Trust a new publisher key?').waitFor();
     await trust.getByText('E2E Publisher').waitFor();
