@@ -1,6 +1,7 @@
-import { createSandbox, prewarmToolWorker, type CallOptions, type SandboxOptions, type ToolSandbox } from '../sandbox/index.ts';
+import { createSandbox, forgetComponent, prewarmToolWorker, type CallOptions, type SandboxOptions, type ToolSandbox } from '../sandbox/index.ts';
 import type { HostServices } from '../sandbox/host-services.ts';
 import { isMppError } from '../errors.ts';
+import { sha256Hex } from '../hash.ts';
 import { KeptPackages } from '../store/kept-packages.ts';
 import { HeldHandle } from '../state/held-handle.ts';
 import type { GrantStore } from '../state/grants.ts';
@@ -28,6 +29,8 @@ export const DEFAULT_POOL_OPTIONS: PoolOptions = Object.freeze({ max: 16, idleMs
 
 interface Entry {
   readonly sandbox: Promise<ToolSandbox>;
+  /** What the sandbox runs: given back when the last sandbox of it idles out. */
+  readonly component: { readonly digest: string; readonly cacheDir: string };
   readonly forward: Forwarder;
   queue: Promise<unknown>;
   timer: NodeJS.Timeout | undefined;
@@ -131,7 +134,8 @@ export class SandboxPool {
   #create(key: string, options: Omit<SandboxOptions, 'services'>, kv: boolean): Entry {
     const forward = new Forwarder();
     const sandbox = createSandbox({ ...options, services: forward.services(kv) });
-    const created: Entry = { sandbox, forward, queue: Promise.resolve(), timer: undefined };
+    const component = { digest: options.componentDigest ?? sha256Hex(options.component), cacheDir: options.cacheDir };
+    const created: Entry = { sandbox, component, forward, queue: Promise.resolve(), timer: undefined };
     // A failed start drops this entry only, not a newer one under the same key.
     sandbox.catch(() => {
       if (this.#entries.get(key) === created) void this.#drop(key);
@@ -144,7 +148,7 @@ export class SandboxPool {
   /** Stops `e` after idleMs unused. An entry evicted or dropped meanwhile stays dropped: its timer would stop a newer entry under the same key. */
   #idle(key: string, e: Entry): void {
     if (this.#entries.get(key) !== e) return;
-    e.timer = setTimeout(() => this.#drop(key), this.#opts.idleMs);
+    e.timer = setTimeout(() => void this.#drop(key).then(() => this.#giveBack(e.component)), this.#opts.idleMs);
     e.timer.unref();
   }
 
@@ -162,6 +166,18 @@ export class SandboxPool {
       const oldest = this.#entries.keys().next().value as string;
       void this.#drop(oldest);
     }
+  }
+
+  /**
+   * After an idle stop: unless another kept sandbox runs the same component,
+   * its verified package and compiled modules are forgotten too, so an idle
+   * host gives their memory back; the next call reads, verifies and compiles
+   * them again (sandbox.md §5).
+   */
+  #giveBack(component: Entry['component']): void {
+    for (const e of this.#entries.values()) if (e.component.digest === component.digest && e.component.cacheDir === component.cacheDir) return;
+    this.packages.forgetComponent(component.digest);
+    forgetComponent(component.cacheDir, component.digest);
   }
 
   async #drop(key: string): Promise<void> {

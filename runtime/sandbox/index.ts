@@ -21,7 +21,7 @@ export {
   type LogRecord,
   type LogLevel,
 } from './host-services.ts';
-export { prepareComponent, transpileComponent, type PreparedComponent } from './prepare.ts';
+export { forgetComponent, prepareComponent, transpileComponent, type PreparedComponent } from './prepare.ts';
 export { chooseFsStrategy, FS_STRATEGY_ENV, type FsStrategyName } from './fs-strategy.ts';
 
 /** Validates the grant, prepares the component and starts an instance. */

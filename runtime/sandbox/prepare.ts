@@ -93,6 +93,17 @@ function remember<T>(map: Map<string, Promise<T>>, key: string, p: Promise<T>): 
   });
 }
 
+/**
+ * Forgets the component `digest` transpiled into `cacheDir` and compiled, at
+ * every cap: a host whose last sandbox of it stopped gives its compiled code
+ * back (the disk cache stays). Sandboxes still running keep their modules.
+ */
+export function forgetComponent(cacheDir: string, digest: string): void {
+  transpiling.delete(`${cacheDir}\0${digest}`);
+  const dir = `${join(cacheDir, digest)}\0`;
+  for (const key of [...compiling.keys()]) if (key.startsWith(dir)) compiling.delete(key);
+}
+
 /** Set by esbuild (`define`) in bundles, where jco-transpile's package.json is not beside the code. */
 declare const __MPP_JCO_TRANSPILE_VERSION__: string | undefined;
 

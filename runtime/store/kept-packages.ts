@@ -10,11 +10,13 @@
  * evidence; the index file's inode only tells whether the held handle is
  * still the file at the index's path.
  */
+import { COMPONENT_ENTRY } from '../format/layout.ts';
 import { homePaths } from '../home.ts';
 import { HeldHandle } from '../state/held-handle.ts';
 import type { Database } from '../state/sqlite.ts';
 import { digestsIn, openIndex, type InstalledDigest } from './installed-index.ts';
 import { loadInstalled, installedSummary, type LoadedPackage } from './packages.ts';
+import { entrySha256 } from '../trust/digest.ts';
 import type { TrustStore } from '../trust/store.ts';
 
 interface Kept {
@@ -56,6 +58,11 @@ export class KeptPackages {
   digests(home: string): InstalledDigest[] {
     const db = this.#index.get(homePaths(home).db, () => openIndex(home), false);
     return db ? digestsIn(db) : [];
+  }
+
+  /** Forgets each kept package whose component has the SHA-256 `digest`: the next load reads and verifies it again. */
+  forgetComponent(digest: string): void {
+    for (const [key, kept] of [...this.#kept]) if (entrySha256(kept.loaded.pkg.digest, COMPONENT_ENTRY) === digest) this.#kept.delete(key);
   }
 
   /** Forgets every kept package (the next load of each reads and verifies its bytes again) and closes the held index. */

@@ -17,6 +17,8 @@ import { serializeManifest, type Manifest } from '../../runtime/format/manifest.
 import { writeArchive } from '../../runtime/format/write.ts';
 import { blobPath } from '../../runtime/store/blobs.ts';
 import { KeptPackages } from '../../runtime/store/kept-packages.ts';
+import { sha256Hex } from '../../runtime/hash.ts';
+import { prepareComponent } from '../../runtime/sandbox/index.ts';
 import type { AuditEvent } from '../../runtime/audit/events.ts';
 import { grantPermissions, revokePermissions } from '../../runtime/governance/decisions.ts';
 import { ToolHost } from '../../runtime/governance/tool-host.ts';
@@ -136,6 +138,56 @@ describe('verified packages kept by a long-running host', () => {
     rmSync(home, { recursive: true, force: true });
     await install();
     await assert.rejects(call(), consentRequired);
+  });
+
+  it('gives back, once the last sandbox of a component idles out, its kept package and compiled modules; not while another sandbox of it is kept', async (t) => {
+    const home = tempDir(t, 'kept-idle');
+    const ws = tempDir(t, 'kept-idle-ws');
+    const key = generateKey();
+    await addTrustedKey(home, key.publicKey, 'Probes');
+    const component = await fixtureComponent('echo');
+    const m: Manifest = { mpp: 1, name: 'probes/idle', version: '1.0.0', description: 'A probe.', publisher: { name: 'Probes' }, tools: [{ name: 'echo', description: 'Echo.', sensitivity: 'none', inputSchema: any, outputSchema: any }] };
+    const installed = await installPackage(home, signPackage(writeArchive(new Map([['manifest.json', serializeManifest(m)], ['tool.wasm', component]])), key), { trust: TrustStore.load(home) });
+    const audit = () => {};
+    const pool = new SandboxPool({ max: 4, idleMs: 1000 });
+    t.after(() => pool.dispose());
+    const host = new ToolHost({ home, audit, auditGrouped: audit, sandboxes: pool });
+    const call = async () => (await host.call({ target: { installed: 'probes/idle' }, tool: 'echo', input: '{"a":1}', caller: { label: 'test' }, workspace: ws })).output;
+    const cacheDir = homePaths(home).componentCache;
+    const compiled = async () => (await prepareComponent(component, { cacheDir, memoryBytes: 64 * 1024 * 1024 })).modules;
+    const until = async (what: () => boolean) => {
+      while (!what()) await new Promise((r) => setTimeout(r, 20));
+    };
+
+    const echoed = { tool: 'echo', input: { a: 1 } };
+    assert.deepEqual(await call(), echoed);
+    // A second sandbox of the same component under another grant (another key), kept busy below.
+    const other = { component, componentDigest: sha256Hex(component), grant: { fs: [], net: [], env: {}, limits: { timeoutMs: 5000, memoryBytes: 64 * 1024 * 1024 } }, cacheDir };
+    const callOther = () => pool.call('other', other, { log: () => {} }, 'echo', '{"b":2}');
+    assert.deepEqual(JSON.parse(await callOther()), { tool: 'echo', input: { b: 2 } });
+    const modules = await compiled();
+    assert.equal(await compiled(), modules, 'compiled once, remembered');
+    // The installed file is damaged: a kept package runs from its verified bytes; one read again is refused.
+    chmodSync(blobPath(home, installed.fileSha256), 0o644);
+    writeFileSync(blobPath(home, installed.fileSha256), Buffer.from('not a package'));
+
+    let busy = true;
+    const keepBusy = (async () => {
+      while (busy) {
+        await callOther();
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    await until(() => pool.size === 1); // the host's sandbox idled out; the other is in use
+    assert.equal(await compiled(), modules, 'another kept sandbox runs the component: its modules are kept');
+    assert.deepEqual(await call(), echoed, 'and so is the verified package');
+    busy = false;
+    await keepBusy;
+
+    await until(() => pool.size === 0);
+    await new Promise((r) => setTimeout(r, 100)); // the stop of the last one completes
+    assert.notEqual(await compiled(), modules, 'the compiled modules were given back');
+    await assert.rejects(call(), (e: unknown) => isMppError(e) && e.code === 'MPP_E_STORE_CORRUPT', 'the package was given back: read from disk again, verified again, refused');
   });
 
   it('drops a kept sandbox whose granted folder was replaced: that call is refused, the next opens the folder there now', async (t) => {
