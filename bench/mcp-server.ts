@@ -20,14 +20,20 @@
  * both find their instance ready) beside one durable write paced alike; the
  * cold start in a running host: a fresh `mpp mcp` lists its tools, sits idle
  * for a moment (it prepares the listed packages ahead), and its first call
- * is timed, beside a plain server's spawn + initialize + first call. The goals of
- * issue 12 are printed with whether each is met.
+ * is timed, beside a plain server's spawn + initialize + first call; calls to
+ * as many different packages as there are cores at once (one stream each)
+ * against calls to one, in one `mpp mcp`; the memory of a fresh host
+ * (bench/mcp/editor-memory-child.ts) keeping one sandbox for each of
+ * --packages different packages (examples/hello built as that many
+ * components, bench/mcp/hello-variants.ts), and what it has given back once
+ * its pool's idle time (--idle-ms) has passed. The goals of issue 12 are
+ * printed with whether each is met.
  *
- *   node bench/mcp-server.ts [--calls 100] [--warmup 10] [--concurrency 4] [--gap 60] [--cold-runs 5]
+ *   node bench/mcp-server.ts [--calls 100] [--warmup 10] [--concurrency 4] [--gap 60] [--cold-runs 5] [--packages 16] [--idle-ms 15000]
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -47,20 +53,36 @@ import { readArchive } from '../runtime/format/read.ts';
 import { generateKey, publicKeyToPem } from '../runtime/trust/keys.ts';
 import { signPackage } from '../runtime/trust/sign.ts';
 import { printGoals } from './goals.ts';
+import { helloVariants } from './mcp/hello-variants.ts';
 import { EXPECTED, GRANT, INPUT } from './mcp/workload.ts';
 import { median, ms, percentile } from './stats.ts';
 
 const { values } = parseArgs({
-  options: { calls: { type: 'string', default: '100' }, warmup: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '4' }, gap: { type: 'string', default: '60' }, 'cold-runs': { type: 'string', default: '5' } },
+  options: {
+    calls: { type: 'string', default: '100' },
+    warmup: { type: 'string', default: '10' },
+    concurrency: { type: 'string', default: '4' },
+    gap: { type: 'string', default: '60' },
+    'cold-runs': { type: 'string', default: '5' },
+    packages: { type: 'string', default: '16' },
+    'idle-ms': { type: 'string', default: '15000' },
+  },
 });
 const CALLS = Number(values.calls);
 const WARMUP = Number(values.warmup);
 const CONCURRENCY = Number(values.concurrency);
 const GAP = Number(values.gap);
 const COLD_RUNS = Number(values['cold-runs']);
+/** Different packages one host keeps, for the editor's memory total (the pool keeps 16 by default). */
+const PACKAGES = Number(values.packages);
+/** The sandbox pool's idle time in the memory run: every kept sandbox is then stopped. */
+const IDLE_MS = Number(values['idle-ms']);
+/** Calls in flight to different packages, one stream each: one per core. */
+const PARALLEL = availableParallelism();
 /** How long a fresh `mpp mcp` sits after listing its tools before the first call: an agent's think time. */
 const COLD_IDLE_MS = 1500;
 const BLOCK = 25;
+const mb = (bytes: number) => (bytes / 1048576).toFixed(1);
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -75,11 +97,26 @@ const home = join(tmp, 'home');
 const workspace = join(tmp, 'ws');
 mkdirSync(workspace, { recursive: true });
 const env = { ...process.env, MPP_HOME: home } as Record<string, string>;
-const cli = (args: string[]) => execFileSync(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+const cli = (args: string[], mppHome = home) => execFileSync(process.execPath, [CLI, ...args], { env: { ...env, MPP_HOME: mppHome }, stdio: ['ignore', 'pipe', 'inherit'] });
 
 const key = generateKey();
 writeFileSync(join(tmp, 'key.pub.pem'), publicKeyToPem(key.publicKey));
 cli(['trust', 'add', join(tmp, 'key.pub.pem'), '--name', 'Bench']);
+// Many different packages in a home of their own (a fresh mpp mcp on `home` prepares what it lists ahead: the cold row needs few).
+const manyHome = join(tmp, 'many');
+cli(['trust', 'add', join(tmp, 'key.pub.pem'), '--name', 'Bench'], manyHome);
+const MANY = {} as Record<Engine, string[]>;
+for (const engine of ENGINES) {
+  const t = performance.now();
+  const variants = await helloVariants(ROOT, engine, Math.max(PACKAGES, PARALLEL), key);
+  MANY[engine] = variants.map((v) => v.name);
+  for (const v of variants) {
+    const file = join(tmp, `${v.name.replace('/', '-')}.mpp`);
+    writeFileSync(file, v.archive);
+    cli(['install', file], manyHome);
+  }
+  log(`${variants.length} different ${engine} packages built and installed in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+}
 /** examples/hello built with each engine, installed under its own name. */
 const PKGS = {} as Record<Engine, string>;
 const components = {} as Record<Engine, Uint8Array>;
@@ -106,9 +143,9 @@ type Call = () => Promise<void>;
 
 const PLAIN_COLD = 'plain MCP server: spawn + initialize + first call';
 
-async function mcpClient(args: string[]): Promise<{ call: (tool: string) => Promise<void>; list: () => Promise<unknown>; close: () => Promise<void> }> {
+async function mcpClient(args: string[], mppHome = home): Promise<{ call: (tool: string) => Promise<void>; list: () => Promise<unknown>; close: () => Promise<void> }> {
   const client = new Client({ name: 'mpp-bench', version: '0.0.0' });
-  await client.connect(new StdioClientTransport({ command: process.execPath, args, env, cwd: workspace, stderr: 'ignore' }));
+  await client.connect(new StdioClientTransport({ command: process.execPath, args, env: { ...env, MPP_HOME: mppHome }, cwd: workspace, stderr: 'ignore' }));
   return {
     call: async (tool: string) => {
       const r = await client.callTool({ name: tool, arguments: INPUT });
@@ -208,6 +245,36 @@ for (let r = 0; r <= COLD_RUNS; r++) {
   }
 }
 
+log(`parallel: per engine, one mpp mcp; ${CALLS} calls to one package, one at a time, against ${CALLS} calls to each of ${PARALLEL} different packages at once (one stream each), in interleaved blocks of ${BLOCK}…`);
+const scaling = {} as Record<Engine, { one: number; many: number }>;
+for (const engine of ENGINES) {
+  const client = await mcpClient([CLI, 'mcp', '--workspace', workspace], manyHome);
+  const tools = MANY[engine].slice(0, PARALLEL).map((name) => mcpToolName(name, 'greet'));
+  for (const tool of tools) for (let i = 0; i < WARMUP; i++) await client.call(tool);
+  let oneMs = 0;
+  let manyMs = 0;
+  for (let done = 0; done < CALLS; done += BLOCK) {
+    const n = Math.min(BLOCK, CALLS - done);
+    let t = performance.now();
+    for (let i = 0; i < n; i++) await client.call(tools[0]!);
+    oneMs += performance.now() - t;
+    t = performance.now();
+    await Promise.all(tools.map(async (tool) => {
+      for (let i = 0; i < n; i++) await client.call(tool);
+    }));
+    manyMs += performance.now() - t;
+  }
+  scaling[engine] = { one: (CALLS / oneMs) * 1000, many: ((CALLS * PARALLEL) / manyMs) * 1000 };
+  await client.close();
+}
+
+log(`memory: per engine, a fresh host keeping one sandbox for each of ${PACKAGES} different packages, then ${IDLE_MS} ms idle…`);
+const editorMemory = {} as Record<Engine, { rssBase: number; rssKept: number; rssIdle: number; kept: number; keptAfterIdle: number }>;
+for (const engine of ENGINES) {
+  const out = execFileSync(process.execPath, ['--expose-gc', join(ROOT, 'bench', 'mcp', 'editor-memory-child.ts'), manyHome, workspace, String(IDLE_MS), ...MANY[engine].slice(0, PACKAGES)], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  editorMemory[engine] = JSON.parse(out.toString('utf8'));
+}
+
 await mppMcp.close();
 await plain.close();
 for (const sandbox of sandboxes) await sandbox.dispose();
@@ -248,6 +315,7 @@ const plainCold = median(cold[PLAIN_COLD]!);
 const rows = ENGINES.flatMap((e) => {
   const firstCall = median(cold[`mpp mcp ${e}`]!);
   const overhead = median(paced[`ToolHost ${e}`]!) - median(paced[`sandbox ${e}`]!);
+  const m = editorMemory[e];
   return [
     { what: `governed call via mpp mcp, median (${e})`, measured: `${ms(med(`mpp mcp ${e}`))} ms`, goal: '<= 5 ms', met: med(`mpp mcp ${e}`) <= 5 },
     { what: `governed call via mpp mcp, p95 (${e})`, measured: `${ms(p95(`mpp mcp ${e}`))} ms`, goal: '<= 15 ms', met: p95(`mpp mcp ${e}`) <= 15 },
@@ -260,10 +328,27 @@ const rows = ENGINES.flatMap((e) => {
       met: overhead <= durablePaced + 1,
     },
     {
+      what: `${PARALLEL} calls in flight to ${PARALLEL} different packages, over one at a time (${e})`,
+      measured: `${(scaling[e].many / scaling[e].one).toFixed(2)}x (${scaling[e].many.toFixed(1)} against ${scaling[e].one.toFixed(1)} calls/s; ${PARALLEL} cores)`,
+      goal: `scales with cores: >= ${(0.75 * PARALLEL).toFixed(2)}x`,
+      met: scaling[e].many / scaling[e].one >= 0.75 * PARALLEL,
+    },
+    {
       what: `cold (i): first call in a running mpp mcp, tools listed and ${COLD_IDLE_MS} ms idle (${e})`,
       measured: `${ms(firstCall)} ms (${(plainCold / firstCall).toFixed(1)}x faster than a plain server's cold start, ${ms(plainCold)} ms)`,
       goal: '<= 50 ms and >= 5x faster',
       met: firstCall <= 50 && plainCold / firstCall >= 5,
+    },
+    {
+      what: `the editor's total: one sandbox kept for each of ${PACKAGES} different packages (${e})`,
+      measured: `${mb(m.rssKept - m.rssBase)} MB over the host's own ${mb(m.rssBase)} MB (${mb((m.rssKept - m.rssBase) / PACKAGES)} MB a package; ${m.kept} kept)`,
+      goal: 'reported',
+    },
+    {
+      what: `idle kept sandboxes give memory back, ${IDLE_MS} ms idle (${e})`,
+      measured: `${mb(m.rssKept - m.rssIdle)} of those ${mb(m.rssKept - m.rssBase)} MB back; ${m.keptAfterIdle} sandboxes still kept`,
+      goal: 'every sandbox stopped, most of its memory back',
+      met: m.keptAfterIdle === 0 && m.rssKept - m.rssIdle >= 0.5 * (m.rssKept - m.rssBase),
     },
   ];
 });
