@@ -12,31 +12,24 @@
 import { openAuditLog } from '../../runtime/audit/log.ts';
 import { ToolHost } from '../../runtime/governance/tool-host.ts';
 import { SandboxPool } from '../../runtime/run/sandbox-pool.ts';
+import { settledRss } from './settled-rss.ts';
 import { EXPECTED, INPUT } from './workload.ts';
 
 const [home, workspace, idleArg, ...names] = process.argv.slice(2) as [string, string, string, ...string[]];
 const idleMs = Number(idleArg);
-const gc = (globalThis as { gc?: () => void }).gc;
-const settle = async () => {
-  for (let i = 0; i < 3; i++) {
-    gc?.();
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  return process.memoryUsage().rss;
-};
 
 const audit = openAuditLog(home);
 const pool = new SandboxPool({ max: names.length, idleMs });
 const host = new ToolHost({ home, audit: (e) => void audit.append(e), auditGrouped: (e) => audit.appendGrouped(e), sandboxes: pool });
-const rssBase = await settle();
+const rssBase = await settledRss();
 for (const name of names) {
   const r = await host.call({ target: { installed: name }, tool: 'greet', input: JSON.stringify(INPUT), caller: { label: 'mpp-bench' }, workspace });
   if (JSON.stringify(r.output) !== EXPECTED) throw new Error(`${name} returned ${JSON.stringify(r.output)}`);
 }
-const rssKept = await settle();
+const rssKept = await settledRss();
 const kept = pool.size;
 await new Promise((r) => setTimeout(r, idleMs + 500));
-const rssIdle = await settle();
+const rssIdle = await settledRss();
 process.stdout.write(JSON.stringify({ rssBase, rssKept, rssIdle, kept, keptAfterIdle: pool.size, n: names.length }) + '\n');
 await pool.dispose();
 audit.close();

@@ -108,14 +108,7 @@ if (mode === 'phases') {
 
 if (mode === 'memory') {
   const n = Number(nArg);
-  const gc = (globalThis as { gc?: () => void }).gc;
-  const settle = async () => {
-    for (let i = 0; i < 3; i++) {
-      gc?.();
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    return process.memoryUsage().rss;
-  };
+  const { settledRss: settle } = await import('./settled-rss.ts');
   const component = new Uint8Array(readFileSync(wasmPath));
   const rssBase = await settle();
   const held = [await sandbox.createSandbox({ component, grant: GRANT, cacheDir })];
