@@ -1,11 +1,14 @@
 // The e2e probe: another extension, as an agent extension would be. It calls
 // MPP only through public APIs and writes the outcome into the workspace.
 const vscode = require('vscode');
-const { writeFileSync } = require('node:fs');
+const { renameSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 
+// Written aside and renamed: the test reads the file as soon as it exists, and must never find it half written.
 function write(name, value) {
-  writeFileSync(join(vscode.workspace.workspaceFolders[0].uri.fsPath, name), JSON.stringify(value));
+  const file = join(vscode.workspace.workspaceFolders[0].uri.fsPath, name);
+  writeFileSync(`${file}.partial`, JSON.stringify(value));
+  renameSync(`${file}.partial`, file);
 }
 
 exports.activate = (context) => {
