@@ -16,7 +16,6 @@ import { HeldHandle } from '../state/held-handle.ts';
 import type { Database } from '../state/sqlite.ts';
 import { digestsIn, openIndex, type InstalledDigest } from './installed-index.ts';
 import { loadInstalled, installedSummary, type LoadedPackage } from './packages.ts';
-import { entrySha256 } from '../trust/digest.ts';
 import type { TrustStore } from '../trust/store.ts';
 
 interface Kept {
@@ -62,7 +61,7 @@ export class KeptPackages {
 
   /** Forgets each kept package whose component has the SHA-256 `digest`: the next load reads and verifies it again. */
   forgetComponent(digest: string): void {
-    for (const [key, kept] of [...this.#kept]) if (entrySha256(kept.loaded.pkg.digest, COMPONENT_ENTRY) === digest) this.#kept.delete(key);
+    for (const [key, kept] of [...this.#kept]) if (kept.loaded.pkg.digest.entries.some((e) => e.name === COMPONENT_ENTRY && e.sha256 === digest)) this.#kept.delete(key);
   }
 
   /** Forgets every kept package (the next load of each reads and verifies its bytes again) and closes the held index. */
